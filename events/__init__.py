@@ -1,0 +1,1 @@
+"""The domain: developments in international cooperation, recorded as events of subjects."""

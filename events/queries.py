@@ -1,0 +1,65 @@
+"""What reading the log returns, and the filters it takes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.utils import get_topic
+
+from events.catalogue import TYPES
+from events.subjects import EVENT_CLASSES, Subject
+from events.wire import StoredDevelopment
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[StoredDevelopment]
+    next_after: int
+
+
+@dataclass
+class SubjectHistory:
+    subject: str
+    kind: str
+    version: int
+    events: list[StoredDevelopment]
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    types: tuple[str, ...] = ()
+    party: str | None = None
+    subject: str | None = None
+
+
+def type_matches(pattern: str, name: str) -> bool:
+    return pattern == name or (pattern.endswith(".*") and name.startswith(pattern[:-1]))
+
+
+def topics_for(patterns: tuple[str, ...]) -> list[str]:
+    return [
+        get_topic(cls)
+        for name, cls in EVENT_CLASSES.items()
+        if any(type_matches(p, name) for p in patterns)
+    ]
+
+
+def state_of(subject: Subject) -> dict[str, Any]:
+    """The subject as it stands: each development corrected, retracted ones set apart."""
+    news = [e for e in subject.entries.values() if not TYPES[e.type].is_amendment]
+    return {
+        "developments": [
+            {
+                "id": e.event_id,
+                "version": e.version,
+                "type": e.type,
+                "corrected_by": e.corrections,
+                **e.development,
+            }
+            for e in news
+            if not e.retracted
+        ],
+        "retracted": [e.event_id for e in news if e.retracted],
+    }

@@ -1,0 +1,1 @@
+"""Marshmallow schemas: the wire form of developments, validated and normalized."""

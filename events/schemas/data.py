@@ -1,0 +1,168 @@
+"""The type-specific `data` of each development type (DESIGN.md section 2)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from events.schemas.fields import (
+    Country,
+    MoneySchema,
+    PersonSchema,
+    StrictBoolean,
+    non_empty_list,
+    one_of,
+    subject_ref,
+    text,
+)
+
+
+class MeetingHeldSchema(Schema):
+    format = one_of(
+        "summit", "two_plus_two", "ministerial", "leaders_call", "working_level", required=True
+    )
+    participants = non_empty_list(fields.Nested(PersonSchema), required=True)
+    virtual = StrictBoolean()
+    host = Country()
+    series = text(200)
+    sequence = fields.Integer(strict=True, validate=validate.Range(min=1, max=100000))
+
+
+class StatementIssuedSchema(Schema):
+    kind = one_of("joint", "unilateral", required=True)
+    title = text(300, required=True)
+    commitments = fields.List(text(1000), validate=validate.Length(max=200))
+    meeting = subject_ref()
+
+    @validates_schema
+    def check_meeting_is_a_meeting(self, data: dict[str, Any], **_: Any) -> None:
+        if "meeting" in data and not data["meeting"].startswith("meeting:"):
+            raise ValidationError("Must name a meeting subject ('meeting:...').", "meeting")
+
+
+class NegotiationUpdatedSchema(Schema):
+    status = one_of("launched", "agreed_in_principle", "concluded", "halted", required=True)
+
+
+class AgreementSignedSchema(Schema):
+    title = text(500, required=True)
+    instrument = one_of(
+        "treaty", "agreement", "mou", "declaration", "exchange_of_notes", required=True
+    )
+    legally_binding = StrictBoolean(required=True)
+    signatories = non_empty_list(fields.Nested(PersonSchema), required=True)
+    builds_on = subject_ref()
+    supersedes = subject_ref()
+
+    @validates_schema
+    def check_references_are_agreements(self, data: dict[str, Any], **_: Any) -> None:
+        for key in ("builds_on", "supersedes"):
+            if key in data and not data[key].startswith("agreement:"):
+                raise ValidationError("Must name an agreement subject ('agreement:...').", key)
+
+
+class AgreementRatifiedSchema(Schema):
+    party = Country(required=True)
+    method = one_of(
+        "ratification",
+        "acceptance",
+        "approval",
+        "accession",
+        "parliamentary_approval",
+        required=True,
+    )
+
+
+class EnteredIntoForceSchema(Schema):
+    parties = non_empty_list(Country(), required=True)
+    method = text(200)
+
+
+class AgreementStatusChangedSchema(Schema):
+    status = one_of(
+        "amended", "suspended", "withdrawn", "terminated", "superseded", "expired", required=True
+    )
+    party = Country()
+    successor = subject_ref()
+
+
+class DealClinchedSchema(Schema):
+    buyer = Country(required=True)
+    supplier = Country(required=True)
+    item = text(500, required=True)
+    stage = one_of("preferred_bidder_selected", "agreed", "contract_signed", required=True)
+    quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=10**9))
+    value = fields.Nested(MoneySchema)
+    supplier_org = text(300)
+
+
+class DealUpdatedSchema(Schema):
+    stage = one_of("contract_signed", "delivered", "value_revised", "cancelled", required=True)
+    quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=10**9))
+    value = fields.Nested(MoneySchema)
+
+
+class ExerciseParticipantSchema(Schema):
+    party = Country(required=True)
+    assets = fields.List(text(300), validate=validate.Length(max=500))
+
+
+class ExerciseConductedSchema(Schema):
+    name = text(300, required=True)
+    participants = non_empty_list(fields.Nested(ExerciseParticipantSchema), required=True)
+    domain = one_of(
+        "maritime",
+        "land",
+        "air",
+        "mine_warfare",
+        "amphibious",
+        "cyber",
+        "space",
+        "multi_domain",
+        required=True,
+    )
+    host = Country()
+
+
+class AssistanceProvidedSchema(Schema):
+    provider = Country(required=True)
+    recipient = Country(required=True)
+    kind = one_of("disaster_relief", "humanitarian", "evacuation", "military", required=True)
+    assets = fields.List(text(300), validate=validate.Length(max=500))
+
+
+class EventRef(fields.String):
+    """The id (a UUID) of an earlier event, normalized to its lower-case text form."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        try:
+            return str(uuid.UUID(str(super()._deserialize(value, attr, data, **kwargs))))
+        except ValueError:
+            raise ValidationError("Expected the id (a UUID) of an earlier event.") from None
+
+
+class DevelopmentCorrectedSchema(Schema):
+    target = EventRef(required=True)
+    changes = fields.Dict(keys=fields.String(), required=True, validate=validate.Length(min=1))
+    reason = text(2000, required=True)
+
+
+class DevelopmentRetractedSchema(Schema):
+    target = EventRef(required=True)
+    reason = text(2000, required=True)
+
+
+_PARTY_KEYS = ("buyer", "supplier", "provider", "recipient", "party", "host")
+
+
+def referenced_parties(data: dict[str, Any]) -> set[str]:
+    """Every country a type's data names; each must be among the development's parties."""
+    named = {data[key] for key in _PARTY_KEYS if isinstance(data.get(key), str)}
+    named.update(p for p in data.get("parties", []) if isinstance(p, str))
+    for key in ("participants", "signatories"):
+        for person in data.get(key, []):
+            if isinstance(person, dict) and isinstance(person.get("party"), str):
+                named.add(person["party"])
+    return named

@@ -1,0 +1,146 @@
+"""Fields and small schemas shared by every development type."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate
+
+from events.values.dates import InvalidDate, parse_occurred
+from events.values.money import InvalidMoney, parse_money
+from events.values.parties import UnknownCountry, to_alpha3
+
+SUBJECT_KINDS = ("agreement", "deal", "meeting", "statement", "exercise", "assistance")
+SUBJECT_PATTERN = re.compile(r"^(" + "|".join(SUBJECT_KINDS) + r"):[a-z0-9][a-z0-9._-]{0,119}$")
+
+
+class Country(fields.String):
+    """An ISO 3166-1 code, alpha-2 or alpha-3 in, alpha-3 out."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str):
+            raise ValidationError("Expected an ISO 3166-1 country code such as 'JP' or 'JPN'.")
+        try:
+            return to_alpha3(value)
+        except UnknownCountry as error:
+            raise ValidationError(str(error)) from None
+
+
+class EDTFDate(fields.String):
+    """An EDTF expression, kept as given; refused unless it has calendar bounds."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str):
+            raise ValidationError("Expected an EDTF date string such as '2025-09-05'.")
+        try:
+            return parse_occurred(value).edtf
+        except InvalidDate as error:
+            raise ValidationError(str(error)) from None
+
+
+class StrictBoolean(fields.Boolean):
+    """Only JSON true and false: "yes" or 1 are not booleans."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("Expected true or false.")
+        return value
+
+
+class HttpUrl(fields.String):
+    """An absolute http or https URL."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parts = urlsplit(text)
+        except ValueError:
+            raise ValidationError("Not a valid URL.") from None
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(text) > 2048:
+            raise ValidationError(
+                "Expected an absolute http or https URL of at most 2048 characters."
+            )
+        return text
+
+
+def text(max_length: int, **kwargs: Any) -> fields.String:
+    """A non-blank string of bounded length."""
+    return fields.String(validate=[validate.Length(max=max_length), _not_blank], **kwargs)
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+def one_of(*choices: str, **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.OneOf(choices), **kwargs)
+
+
+def subject_ref(**kwargs: Any) -> fields.String:
+    """A subject id such as 'agreement:jpn-aus-raa'."""
+    return fields.String(
+        validate=validate.Regexp(
+            SUBJECT_PATTERN,
+            error="Expected a subject id '<kind>:<slug>' with kind one of "
+            + ", ".join(SUBJECT_KINDS)
+            + " and a slug of [a-z0-9._-].",
+        ),
+        **kwargs,
+    )
+
+
+def non_empty_list(
+    inner: fields.Field[Any], max_length: int = 200, **kwargs: Any
+) -> fields.List[Any]:
+    return fields.List(inner, validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+class PersonSchema(Schema):
+    """A person as they were at the time: name, the post they held, the party they acted for."""
+
+    name = text(200, required=True)
+    post = text(300, required=True)
+    party = Country(required=True)
+
+
+class PlaceSchema(Schema):
+    name = text(200, required=True)
+    country = Country(required=True)
+
+
+class SourceSchema(Schema):
+    url = HttpUrl(required=True)
+    publisher = text(200)
+    published = EDTFDate()
+    quote = text(2000)
+
+
+class MoneySchema(Schema):
+    """Wire form {amount: "10000000000", currency: "AUD", qualifier: "up_to"}."""
+
+    amount = fields.Raw(required=True)
+    currency = fields.Raw(required=True)
+    qualifier = fields.String(load_default="exact")
+    minor_units = fields.Integer(strict=True)
+
+    @post_load
+    def to_minor_units(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        try:
+            money = parse_money(data["amount"], data["currency"], data["qualifier"])
+        except InvalidMoney as error:
+            raise ValidationError(str(error), field_name=_money_field(error)) from None
+        if "minor_units" in data and data["minor_units"] != money.minor_units:
+            raise ValidationError("Does not match the amount.", field_name="minor_units")
+        return money.as_json()
+
+
+def _money_field(error: InvalidMoney) -> str:
+    message = str(error)
+    if "currency" in message or "ISO 4217" in message:
+        return "currency"
+    if "Qualifier" in message:
+        return "qualifier"
+    return "amount"

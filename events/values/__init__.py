@@ -1,0 +1,1 @@
+"""Value types: dates (EDTF), parties (ISO 3166), money (ISO 4217)."""

@@ -1,0 +1,141 @@
+"""EDTF dates (ISO 8601-2): the precision a source gave is kept, the bounds are derived."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from edtf import parse_edtf, struct_time_to_date
+
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_YEAR = re.compile(r"^(\d{4})$")
+_EARLIEST = dt.date(1, 1, 1)
+_LATEST = dt.date(9999, 12, 31)
+
+
+class InvalidDate(ValueError):
+    """The text is not an EDTF date this service can place on a calendar."""
+
+
+@dataclass(frozen=True)
+class OccurredRange:
+    """What an EDTF expression says about when something happened."""
+
+    edtf: str
+    earliest: dt.date
+    latest: dt.date
+    precision: str
+    approximate: bool
+    uncertain: bool
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "earliest": self.earliest.isoformat(),
+            "latest": self.latest.isoformat(),
+            "precision": self.precision,
+            "approximate": self.approximate,
+            "uncertain": self.uncertain,
+        }
+
+
+def parse_occurred(text: str) -> OccurredRange:
+    """Parses an EDTF expression into its bounds; raises InvalidDate with a reason."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidDate("Expected an EDTF date such as 2025-09-05, 2025-08 or 2025.")
+    return _parse_cached(text.strip())
+
+
+@lru_cache(maxsize=65536)
+def _parse_cached(text: str) -> OccurredRange:
+    return _parse_plain(text) or _parse_common(text) or _parse_extended(text)
+
+
+def _parse_common(text: str) -> OccurredRange | None:
+    """Intervals of plain dates and qualified plain dates, without the general parser (its
+    grammar takes tens of milliseconds a call)."""
+    qualifier = text[-1] if text[-1] in "~?%" else ""
+    core = text[:-1] if qualifier else text
+    if "/" in core and not qualifier:
+        start_text, _, end_text = core.partition("/")
+        start, end = _parse_plain(start_text), _parse_plain(end_text)
+        if start is None or end is None:
+            return None
+        if end.latest < start.earliest:
+            raise InvalidDate(f"'{text}' ends before it starts.")
+        return OccurredRange(text, start.earliest, end.latest, "interval", False, False)
+    plain = _parse_plain(core) if qualifier else None
+    if plain is None:
+        return None
+    return OccurredRange(
+        text,
+        plain.earliest,
+        plain.latest,
+        plain.precision,
+        approximate=qualifier in "~%",
+        uncertain=qualifier in "?%",
+    )
+
+
+def _parse_plain(text: str) -> OccurredRange | None:
+    """The common shapes, without the general parser (replays parse many dates)."""
+    if match := _DAY.match(text):
+        year, month, day = (int(g) for g in match.groups())
+        try:
+            date = dt.date(year, month, day)
+        except ValueError:
+            raise InvalidDate(f"'{text}' is not a calendar date.") from None
+        return OccurredRange(text, date, date, "day", False, False)
+    if match := _MONTH.match(text):
+        year, month = (int(g) for g in match.groups())
+        if not 1 <= month <= 12 or year == 0:
+            return None  # seasons (21-41) and the rest go to the full parser
+        last_day = calendar.monthrange(year, month)[1]
+        first, last = dt.date(year, month, 1), dt.date(year, month, last_day)
+        return OccurredRange(text, first, last, "month", False, False)
+    if (match := _YEAR.match(text)) and int(match.group(1)) > 0:
+        year = int(match.group(1))
+        return OccurredRange(text, dt.date(year, 1, 1), dt.date(year, 12, 31), "year", False, False)
+    return None
+
+
+def _parse_extended(text: str) -> OccurredRange:
+    if ".." in text or text.startswith("/") or text.endswith("/"):
+        raise InvalidDate(f"'{text}' is open-ended; give both ends of the interval.")
+    try:
+        parsed = parse_edtf(text)
+        earliest = struct_time_to_date(parsed.lower_strict())
+        latest = struct_time_to_date(parsed.upper_strict())
+    except Exception:  # the parser raises several unrelated types on bad input
+        raise InvalidDate(
+            f"'{text}' is not a valid EDTF date (examples: 2025-09-05, 2025-08, 2025, "
+            "2020-01-15/2020-02-10, 2025-08~)."
+        ) from None
+    if not (_EARLIEST <= earliest <= latest <= _LATEST):
+        raise InvalidDate(f"'{text}' does not describe a span of dates from earliest to latest.")
+    return OccurredRange(
+        edtf=text,
+        earliest=earliest,
+        latest=latest,
+        precision=_precision_of(parsed, text),
+        approximate="~" in text or "%" in text,
+        uncertain="?" in text or "%" in text,
+    )
+
+
+def _precision_of(parsed: object, text: str) -> str:
+    if "/" in text:
+        return "interval"
+    if "T" in text:
+        return "time"
+    name = type(parsed).__name__
+    if name == "Season":
+        return "season"
+    precision = getattr(parsed, "precision", None)
+    if precision:
+        return str(precision)
+    inner = getattr(parsed, "date", None) or getattr(parsed, "sort_value", None)
+    return _precision_of(inner, text) if inner is not None and inner is not parsed else "day"

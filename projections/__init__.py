@@ -1,0 +1,1 @@
+"""The views: tracked projections of the log, rebuildable by replay."""

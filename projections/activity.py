@@ -1,0 +1,51 @@
+"""Activity per quarter (or year). A development whose dates span more than one period is
+counted as unallocated rather than guessed into one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.facts import Fact, Moment
+from projections.projection import FactProjection
+from projections.reader import ViewReader
+
+EVERYONE = "*"
+PERIODS = ("quarter", "year")
+
+
+class ActivityProjection(FactProjection):
+    name = "activity"
+
+    def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
+        return [(EVERYONE, ""), *((party, "") for party in fact.parties)]
+
+
+def period_of(day: str, period: str) -> str:
+    year, month = day[:4], int(day[5:7])
+    return year if period == "year" else f"{year}-Q{(month - 1) // 3 + 1}"
+
+
+def activity(
+    reader: ViewReader, moment: Moment, *, party: str | None = None, period: str = "quarter"
+) -> dict[str, Any]:
+    rows = reader.view("activity").select(moment, keys=[party or EVERYONE])
+    buckets: dict[str, dict[str, Any]] = {}
+    unallocated: dict[str, Any] = {"developments": 0, "by_type": {}}
+    for row in rows:
+        first, last = (
+            period_of(row.occurred_earliest, period),
+            period_of(row.occurred_latest, period),
+        )
+        bucket = (
+            unallocated
+            if first != last
+            else buckets.setdefault(first, {"period": first, "developments": 0, "by_type": {}})
+        )
+        bucket["developments"] += 1
+        bucket["by_type"][row.type] = bucket["by_type"].get(row.type, 0) + 1
+    return {
+        "party": party,
+        "period": period,
+        "buckets": [buckets[key] for key in sorted(buckets)],
+        "unallocated": unallocated,
+    }

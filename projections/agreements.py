@@ -1,0 +1,47 @@
+"""Agreements: each one's lifecycle per party (negotiation, signed, ratified, in force, ended)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.facts import Fact, Moment
+from projections.lifecycle import agreement_states, in_force_on
+from projections.projection import FactProjection
+from projections.reader import ViewReader
+
+
+class AgreementsProjection(FactProjection):
+    name = "agreements"
+    subject_kinds = frozenset({"agreement"})
+
+    def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
+        return [(fact.subject, fact.type)]
+
+
+def agreements(
+    reader: ViewReader,
+    moment: Moment,
+    *,
+    party: str | None = None,
+    status: str | None = None,
+    in_force_on_date: str | None = None,
+) -> list[dict[str, Any]]:
+    states = agreement_states(reader.view("agreements").select(moment))
+    if in_force_on_date is not None:
+        on = min(in_force_on_date, moment.as_of or in_force_on_date)
+        dated = Moment(as_of=on, known_at=moment.known_at)
+        in_force = {
+            s["subject"]
+            for s in agreement_states(reader.view("agreements").select(dated))
+            if in_force_on(s)
+        }
+        states = [s for s in states if s["subject"] in in_force]
+    if party is not None:
+        states = [s for s in states if party in s["parties"]]
+    if status is not None:
+        states = [
+            s
+            for s in states
+            if s["status"] == status or any(p["status"] == status for p in s["parties"].values())
+        ]
+    return states

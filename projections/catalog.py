@@ -1,0 +1,121 @@
+"""Generations of each view: the active one serves reads; a pending one is being rebuilt
+beside it and replaces it once it has caught up. One older generation is kept, so that a
+read that began just before a swap still finds its table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from projections.database import ViewDatabase
+from projections.recorder import DDL_COLUMNS
+
+
+@dataclass(frozen=True)
+class Generations:
+    active: int
+    pending: int | None
+
+
+class ViewCatalog:
+    def __init__(self, database: ViewDatabase) -> None:
+        self.database = database
+        self._tracking = database.table("view_tracking")
+        self._generations = database.table("view_generations")
+
+    def create_tables(self) -> None:
+        with self.database.transaction() as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._tracking} (view TEXT NOT NULL, "
+                "generation {big} NOT NULL, position {big} NOT NULL, "
+                "PRIMARY KEY (view, generation))"
+            )
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._generations} (view TEXT PRIMARY KEY, "
+                "active {big} NOT NULL, pending {big})"
+            )
+
+    def generations(self, view: str) -> Generations:
+        rows = self.database.query(
+            f"SELECT active, pending FROM {self._generations} WHERE view = ?", (view,)
+        )
+        if rows:
+            return Generations(int(rows[0][0]), None if rows[0][1] is None else int(rows[0][1]))
+        self.create_generation(view, 1)
+        with self.database.transaction() as cursor:
+            cursor.execute(
+                f"INSERT INTO {self._generations} (view, active) VALUES (?, 1) "
+                "ON CONFLICT (view) DO NOTHING",
+                (view,),
+            )
+        return self.generations(view)
+
+    def begin_rebuild(self, view: str) -> int:
+        """Starts (or, if one is under way, continues) a rebuild; returns its generation."""
+        current = self.generations(view)
+        if current.pending is not None:
+            return current.pending
+        generation = current.active + 1
+        self.drop_generation(view, generation)  # a leftover of an abandoned attempt
+        self.create_generation(view, generation, key_index=False)
+        with self.database.transaction() as cursor:
+            cursor.execute(
+                f"UPDATE {self._generations} SET pending = ? WHERE view = ? AND pending IS NULL",
+                (generation, view),
+            )
+        return self.generations(view).pending or generation
+
+    def finish_rebuild(self, view: str, generation: int) -> bool:
+        """Makes the rebuilt generation the active one; drops the one before the previous."""
+        self.create_key_index(view, generation)
+        with self.database.transaction() as cursor:
+            cursor.execute(
+                f"UPDATE {self._generations} SET active = ?, pending = NULL "
+                "WHERE view = ? AND pending = ?",
+                (generation, view, generation),
+            )
+            swapped = cursor.rowcount == 1
+        if swapped and generation > 2:
+            self.drop_generation(view, generation - 2)
+        return swapped
+
+    def create_generation(self, view: str, generation: int, *, key_index: bool = True) -> None:
+        """A generation's table; a rebuild adds the lookup index when it has caught up (one
+        index build is cheaper than keeping it up to date row by row)."""
+        name = f"view_{view}_{generation}"
+        table = self.database.table(name)
+        if key_index:
+            self.create_key_index(view, generation)
+        with self.database.transaction() as cursor:
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} ({DDL_COLUMNS})")
+            cursor.execute(f'CREATE INDEX IF NOT EXISTS "{name}_event" ON {table} (position)')
+            cursor.execute(
+                f"INSERT INTO {self._tracking} (view, generation, position) VALUES (?, ?, 0) "
+                "ON CONFLICT (view, generation) DO NOTHING",
+                (view, generation),
+            )
+
+    def create_key_index(self, view: str, generation: int) -> None:
+        name = f"view_{view}_{generation}"
+        table = self.database.table(name)
+        with self.database.transaction() as cursor:
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} ({DDL_COLUMNS})")
+            cursor.execute(
+                f'CREATE INDEX IF NOT EXISTS "{name}_key" ON {table} (row_key, valid_to)'
+            )
+
+    def drop_generation(self, view: str, generation: int) -> None:
+        with self.database.transaction() as cursor:
+            cursor.execute(
+                f"DROP TABLE IF EXISTS {self.database.table(f'view_{view}_{generation}')}"
+            )
+            cursor.execute(
+                f"DELETE FROM {self._tracking} WHERE view = ? AND generation = ?",
+                (view, generation),
+            )
+
+    def position(self, view: str, generation: int) -> int:
+        rows = self.database.query(
+            f"SELECT position FROM {self._tracking} WHERE view = ? AND generation = ?",
+            (view, generation),
+        )
+        return int(rows[0][0]) if rows else 0

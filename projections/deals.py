@@ -1,0 +1,32 @@
+"""Deals: the ledger by stage, with totals per currency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from projections.facts import Fact, Moment
+from projections.ledger import deal_states, totals_per_currency
+from projections.projection import FactProjection
+from projections.reader import ViewReader
+
+
+class DealsProjection(FactProjection):
+    name = "deals"
+    subject_kinds = frozenset({"deal"})
+
+    def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
+        return [(fact.subject, fact.type)]
+
+
+def deals(
+    reader: ViewReader, moment: Moment, *, party: str | None = None, stage: str | None = None
+) -> dict[str, Any]:
+    states = deal_states(reader.view("deals").select(moment))
+    if party is not None:
+        states = [s for s in states if party in s["parties"]]
+    if stage is not None:
+        states = [s for s in states if s.get("stage") == stage]
+    stages: dict[str, int] = {}
+    for state in states:
+        stages[state.get("stage", "unknown")] = stages.get(state.get("stage", "unknown"), 0) + 1
+    return {"items": states, "stages": stages, "totals": totals_per_currency(states)}

@@ -1,0 +1,78 @@
+"""A development as the views see it, and the moments (as_of, known_at) views answer for."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from events.catalogue import TYPES
+from events.values.dates import parse_occurred
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def micros(moment: dt.datetime) -> int:
+    """Microseconds since the epoch: how the views store and compare recorded times."""
+    delta = moment.astimezone(dt.UTC) - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One development as it stands from `valid_from` on: at its recording, or as a later
+    correction left it. The development itself stays in the log, at `source_position` (the
+    event itself, or the correction); views keep only where to find it."""
+
+    event_id: str
+    position: int
+    version: int
+    recorded_at: int
+    source_position: int
+    valid_from: int
+    development: dict[str, Any]
+    type: str = ""
+    kind: str = ""
+    subject: str = ""
+    parties: tuple[str, ...] = ()
+    earliest: str = ""
+    latest: str = ""
+
+    def __post_init__(self) -> None:
+        # Derived once here: every view reads them, thousands of times a second in a replay.
+        development = self.development
+        set_field = object.__setattr__
+        set_field(self, "type", development["type"])
+        set_field(self, "kind", TYPES[development["type"]].kind)
+        set_field(self, "subject", development["subject"])
+        set_field(self, "parties", tuple(development["parties"]))
+        earliest, latest = _bounds(development["occurred"])
+        set_field(self, "earliest", earliest)
+        set_field(self, "latest", latest)
+
+
+@lru_cache(maxsize=65536)
+def _bounds(occurred: str) -> tuple[str, str]:
+    parsed = parse_occurred(occurred)
+    return parsed.earliest.isoformat(), parsed.latest.isoformat()
+
+
+def timestamp_of(moment: int) -> str:
+    """The RFC 3339 text of a time kept as microseconds."""
+    seconds, micro = divmod(moment, 1_000_000)
+    at = EPOCH + dt.timedelta(seconds=seconds, microseconds=micro)
+    return at.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Moment:
+    """Which state a query asks for: what was true on `as_of` (developments that had
+    certainly occurred by then), as the record stood at `known_at` (microseconds)."""
+
+    as_of: str | None = None
+    known_at: int | None = None
+
+    @property
+    def is_now(self) -> bool:
+        return self.as_of is None and self.known_at is None

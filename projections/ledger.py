@@ -1,0 +1,86 @@
+"""Deals by stage and money per currency; amounts of different currencies are never added."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from events.values.money import Money, Qualifier
+from projections.recorder import Row
+
+STAGE_ORDER = ("preferred_bidder_selected", "agreed", "contract_signed", "delivered")
+
+
+def deal_states(rows: Iterable[Row]) -> list[dict[str, Any]]:
+    by_subject: dict[str, dict[str, Row]] = {}
+    for row in rows:
+        by_subject.setdefault(row.subject, {})[row.event_id] = row
+    states = []
+    for subject, unique in by_subject.items():
+        ordered = sorted(unique.values(), key=lambda r: (r.occurred_earliest, r.position))
+        states.append(_fold(subject, ordered))
+    return sorted(states, key=lambda s: (s["first_occurred"], s["subject"]))
+
+
+def _fold(subject: str, rows: list[Row]) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "subject": subject,
+        "history": [],
+        "first_occurred": rows[0].occurred_earliest,
+    }
+    for row in rows:
+        data = row.body["data"]
+        if row.type == "deal.clinched":
+            for key in ("buyer", "supplier", "item", "supplier_org"):
+                if key in data:
+                    state[key] = data[key]
+        for key in ("stage", "quantity", "value"):
+            if key in data:
+                state[key] = data[key]
+        state["parties"] = sorted(set(state.get("parties", [])) | set(row.body["parties"]))
+        state["history"].append(
+            {
+                "id": row.event_id,
+                "type": row.type,
+                "stage": data["stage"],
+                "occurred": row.body["occurred"],
+            }
+        )
+    return state
+
+
+def totals_per_currency(deals: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Sum of the current value of every deal not cancelled, one entry per currency."""
+    deals = list(deals)
+    sums: dict[str, tuple[int, set[str]]] = {}
+    for deal in deals:
+        value = deal.get("value")
+        if not value or deal.get("stage") == "cancelled":
+            continue
+        minor, qualifiers = sums.get(value["currency"], (0, set()))
+        sums[value["currency"]] = (minor + value["minor_units"], qualifiers | {value["qualifier"]})
+    return {
+        currency: {
+            **Money(minor, currency, _combined(qualifiers)).as_json(),
+            "deals": _count(deals, currency),
+        }
+        for currency, (minor, qualifiers) in sorted(sums.items())
+    }
+
+
+def _count(deals: Iterable[dict[str, Any]], currency: str) -> int:
+    return sum(
+        1
+        for d in deals
+        if d.get("value") and d["value"]["currency"] == currency and d.get("stage") != "cancelled"
+    )
+
+
+def _combined(qualifiers: set[str]) -> Qualifier:
+    """Exact plus 'up to' is 'up to'; plus 'at least' is 'at least'; anything else approx."""
+    inexact = qualifiers - {"exact"}
+    if not inexact:
+        return Qualifier.EXACT
+    if len(inexact) == 1:
+        return Qualifier(next(iter(inexact)))
+    return Qualifier.APPROX

@@ -1,0 +1,210 @@
+"""A view recorder: one view's rows and its tracking position, written in one transaction per
+batch of events. A row says where a development stands in the view (its key) and when the view
+held it (valid_from/valid_to by recorded time, occurred dates); the development itself stays in
+the log (encrypted there when the store is), found by `source_position` when a query needs it.
+So one table answers 'now', 'as of a date' and 'as known at a moment'."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import Tracking, TrackingRecorder
+
+from projections.database import Cursor, ViewDatabase
+from projections.facts import Fact, Moment, timestamp_of
+
+COLUMNS = (
+    "event_id, row_key, detail, subject, type, position, version, recorded_at, "
+    "source_position, occurred_earliest, occurred_latest, valid_from, valid_to"
+)
+DDL_COLUMNS = (
+    "event_id TEXT NOT NULL, row_key TEXT NOT NULL, detail TEXT NOT NULL, "
+    "subject TEXT NOT NULL, type TEXT NOT NULL, position {big} NOT NULL, "
+    "version {big} NOT NULL, recorded_at {big} NOT NULL, source_position {big} NOT NULL, "
+    "occurred_earliest TEXT NOT NULL, occurred_latest TEXT NOT NULL, "
+    "valid_from {big} NOT NULL, valid_to {big}"
+)
+
+Resolver = Callable[[Sequence[int]], dict[int, dict[str, Any]]]
+
+
+class StaleTracking(Exception):
+    """Another runner advanced this view first; the batch was rolled back."""
+
+
+@dataclass(frozen=True)
+class Row:
+    event_id: str
+    key: str
+    detail: str
+    subject: str
+    type: str
+    position: int
+    occurred_earliest: str
+    occurred_latest: str
+    body: dict[str, Any]
+
+
+@dataclass
+class _Batch:
+    inserts: list[tuple[Any, ...]] = field(default_factory=list)
+    operations: list[tuple[str, Any]] = field(default_factory=list)
+
+
+class ViewRecorder(TrackingRecorder):
+    """The rows of one generation of one view."""
+
+    def __init__(
+        self, database: ViewDatabase, view: str, generation: int, resolve: Resolver | None = None
+    ) -> None:
+        self.database = database
+        self.view = view
+        self.generation = generation
+        self.resolve = resolve
+        self.table = database.table(f"view_{view}_{generation}")
+        self._tracking = database.table("view_tracking")
+        self._batch = _Batch()
+
+    # --- writing (staged by the projection, written with the tracking position) -------------
+
+    def add(self, fact: Fact, keys: Sequence[tuple[str, str]]) -> None:
+        if not keys:
+            return
+        row = (
+            fact.subject,
+            fact.type,
+            fact.position,
+            fact.version,
+            fact.recorded_at,
+            fact.source_position,
+            fact.earliest,
+            fact.latest,
+            fact.valid_from,
+            None,
+        )
+        self._batch.inserts.extend((fact.event_id, key, detail, *row) for key, detail in keys)
+
+    def supersede(self, position: int, at: int) -> None:
+        """Ends the current rows of the event first recorded at `position`: a correction or
+        retraction of it was recorded. (Rows are found by position, whose index only ever
+        grows at one end, rather than by random event id.)"""
+        if self._batch.inserts:
+            self._batch.operations.append(("insert", self._batch.inserts))
+            self._batch.inserts = []
+        self._batch.operations.append(("supersede", (at, position)))
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        """Writes the staged rows and the new position, in a transaction of their own."""
+        with self.database.transaction() as cursor:
+            self.write(cursor, tracking.notification_id)
+
+    def write(self, cursor: Cursor, position: int) -> None:
+        """Writes the staged rows and moves the view to `position`, in the caller's
+        transaction; raises StaleTracking (the caller rolls back) if another runner did."""
+        batch, self._batch = self._batch, _Batch()
+        if batch.inserts:
+            batch.operations.append(("insert", batch.inserts))
+        for operation, payload in batch.operations:
+            if operation == "insert":
+                cursor.executemany(
+                    f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    payload,
+                )
+            else:
+                cursor.execute(
+                    f"UPDATE {self.table} SET valid_to = ? WHERE position = ? AND valid_to IS NULL",
+                    payload,
+                )
+        cursor.execute(
+            f"UPDATE {self._tracking} SET position = ? "
+            "WHERE view = ? AND generation = ? AND position < ?",
+            (position, self.view, self.generation, position),
+        )
+        if cursor.rowcount != 1:
+            raise StaleTracking(f"view {self.view} is already at or past {position}")
+
+    def discard(self) -> None:
+        self._batch = _Batch()
+
+    def max_tracking_id(self, application_name: str = "") -> int | None:
+        rows = self.database.query(
+            f"SELECT position FROM {self._tracking} WHERE view = ? AND generation = ?",
+            (self.view, self.generation),
+        )
+        return int(rows[0][0]) if rows else None
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def select(
+        self,
+        moment: Moment,
+        *,
+        keys: Sequence[str] | None = None,
+        types: Sequence[str] | None = None,
+        occurred_from: str | None = None,
+        occurred_to: str | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+    ) -> list[Row]:
+        """Rows as they stood at the moment asked for, in order of occurrence, each with its
+        development read from the log."""
+        where, params = _time_filter(moment)
+        for column, values in (("row_key", keys), ("type", types)):
+            if values is not None:
+                if not values:
+                    return []
+                where.append(f"{column} IN ({','.join('?' * len(values))})")
+                params += list(values)
+        if occurred_from:
+            where.append("occurred_latest >= ?")
+            params.append(occurred_from)
+        if occurred_to:
+            where.append("occurred_earliest <= ?")
+            params.append(occurred_to)
+        order = "DESC" if descending else "ASC"
+        sql = (
+            "SELECT event_id, row_key, detail, subject, type, position, version, recorded_at, "
+            f"source_position, occurred_earliest, occurred_latest FROM {self.table} "
+            f"WHERE {' AND '.join(where)} ORDER BY occurred_earliest {order}, position {order}"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        found = self.database.query(sql, params)
+        assert self.resolve is not None, "a reading recorder needs the log to resolve bodies"
+        developments = self.resolve([int(r[8]) for r in found])
+        return [
+            Row(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                int(r[5]),
+                r[9],
+                r[10],
+                {
+                    "id": r[0],
+                    "position": int(r[5]),
+                    "version": int(r[6]),
+                    "recorded_at": timestamp_of(int(r[7])),
+                    **developments[int(r[8])],
+                },
+            )
+            for r in found
+        ]
+
+
+def _time_filter(moment: Moment) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if moment.known_at is None:
+        where.append("valid_to IS NULL")
+    else:
+        where.append("valid_from <= ? AND (valid_to IS NULL OR valid_to > ?)")
+        params += [moment.known_at, moment.known_at]
+    if moment.as_of is not None:
+        where.append("occurred_latest <= ?")
+        params.append(moment.as_of)
+    return where, params

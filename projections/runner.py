@@ -1,0 +1,188 @@
+"""Keeps views up to date with the log: reads a batch of events once, stages each view's
+rows, and commits each view's rows with its new position in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from events.record import Record
+from projections.catalog import ViewCatalog
+from projections.database import ViewDatabase
+from projections.facts import micros
+from projections.following import Follower
+from projections.locks import ViewLock
+from projections.projection import FactProjection, Original, change_of
+from projections.recorder import StaleTracking, ViewRecorder
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+POLL_SECONDS = 1.0
+
+
+@dataclass
+class ViewStats:
+    """What one process has seen of a view's progress (for GET /v1/projections)."""
+
+    events: int = 0
+    rate: float = 0.0
+    updated: float = field(default_factory=time.monotonic)
+
+    def record(self, count: int, seconds: float) -> None:
+        if count and seconds > 0:
+            current = count / seconds
+            self.rate = current if self.rate == 0 else 0.7 * self.rate + 0.3 * current
+        self.events += count
+        self.updated = time.monotonic()
+
+
+def database_of(record: Record) -> ViewDatabase:
+    return ViewDatabase(record.recorder.datastore)  # type: ignore[attr-defined]
+
+
+def originals_of(record: Record) -> Callable[[str], Original]:
+    def original(event_id: str) -> Original:
+        stored = record.event(event_id)
+        recorded_at = dt.datetime.fromisoformat(stored["recorded_at"].replace("Z", "+00:00"))
+        return Original(stored["position"], stored["version"], micros(recorded_at))
+
+    return original
+
+
+class ViewRunner:
+    """Applies new events to a set of views; `generation=None` follows each active one."""
+
+    def __init__(
+        self,
+        record: Record,
+        views: Sequence[type[FactProjection]],
+        *,
+        generation: int | None = None,
+        generations: Mapping[str, int] | None = None,
+        batch_size: int = BATCH_SIZE,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self.record = record
+        self.views = list(views)
+        self.generation = generation
+        self.generations = dict(generations or {})
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.database = database_of(record)
+        self.catalog = ViewCatalog(self.database)
+        self.stats = {view.name: ViewStats() for view in self.views}
+        self.stopped = threading.Event()
+        self.changed = threading.Condition()
+        self.follower: Follower | None = None
+        self.lock = ViewLock(self.database, "")
+        self._originals = originals_of(record)
+
+    # --- one batch --------------------------------------------------------------------------
+
+    def run_batch(self) -> int:
+        """Applies up to one batch of new events to every view; returns how many were read."""
+        started = time.monotonic()
+        head = self.record.max_position()
+        targets = [(view, self._generation_of(view)) for view in self.views]
+        positions = {view.name: self.catalog.position(view.name, gen) for view, gen in targets}
+        start = min(positions.values(), default=head)
+        if start >= head:
+            return 0
+        notifications = self.record.recorder.select_notifications(
+            start=start, limit=self.batch_size, stop=head, inclusive_of_start=False
+        )
+        full = len(notifications) == self.batch_size
+        end = notifications[-1].id if full else head
+        originals = cache(self._originals)  # a correction's original, once for all views
+        changes = [
+            (n.id, change_of(self.record.mapper.to_domain_event(n), n.id, originals))
+            for n in notifications
+        ]
+        staged = []
+        for view, generation in targets:
+            done = positions[view.name]
+            if done < end:
+                recorder = ViewRecorder(self.database, view.name, generation)
+                projection = view(recorder, self._originals)
+                for position, change in changes:
+                    if position > done:
+                        projection.apply(change)
+                staged.append((view, recorder, sum(1 for i, _ in changes if i > done)))
+        self._commit(staged, end)
+        for view, _, count in staged:
+            self.stats[view.name].record(count, time.monotonic() - started)
+        with self.changed:
+            self.changed.notify_all()
+        return len(notifications)
+
+    def _commit(self, staged: list[tuple[Any, ViewRecorder, int]], end: int) -> None:
+        """Every view's rows and position in one transaction: one commit per batch."""
+        try:
+            with self.database.transaction() as cursor:
+                for _, recorder, _ in staged:
+                    recorder.write(cursor, end)
+        except StaleTracking:
+            pass  # another runner applied this batch first; the next batch starts from there
+
+    def _generation_of(self, view: type[FactProjection]) -> int:
+        if self.generation is not None:
+            return self.generation
+        if view.name in self.generations:
+            return self.generations[view.name]
+        return self.catalog.generations(view.name).active
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> None:
+        """Runs batches until the views have reached the end of the log."""
+        while not self.stopped.is_set():
+            count = self.run_batch()
+            if progress:
+                progress(min(self.positions().values(), default=0))
+            if count < self.batch_size:
+                return
+
+    def positions(self) -> dict[str, int]:
+        return {
+            view.name: self.catalog.position(view.name, self._generation_of(view))
+            for view in self.views
+        }
+
+    # --- following the log ------------------------------------------------------------------
+
+    def start(self) -> ViewRunner:
+        self.lock = ViewLock(self.database, "live-views")
+        self.follower = Follower(
+            "views",
+            lambda: self.run_batch() == self.batch_size,
+            poll_seconds=self.poll_seconds,
+            may_run=self.lock.acquire,
+        )
+        self.record.index.add_listener(self.follower.wakeup)
+        self.follower.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.follower is not None:
+            self.follower.stop()
+            self.record.index.remove_listener(self.follower.wakeup)
+        self.lock.release()
+
+    def wait_for(self, view: str, position: int, timeout: float) -> bool:
+        """Blocks until `view` has reached `position`, or the timeout passes."""
+        deadline = time.monotonic() + timeout
+        view_class = next(v for v in self.views if v.name == view)
+        while True:
+            if self.catalog.position(view, self._generation_of(view_class)) >= position:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self.changed:
+                self.changed.wait(min(remaining, 0.05))

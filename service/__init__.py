@@ -1,0 +1,1 @@
+"""The ways in and out: HTTP API, CLI, store wiring, settings."""

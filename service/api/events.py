@@ -1,0 +1,133 @@
+"""The log: append developments (one, or a batch all-or-nothing) and read them back."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
+
+from events.catalogue import TYPES
+from events.queries import EventFilter
+from events.record import Appended, Posting
+from events.schemas.envelope import DevelopmentSchema
+from events.schemas.fields import Country, subject_ref
+from service.api import container
+from service.api.schemas import EventBatchResultSchema, EventPageSchema, StoredEventSchema
+
+blp = Blueprint(
+    "events", __name__, url_prefix="/v1", description="The ordered log of developments."
+)
+
+UUID_PATTERN = re.compile(r"^[0-9a-fA-F-]{32,36}$")
+KINDS = sorted({t.split(".")[0] for t in TYPES})
+
+
+class AppendHeadersSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        validate=validate.Length(min=1, max=255),
+        metadata={"description": "Same key and body again returns the first response."},
+    )
+    if_match = fields.String(
+        data_key="If-Match",
+        validate=validate.Regexp(r'^"?\d{1,18}"?$', error='Expected a subject version like "3".'),
+        metadata={"description": 'Expected subject version, e.g. "0" for a new subject.'},
+    )
+
+
+class BatchHeadersSchema(AppendHeadersSchema):
+    class Meta:
+        unknown = EXCLUDE
+        exclude = ("if_match",)
+
+
+class BatchSchema(Schema):
+    events = fields.List(
+        fields.Nested(DevelopmentSchema), required=True, validate=validate.Length(min=1, max=1000)
+    )
+
+
+class EventQueryArgsSchema(Schema):
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**62))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    type = fields.List(fields.String(), metadata={"description": "a type, or '<kind>.*'"})
+    party = Country()
+    subject = subject_ref()
+
+    @validates("type")
+    def check_types(self, value: list[str], **_: Any) -> None:
+        for name in value:
+            known = name in TYPES or (name.endswith(".*") and name[:-2] in [*KINDS, "development"])
+            if not known:
+                raise ValidationError(f"Unknown type '{name}'; give a type or '<kind>.*'.")
+
+
+@blp.route("/events")
+class Events(MethodView):
+    @blp.arguments(EventQueryArgsSchema, location="query")
+    @blp.response(200, EventPageSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Lists events after a position, in position order, optionally filtered."""
+        where = EventFilter(tuple(args.get("type", ())), args.get("party"), args.get("subject"))
+        page = container().record.events_after(args["after"], args["limit"], where)
+        return {"items": page.items, "next_after": page.next_after}
+
+    @blp.arguments(DevelopmentSchema)
+    @blp.arguments(AppendHeadersSchema, location="headers")
+    @blp.response(201, StoredEventSchema)
+    def post(self, development: dict[str, Any], headers: dict[str, Any]) -> Any:
+        """Appends one development to its subject's stream."""
+        expected = int(headers["if_match"].strip('"')) if "if_match" in headers else None
+        appended = container().record.append(
+            [Posting(development, expected)], headers.get("idempotency_key")
+        )
+        event = appended.events[0]
+        if not appended.replayed:
+            _count(appended.events)
+        return event, _created_headers(appended, event)
+
+
+@blp.route("/events/batch")
+class EventBatch(MethodView):
+    @blp.arguments(BatchSchema)
+    @blp.arguments(BatchHeadersSchema, location="headers")
+    @blp.response(201, EventBatchResultSchema)
+    def post(self, body: dict[str, Any], headers: dict[str, Any]) -> Any:
+        """Appends up to 1000 developments in one transaction: all of them or none."""
+        appended = container().record.append(
+            [Posting(d) for d in body["events"]], headers.get("idempotency_key"), batch=True
+        )
+        replayed = {"Idempotent-Replayed": "true"} if appended.replayed else {}
+        if not appended.replayed:
+            _count(appended.events)
+        return {"events": appended.events}, replayed
+
+
+@blp.route("/events/<event_id>")
+class Event(MethodView):
+    @blp.response(200, StoredEventSchema)
+    def get(self, event_id: str) -> Any:
+        """Returns one event by id."""
+        if not UUID_PATTERN.match(event_id):
+            abort(404, message=f"No event '{event_id}' has been recorded.")
+        return container().record.event(event_id.lower())
+
+
+def _count(events: list[dict[str, Any]]) -> None:
+    counter = current_app.extensions["metrics"].appended
+    for event in events:
+        counter.labels(event["type"]).inc()
+
+
+def _created_headers(appended: Appended, event: dict[str, Any]) -> dict[str, str]:
+    headers = {"Location": f"/v1/events/{event['id']}", "ETag": f'"{event["version"]}"'}
+    if appended.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return headers

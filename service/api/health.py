@@ -1,0 +1,78 @@
+"""Liveness, readiness and the catalogue of development types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields
+
+from events.catalogue import TYPES
+from projections.registry import VIEWS
+from service.api import container
+
+blp = Blueprint("operations", __name__, description="Health and the type catalogue.")
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+    position = fields.Integer()
+
+
+class DevelopmentTypeSchema(Schema):
+    name = fields.String()
+    kind = fields.String()
+    plover = fields.String()
+    cameo = fields.String()
+    schema_version = fields.Integer()
+    data_fields = fields.Dict()
+
+
+@blp.route("/healthz")
+class Health(MethodView):
+    @blp.response(200, HealthSchema)
+    def get(self) -> Any:
+        """The process is alive."""
+        return {"status": "ok"}
+
+
+@blp.route("/readyz")
+class Ready(MethodView):
+    @blp.response(200, HealthSchema)
+    def get(self) -> Any:
+        """The store answers and the views are not far behind the log."""
+        c = container()
+        try:
+            position = c.record.max_position()
+            views = c.views.position(*VIEWS)
+        except Exception:  # any store failure means not ready
+            abort(503, message="The store is not reachable.", headers={"Retry-After": "5"})
+        if position - views > c.settings.ready_max_lag:
+            abort(
+                503,
+                message=f"The views are {position - views} events behind the log.",
+                headers={"Retry-After": "5"},
+            )
+        return {"status": "ready", "position": position}
+
+
+@blp.route("/v1/types")
+class Types(MethodView):
+    @blp.response(200, DevelopmentTypeSchema(many=True))
+    def get(self) -> Any:
+        """Lists the development types with their PLOVER and CAMEO codes and data fields."""
+        return [
+            {
+                "name": t.name,
+                "kind": t.kind,
+                "plover": t.plover,
+                "cameo": t.cameo,
+                "schema_version": t.schema_version,
+                "data_fields": {
+                    name: {"required": f.required, "type": type(f).__name__}
+                    for name, f in t.data_schema().fields.items()
+                },
+            }
+            for t in TYPES.values()
+        ]

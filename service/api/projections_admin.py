@@ -1,0 +1,86 @@
+"""The views' own state: position, lag, rate; and rebuilds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields
+
+from projections.registry import VIEWS
+from service.api import container
+
+blp = Blueprint("projections", __name__, url_prefix="/v1", description="View state and rebuilds.")
+
+
+class ProjectionStateSchema(Schema):
+    name = fields.String()
+    state = fields.String(metadata={"description": "live, or rebuilding"})
+    generation = fields.Integer()
+    position = fields.Integer()
+    head = fields.Integer()
+    lag = fields.Integer()
+    rate = fields.Float(allow_none=True, metadata={"description": "events/s in this process"})
+    rebuild = fields.Dict(allow_none=True)
+
+
+class ProjectionListSchema(Schema):
+    head = fields.Integer()
+    items = fields.List(fields.Nested(ProjectionStateSchema))
+
+
+class RebuildSchema(Schema):
+    name = fields.String()
+    generation = fields.Integer()
+    state = fields.String()
+
+
+@blp.route("/projections")
+class Projections(MethodView):
+    @blp.response(200, ProjectionListSchema)
+    def get(self) -> Any:
+        """Each view's position, lag behind the log, state and rate."""
+        c = container()
+        head = c.record.max_position()
+        return {"head": head, "items": [_state(name, head) for name in VIEWS]}
+
+
+@blp.route("/projections/<name>/rebuild")
+class Rebuild(MethodView):
+    @blp.response(202, RebuildSchema)
+    def post(self, name: str) -> Any:
+        """Rebuilds a view from the start beside the live one, which serves until the swap."""
+        if name not in VIEWS:
+            abort(404, message=f"No view '{name}'; views: {', '.join(VIEWS)}.")
+        generation = container().rebuilds.start(name)
+        return {"name": name, "generation": generation, "state": "rebuilding"}
+
+
+def _state(name: str, head: int) -> dict[str, Any]:
+    c = container()
+    catalog = c.views.catalog
+    generations = catalog.generations(name)
+    position = catalog.position(name, generations.active)
+    runner = c.runner
+    state: dict[str, Any] = {
+        "name": name,
+        "state": "live",
+        "generation": generations.active,
+        "position": position,
+        "head": head,
+        "lag": max(0, head - position),
+        "rate": round(runner.stats[name].rate, 1) if runner else None,
+        "rebuild": None,
+    }
+    if generations.pending is not None:
+        rebuilt = catalog.position(name, generations.pending)
+        status = c.rebuilds.status(name)
+        state["state"] = "rebuilding"
+        state["rebuild"] = {
+            "generation": generations.pending,
+            "position": rebuilt,
+            "progress": round(rebuilt / head, 4) if head else 1.0,
+            "rate": round(status.stats.rate, 1) if status else None,
+        }
+    return state

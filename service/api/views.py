@@ -1,0 +1,251 @@
+"""The views: relationships, agreements, deals, timeline, countries, activity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from events.catalogue import TYPES
+from events.schemas.fields import Country, EDTFDate
+from events.values.dates import parse_occurred
+from events.values.parties import UnknownCountry, to_alpha3
+from projections import activity, agreements, countries, deals, relationships, timeline
+from projections.activity import PERIODS
+from service.api import container
+from service.api.moments import MomentArgsSchema, moment_of, read_view
+
+blp = Blueprint("views", __name__, url_prefix="/v1", description="Current-state views of the log.")
+
+KINDS = sorted({t.split(".")[0] for t in TYPES})
+
+
+class ViewSchema(Schema):
+    position = fields.Integer(metadata={"description": "the log position this answer reflects"})
+
+
+class RelationshipSchema(ViewSchema):
+    pair = fields.String()
+    parties = fields.List(fields.Dict())
+    developments = fields.Integer()
+    counts = fields.Dict()
+    first = fields.Dict(allow_none=True)
+    last = fields.Dict(allow_none=True)
+    agreements = fields.List(fields.Dict())
+    deals = fields.Dict()
+    meetings = fields.List(fields.Dict())
+    statements = fields.List(fields.Dict())
+    exercises = fields.List(fields.Dict())
+    aid = fields.List(fields.Dict())
+    latest = fields.List(fields.Dict())
+
+
+class AgreementArgsSchema(MomentArgsSchema):
+    party = Country()
+    status = fields.String(
+        validate=validate.OneOf(
+            [
+                "negotiating",
+                "halted",
+                "signed",
+                "ratified",
+                "in_force",
+                "partly_in_force",
+                "suspended",
+                "withdrawn",
+                "terminated",
+                "superseded",
+                "expired",
+            ]
+        )
+    )
+    in_force_on = EDTFDate()
+
+
+class ItemsSchema(ViewSchema):
+    items = fields.List(fields.Dict())
+
+
+class DealArgsSchema(MomentArgsSchema):
+    party = Country()
+    stage = fields.String(
+        validate=validate.OneOf(
+            [
+                "preferred_bidder_selected",
+                "agreed",
+                "contract_signed",
+                "delivered",
+                "value_revised",
+                "cancelled",
+            ]
+        )
+    )
+
+
+class DealsSchema(ItemsSchema):
+    stages = fields.Dict()
+    totals = fields.Dict()
+
+
+class TimelineArgsSchema(MomentArgsSchema):
+    party = Country()
+    type = fields.List(fields.String(), metadata={"description": "a type, or '<kind>.*'"})
+    from_ = EDTFDate(data_key="from")
+    to = EDTFDate()
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+
+    @validates("type")
+    def check_types(self, value: list[str], **_: Any) -> None:
+        for name in value:
+            if name not in TYPES and not (name.endswith(".*") and name[:-2] in [*KINDS]):
+                raise ValidationError(f"Unknown type '{name}'; give a type or '<kind>.*'.")
+
+
+class CountrySchema(ViewSchema):
+    code = fields.String()
+    name = fields.String()
+    developments = fields.Integer()
+    counts = fields.Dict()
+    partners = fields.List(fields.Dict())
+
+
+class ActivityArgsSchema(MomentArgsSchema):
+    party = Country()
+    period = fields.String(load_default="quarter", validate=validate.OneOf(PERIODS))
+
+
+class ActivitySchema(ViewSchema):
+    party = fields.String(allow_none=True)
+    period = fields.String()
+    buckets = fields.List(fields.Dict())
+    unallocated = fields.Dict()
+
+
+@blp.route("/relationships/<pair>")
+class Relationship(MethodView):
+    @blp.arguments(MomentArgsSchema, location="query")
+    @blp.response(200, RelationshipSchema)
+    def get(self, args: dict[str, Any], pair: str) -> Any:
+        """Where a relationship stands (either order, alpha-2 or alpha-3: JP-AU, AUS-JPN)."""
+        a, b = _pair(pair)
+        position = read_view(args, "relationships", "agreements", "deals")
+        found = relationships.relationship(container().views, a, b, moment_of(args))
+        return {"position": position, **found}
+
+
+@blp.route("/agreements")
+class Agreements(MethodView):
+    @blp.arguments(AgreementArgsSchema, location="query")
+    @blp.response(200, ItemsSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Agreements with their status per party."""
+        position = read_view(args, "agreements")
+        in_force = args.get("in_force_on")
+        items = agreements.agreements(
+            container().views,
+            moment_of(args),
+            party=args.get("party"),
+            status=args.get("status"),
+            in_force_on_date=parse_occurred(in_force).latest.isoformat() if in_force else None,
+        )
+        return {"position": position, "items": items}
+
+
+@blp.route("/deals")
+class Deals(MethodView):
+    @blp.arguments(DealArgsSchema, location="query")
+    @blp.response(200, DealsSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The deal ledger by stage, with totals per currency."""
+        position = read_view(args, "deals")
+        found = deals.deals(
+            container().views, moment_of(args), party=args.get("party"), stage=args.get("stage")
+        )
+        return {"position": position, **found}
+
+
+@blp.route("/timeline")
+class Timeline(MethodView):
+    @blp.arguments(TimelineArgsSchema, location="query")
+    @blp.response(200, ItemsSchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Developments in order of occurrence, filtered by party, type and period."""
+        position = read_view(args, "timeline")
+        items = timeline.timeline(
+            container().views,
+            moment_of(args),
+            party=args.get("party"),
+            types=_types(args.get("type")),
+            occurred_from=parse_occurred(args["from_"]).earliest.isoformat()
+            if "from_" in args
+            else None,
+            occurred_to=parse_occurred(args["to"]).latest.isoformat() if "to" in args else None,
+            limit=args["limit"],
+            newest_first=args["order"] == "desc",
+        )
+        return {"position": position, "items": items}
+
+
+@blp.route("/countries/<code>")
+class CountryView(MethodView):
+    @blp.arguments(MomentArgsSchema, location="query")
+    @blp.response(200, CountrySchema)
+    def get(self, args: dict[str, Any], code: str) -> Any:
+        """A country's partners, ranked by activity."""
+        alpha3 = _country(code)
+        position = read_view(args, "countries")
+        return {
+            "position": position,
+            **countries.country(container().views, alpha3, moment_of(args)),
+        }
+
+
+@blp.route("/activity")
+class Activity(MethodView):
+    @blp.arguments(ActivityArgsSchema, location="query")
+    @blp.response(200, ActivitySchema)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Developments per quarter or year; ranges spanning periods are unallocated."""
+        position = read_view(args, "activity")
+        found = activity.activity(
+            container().views, moment_of(args), party=args.get("party"), period=args["period"]
+        )
+        return {"position": position, **found}
+
+
+def _pair(pair: str) -> tuple[str, str]:
+    codes = pair.split("-")
+    if len(codes) != 2:
+        _path_problem("pair", "Expected two country codes joined by '-', e.g. AUS-JPN or JP-AU.")
+    a, b = (_country(code, "pair") for code in codes)
+    if a == b:
+        _path_problem("pair", "A relationship needs two different countries.")
+    return a, b
+
+
+def _country(code: str, field: str = "code") -> str:
+    try:
+        return to_alpha3(code)
+    except UnknownCountry as error:
+        _path_problem(field, str(error))
+        raise  # unreachable: abort raised
+
+
+def _path_problem(field: str, message: str) -> None:
+    abort(422, messages={"path": {field: [message]}})
+
+
+def _types(patterns: list[str] | None) -> list[str] | None:
+    if not patterns:
+        return None
+    return sorted(
+        {
+            name
+            for name in TYPES
+            for p in patterns
+            if p == name or (p.endswith(".*") and name.startswith(p[:-1]))
+        }
+    )

@@ -1,0 +1,144 @@
+"""The Flask app factory: blueprints, OpenAPI, auth and request guards, problem errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, request
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from projections.registry import VIEWS
+from service.api import events, health, projections_admin, subjects, subscriptions, views
+from service.auth import Scope
+from service.bootstrap import Container
+from service.errors import http_problem, register_error_handlers
+from service.metrics import Metrics, instrument
+from service.problems import problem
+
+OPEN_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
+BATCH_ENDPOINTS = {"events.EventBatch"}
+ADMIN_ENDPOINTS = {"projections.Rebuild"}
+
+
+class TrackerApi(Api):  # type: ignore[misc]
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        return http_problem(error)
+
+
+def create_app(container: Container) -> Flask:
+    app = Flask("tracker")
+    app.config.update(
+        API_TITLE="Tracker",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "Developments in international cooperation, as an "
+                "ordered immutable log with views and signed webhooks."
+            },
+            "security": [{"bearerAuth": []}],
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        },
+        MAX_CONTENT_LENGTH=container.settings.max_batch_bytes,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the envelope's own order
+    app.extensions["tracker"] = container
+    api = TrackerApi(app)
+    for blueprint in (
+        events.blp,
+        subjects.blp,
+        views.blp,
+        projections_admin.blp,
+        subscriptions.blp,
+        health.blp,
+    ):
+        api.register_blueprint(blueprint)
+    register_error_handlers(app)
+    app.before_request(_guard_request)
+    metrics = Metrics()
+    metrics.watch_views(lambda: _view_positions(container))
+    app.extensions["metrics"] = metrics
+    instrument(app, metrics)
+    return app
+
+
+def _view_positions(container: Container) -> tuple[int, dict[str, int]]:
+    catalog = container.views.catalog
+    return container.record.max_position(), {
+        name: catalog.position(name, catalog.generations(name).active) for name in VIEWS
+    }
+
+
+def _guard_request() -> Response | None:
+    """Body size and media type first, then the bearer token's scope."""
+    settings = _container().settings
+    limit = (
+        settings.max_batch_bytes if request.endpoint in BATCH_ENDPOINTS else settings.max_body_bytes
+    )
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        return problem(413, "Content Too Large", f"The body is over {limit} bytes.")
+    if request.method in ("POST", "PUT", "PATCH") and _has_body() and not _is_json():
+        return problem(
+            415,
+            "Unsupported Media Type",
+            "Send the body as application/json.",
+            headers={"Accept-Post": "application/json"},
+        )
+    return _check_scope(_required_scope())
+
+
+def _required_scope() -> Scope | None:
+    if request.path in OPEN_PATHS or request.path.startswith("/docs"):
+        return None
+    if request.endpoint in ADMIN_ENDPOINTS:
+        return Scope.ADMIN
+    if request.path.startswith(("/v1/subscriptions", "/v1/deliveries")):
+        return Scope.WRITE  # endpoints and delivery logs are not public
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return Scope.READ if _container().settings.require_read_token else None
+    return Scope.WRITE
+
+
+def _check_scope(required: Scope | None) -> Response | None:
+    if required is None:
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    challenge = {"WWW-Authenticate": 'Bearer realm="tracker"'}
+    if scheme.lower() != "bearer" or not token.strip():
+        return problem(
+            401, "Unauthorized", "Send Authorization: Bearer <token>.", headers=challenge
+        )
+    granted = _container().auth.scope_of(token.strip())
+    if granted is None:
+        return problem(401, "Unauthorized", "The token is not valid.", headers=challenge)
+    if granted < required:
+        return problem(
+            403,
+            "Forbidden",
+            f"This needs the {required.name.lower()} scope; the token has {granted.name.lower()}.",
+        )
+    return None
+
+
+def _has_body() -> bool:
+    return bool(request.content_length) or request.headers.get("Transfer-Encoding") == "chunked"
+
+
+def _is_json() -> bool:
+    mimetype = request.mimetype or ""
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
+def _container() -> Any:
+    from service.api import container
+
+    return container()

@@ -1,0 +1,104 @@
+"""The composition root: builds the record, the token store and the API from settings.
+Nothing connects at import time; tests call `bootstrap` with their own settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.postgres import PostgresDatastore
+
+from events.record import Record
+from events.webhooks import Subscriptions
+from projections.catalog import ViewCatalog
+from projections.reader import ViewReader
+from projections.registry import VIEWS
+from projections.replay import Rebuilds
+from projections.runner import ViewRunner, database_of
+from service.auth import Authenticator
+from service.settings import Settings
+from service.store.locations import (
+    ensure_postgres_schema,
+    is_postgres,
+    sqlite_path,
+    store_environment,
+    subscriptions_environment,
+)
+from service.store.tokens import PostgresTokens, SQLiteTokens, TokenStore
+from service.webhooks.deliveries import DeliveryStore
+from service.webhooks.service import Webhooks
+
+
+@dataclass
+class Container:
+    settings: Settings
+    record: Record
+    auth: Authenticator
+    views: ViewReader
+    rebuilds: Rebuilds
+    subscriptions: Subscriptions
+    webhooks: Webhooks
+    runner: ViewRunner | None = None
+
+    def follow_log(self) -> None:
+        """Keeps every view live in this process, finishes rebuilds left unfinished, and
+        records and sends webhook deliveries."""
+        self.runner = ViewRunner(self.record, list(VIEWS.values())).start()
+        self.rebuilds.resume_pending()
+        self.webhooks.start()
+
+    def close(self) -> None:
+        self.webhooks.stop()
+        if self.runner is not None:
+            self.runner.stop()
+        self.rebuilds.stop()
+        close_listeners = getattr(self.record.recorder, "close_listeners", None)
+        if close_listeners:
+            close_listeners()
+        self.record.close()
+        self.subscriptions.close()
+
+
+def bootstrap(settings: Settings) -> Container:
+    if is_postgres(settings.database_url):
+        ensure_postgres_schema(settings.database_url)
+    else:
+        sqlite_path(settings).parent.mkdir(parents=True, exist_ok=True)
+    record = Record(env=store_environment(settings))
+    size_sqlite_pool(record, settings)
+    tokens = _token_store(record)
+    tokens.create_table()
+    database = database_of(record)
+    catalog = ViewCatalog(database)
+    catalog.create_tables()
+    for view in VIEWS:
+        catalog.generations(view)
+    deliveries = DeliveryStore(database)
+    deliveries.create_tables()
+    subscriptions = Subscriptions(env=subscriptions_environment(settings))
+    size_sqlite_pool(subscriptions, settings)
+    return Container(
+        settings,
+        record,
+        Authenticator(tokens, settings.api_token),
+        ViewReader(database, record.developments_at),
+        Rebuilds(record),
+        subscriptions,
+        Webhooks(settings, record, subscriptions, deliveries),
+    )
+
+
+def size_sqlite_pool(app: Any, settings: Settings) -> None:
+    """The library's SQLite pool allows 15 connections; request threads, webhook senders and
+    the followers may all want one at once, and a wait past its timeout fails the request."""
+    pool = getattr(getattr(app.recorder, "datastore", None), "pool", None)
+    if pool is not None and not isinstance(app.recorder.datastore, PostgresDatastore):
+        pool.pool_size = settings.threads + settings.webhook_concurrency
+        pool.max_overflow = settings.threads + 8
+
+
+def _token_store(record: Record) -> TokenStore:
+    datastore = record.recorder.datastore  # type: ignore[attr-defined]
+    if isinstance(datastore, PostgresDatastore):
+        return PostgresTokens(datastore)
+    return SQLiteTokens(datastore)

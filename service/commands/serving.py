@@ -1,0 +1,73 @@
+"""`tracker serve`: the API on a production WSGI server (waitress, threads)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from typing import Any
+
+from waitress.server import create_server
+
+from service.app import create_app
+from service.auth import TOKEN_FILE, ensure_first_admin_token
+from service.bootstrap import bootstrap
+from service.settings import Settings
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser("serve", help="serve the HTTP API")
+    parser.add_argument("--host", help="address to listen on (TRACKER_HOST)")
+    parser.add_argument("--port", type=int, help="port to listen on (TRACKER_PORT)")
+    parser.add_argument("--threads", type=int, help="worker threads (default 16)")
+    parser.add_argument(
+        "--api-only",
+        action="store_true",
+        help="serve the API only; views and webhooks run in `tracker worker`",
+    )
+    parser.set_defaults(run=serve)
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line a second otherwise
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    settings = settings.replace(
+        **{
+            k: v
+            for k, v in {"host": args.host, "port": args.port, "threads": args.threads}.items()
+            if v is not None
+        }
+    )
+    configure_logging()
+    container = bootstrap(settings)
+    if not args.api_only:
+        container.follow_log()
+    token = ensure_first_admin_token(container.auth, settings.data_path)
+    if token:
+        print(
+            f"First start: admin token {token}\n(kept in {settings.data_path / TOKEN_FILE}, "
+            "mode 0600; it will not be printed again)",
+            flush=True,
+        )
+    server = create_server(
+        create_app(container),
+        host=settings.host,
+        port=settings.port,
+        threads=settings.threads,
+        ident="tracker",
+        clear_untrusted_proxy_headers=True,
+    )
+    signal.signal(signal.SIGTERM, lambda *_: server.close())
+    print(f"tracker serving on http://{settings.host}:{server.effective_port}", flush=True)  # type: ignore[union-attr]
+    try:
+        server.run()
+    except (KeyboardInterrupt, OSError):
+        pass
+    finally:
+        container.close()
+    print("tracker stopped", file=sys.stderr, flush=True)
+    return 0

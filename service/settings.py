@@ -1,0 +1,108 @@
+"""Settings: defaults here (mirrored in config/default.toml), a TOML file over them, then
+TRACKER_* environment variables over both. Read once, by the composition root."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+DEFAULT_RETRY_SCHEDULE = ("0s", "5s", "5m", "30m", "2h", "5h", "10h", "14h", "20h", "24h")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = ""
+    data_dir: str = "./data"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    threads: int = 16
+    api_token: str = ""
+    require_read_token: bool = False
+    cipher_key: str = ""
+    max_body_bytes: int = 1_048_576
+    max_batch_bytes: int = 16_777_216
+    min_position_wait: float = 5.0
+    ready_max_lag: int = 10_000
+    webhook_allowed_networks: tuple[str, ...] = ()
+    webhook_timeout: float = 15.0
+    retry_schedule: tuple[str, ...] = DEFAULT_RETRY_SCHEDULE
+    webhook_retry_after_cap: float = 3600.0
+    webhook_disable_after: float = 432_000.0
+    webhook_concurrency: int = 16
+    webhook_per_subscription: int = 4
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, config_file: str | Path | None = None
+) -> Settings:
+    """Defaults, then the file named by `config_file` or TRACKER_CONFIG, then TRACKER_* vars."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    path = config_file or environ.get("TRACKER_CONFIG")
+    if path:
+        values.update(_read_toml(Path(path)))
+    for setting in fields(Settings):
+        name = f"TRACKER_{setting.name.upper()}"
+        if name in environ and setting.name != "extra":
+            values[setting.name] = environ[name]
+    return Settings(**{k: _coerce(k, v) for k, v in values.items()})
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        document = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise SettingsError(f"cannot read settings file {path}: {error}") from None
+    table = document.get("tracker", document)
+    known = {f.name for f in fields(Settings)} - {"extra"}
+    unknown = set(table) - known
+    if unknown:
+        raise SettingsError(f"unknown settings in {path}: {', '.join(sorted(unknown))}")
+    return dict(table)
+
+
+def _coerce(name: str, value: Any) -> Any:
+    default = getattr(Settings(), name)
+    try:
+        if isinstance(default, bool):
+            return _to_bool(value)
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, tuple):
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(str(i).strip() for i in items if str(i).strip())
+        return str(value)
+    except (TypeError, ValueError):
+        raise SettingsError(
+            f"setting {name}: {value!r} is not a valid {type(default).__name__}"
+        ) from None
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(value)

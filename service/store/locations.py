@@ -1,0 +1,92 @@
+"""Where the store lives: an SQLite file (the default) or PostgreSQL, as library settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import psycopg
+from psycopg.sql import SQL, Identifier
+
+from service.settings import Settings, SettingsError
+
+SQLITE_FILE = "tracker.db"
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def store_environment(settings: Settings) -> dict[str, str]:
+    """The eventsourcing library's environment for the configured store."""
+    env = (
+        _postgres_env(settings.database_url)
+        if is_postgres(settings.database_url)
+        else {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(sqlite_path(settings)),
+            "SQLITE_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": "service.store.sqlite:TrackerSQLiteRecorder",
+        }
+    )
+    if settings.cipher_key:
+        env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
+        env["CIPHER_KEY"] = settings.cipher_key
+    return env
+
+
+def subscriptions_environment(settings: Settings) -> dict[str, str]:
+    """The subscriptions application's environment: the same store, its own table."""
+    env = store_environment(settings)
+    if is_postgres(settings.database_url):
+        env.pop("APPLICATION_RECORDER_TOPIC")  # the library's, on table subscriptions_events
+    else:
+        env["APPLICATION_RECORDER_TOPIC"] = "service.store.sqlite:SubscriptionsSQLiteRecorder"
+    return env
+
+
+def sqlite_path(settings: Settings) -> Path:
+    url = settings.database_url
+    if not url:
+        return settings.data_path / SQLITE_FILE
+    if url.startswith("sqlite:///"):
+        return Path(unquote(url[len("sqlite:///") :]))
+    raise SettingsError(
+        f"TRACKER_DATABASE_URL must be empty, sqlite:///<file> or postgresql://..., not {url!r}"
+    )
+
+
+def _postgres_env(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_SCHEMA": query.get("schema", [""])[0],
+        "POSTGRES_POOL_SIZE": query.get("pool_size", ["10"])[0],
+        "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["10"])[0],
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "APPLICATION_RECORDER_TOPIC": "service.store.postgres:TrackerPostgresRecorder",
+    }
+
+
+def ensure_postgres_schema(url: str) -> None:
+    """Creates the schema a `?schema=` URL names, so a new deployment needs no manual step."""
+    env = _postgres_env(url)
+    schema = env["POSTGRES_SCHEMA"]
+    if not schema:
+        return
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]),
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        autocommit=True,
+        connect_timeout=5,
+    ) as connection:
+        connection.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema)))

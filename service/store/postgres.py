@@ -1,0 +1,185 @@
+"""PostgreSQL: the library's application recorder plus the log index, in one transaction."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import Notification, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composed, Identifier
+
+from events.log_index import IdempotencyRecord, Location
+from service.store.listeners import Listeners, PostgresNotifications
+from service.store.rows import index_rows
+
+
+class TrackerPostgresRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.index_table = Identifier(datastore.schema, f"{events_table_name}_index")
+        self.keys_table = Identifier(datastore.schema, f"{events_table_name}_idempotency")
+        self.events_table = Identifier(datastore.schema, events_table_name)
+        self.listeners = Listeners()
+        self.notifications = PostgresNotifications(self, self.listeners)
+        self.sql_create_statements += [
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (event_id text PRIMARY KEY, "
+                "originator_id text NOT NULL, originator_version bigint NOT NULL, "
+                "position bigint NOT NULL, UNIQUE (originator_id, originator_version))"
+            ).format(self.index_table),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (key text PRIMARY KEY, fingerprint text NOT NULL, "
+                "event_ids text NOT NULL)"
+            ).format(self.keys_table),
+        ]
+
+    def add_listener(self, event: threading.Event) -> None:
+        self.listeners.add(event)
+        self.notifications.ensure_started()
+
+    def remove_listener(self, event: threading.Event) -> None:
+        self.listeners.remove(event)
+
+    def close_listeners(self) -> None:
+        self.notifications.stop()
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        positions: dict[tuple[str, int], int] | None = kwargs.get("positions")
+        if not positions:
+            super()._insert_stored_events(curs, stored_events, **kwargs)
+            return
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        ids = [positions[(str(s.originator_id), s.originator_version)] for s in stored_events]
+        with curs.connection.cursor() as other:
+            other.execute(
+                SQL(
+                    "SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), "
+                    "GREATEST(%s, (SELECT COALESCE(MAX(notification_id), 1) FROM {})))"
+                ).format(self.events_table),
+                (f"{self.datastore.schema}.{self.events_table_name}", max(ids)),
+            )
+        curs.execute(
+            SQL(
+                "INSERT INTO {} (notification_id, originator_id, originator_version, topic, state) "
+                "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::text[], "
+                "%s::bytea[]) RETURNING notification_id"
+            ).format(self.events_table),
+            (
+                ids,
+                [str(s.originator_id) for s in stored_events],
+                [s.originator_version for s in stored_events],
+                [s.topic for s in stored_events],
+                [s.state for s in stored_events],
+            ),
+        )
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        assert ids is not None
+        rows = index_rows(stored_events, ids, kwargs.get("log_entries", []))
+        connection = curs.connection
+        with connection.pipeline(), connection.cursor() as other:
+            # The nested pipeline syncs on exit, so a duplicate key raises here, inside the
+            # library's handler, and the whole transaction rolls back.
+            other.executemany(
+                SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(self.index_table), rows
+            )
+            claim: IdempotencyRecord | None = kwargs.get("idempotency")
+            if claim is not None:
+                other.execute(
+                    SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(self.keys_table),
+                    (claim.key, claim.fingerprint, json.dumps(list(claim.event_ids))),
+                )
+        return ids
+
+    def _select(self, query: Composed, params: tuple[Any, ...]) -> list[DictRow]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(query, params, prepare=True)
+            return curs.fetchall()
+
+    def select_subjects_events(self, subjects: Sequence[str]) -> list[StoredEvent]:
+        """Every event of several subjects, in subject and version order, in one query."""
+        rows = self._select(
+            SQL(
+                "SELECT originator_id, originator_version, topic, state FROM {} "
+                "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+            ).format(self.events_table),
+            (sorted(set(subjects)),),
+        )
+        return [
+            StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+            for r in rows
+        ]
+
+    def select_notifications_at(self, positions: Sequence[int]) -> list[Notification]:
+        """The events at the given positions (any order), in one query."""
+        rows = self._select(
+            SQL(
+                "SELECT notification_id, originator_id, originator_version, topic, state FROM {} "
+                "WHERE notification_id = ANY(%s)"
+            ).format(self.events_table),
+            (sorted(set(positions)),),
+        )
+        return [
+            Notification(
+                id=r["notification_id"],
+                originator_id=r["originator_id"],
+                originator_version=r["originator_version"],
+                topic=r["topic"],
+                state=bytes(r["state"]),
+            )
+            for r in rows
+        ]
+
+    def held_event_ids(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of these event ids the log already holds."""
+        rows = self._select(
+            SQL("SELECT event_id FROM {} WHERE event_id = ANY(%s)").format(self.index_table),
+            (sorted(set(event_ids)),),
+        )
+        return {r["event_id"] for r in rows}
+
+    def event_location(self, event_id: str) -> Location | None:
+        rows = self._select(
+            SQL(
+                "SELECT originator_id, originator_version, position FROM {} WHERE event_id = %s"
+            ).format(self.index_table),
+            (event_id,),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return Location(event_id, row["originator_id"], row["originator_version"], row["position"])
+
+    def subject_locations(self, subject: str) -> list[Location]:
+        rows = self._select(
+            SQL(
+                "SELECT event_id, originator_version, position FROM {} "
+                "WHERE originator_id = %s ORDER BY originator_version"
+            ).format(self.index_table),
+            (subject,),
+        )
+        return [
+            Location(r["event_id"], subject, r["originator_version"], r["position"]) for r in rows
+        ]
+
+    def idempotency_record(self, key: str) -> IdempotencyRecord | None:
+        rows = self._select(
+            SQL("SELECT fingerprint, event_ids FROM {} WHERE key = %s").format(self.keys_table),
+            (key,),
+        )
+        if not rows:
+            return None
+        return IdempotencyRecord(
+            key, rows[0]["fingerprint"], tuple(json.loads(rows[0]["event_ids"]))
+        )

@@ -1,0 +1,26 @@
+"""Rows of the log index, shared by both stores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eventsourcing.persistence import StoredEvent
+
+
+def index_rows(
+    stored_events: Sequence[StoredEvent],
+    positions: Sequence[int],
+    log_entries: Sequence[tuple[str, str, int]],
+) -> list[tuple[str, str, int, int]]:
+    """(event_id, subject, version, position) for each stored event. Appends made without
+    event ids (the library's own recorder tests) leave no index rows."""
+    if not log_entries:
+        return []
+    event_ids = {(subject, version): event_id for event_id, subject, version in log_entries}
+    rows = []
+    for stored, position in zip(stored_events, positions, strict=True):
+        key = (str(stored.originator_id), stored.originator_version)
+        if key not in event_ids:
+            raise ValueError(f"no event id given for {key}: the log index would be incomplete")
+        rows.append((event_ids[key], key[0], key[1], position))
+    return rows

@@ -1,0 +1,1 @@
+"""Webhooks: the outbox that records deliveries, and the dispatcher that sends them."""

@@ -1,0 +1,311 @@
+"""Deliveries (one per event and matching subscription) and their attempts, in the store."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from projections.database import Cursor, ViewDatabase
+
+
+class Status(StrEnum):
+    PENDING = "pending"  # due at next_attempt_at (kept back while its subscription is inactive)
+    HELD = "held"  # shown for pending deliveries of a paused or disabled subscription
+    DELIVERED = "delivered"
+    FAILED = "failed"  # the retry schedule ran out: redeliverable
+
+
+def now_micros() -> int:
+    return time.time_ns() // 1000
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: str
+    subscription_id: str
+    event_id: str
+    position: int
+    attempts: int
+
+
+class DeliveryStore:
+    def __init__(self, database: ViewDatabase) -> None:
+        self.db = database
+        self.deliveries = database.table("deliveries")
+        self.attempts = database.table("delivery_attempts")
+        self.tracking = database.table("view_tracking")
+
+    def create_tables(self) -> None:
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.deliveries} (id TEXT PRIMARY KEY, "
+                "subscription_id TEXT NOT NULL, event_id TEXT NOT NULL, position {big} NOT NULL, "
+                "status TEXT NOT NULL, attempts {big} NOT NULL, next_attempt_at {big} NOT NULL, "
+                "lease_until {big} NOT NULL, created_at {big} NOT NULL, delivered_at {big}, "
+                "first_failed_at {big}, last_status {big}, last_error TEXT, "
+                "UNIQUE (subscription_id, event_id))"
+            )
+            cursor.execute(
+                'CREATE INDEX IF NOT EXISTS "deliveries_due" ON '
+                f"{self.deliveries} (status, next_attempt_at)"
+            )
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.attempts} (delivery_id TEXT NOT NULL, "
+                "number {big} NOT NULL, at {big} NOT NULL, status {big}, "
+                "duration_ms {big} NOT NULL, response TEXT, error TEXT, trigger TEXT NOT NULL, "
+                "attempted_by TEXT NOT NULL, PRIMARY KEY (delivery_id, number))"
+            )
+            cursor.execute(
+                f"INSERT INTO {self.tracking} (view, generation, position) VALUES ('outbox', 0, 0) "
+                "ON CONFLICT (view, generation) DO NOTHING"
+            )
+
+    # --- the outbox ---------------------------------------------------------------------
+
+    def position(self) -> int:
+        rows = self.db.query(
+            f"SELECT position FROM {self.tracking} WHERE view = 'outbox' AND generation = 0"
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def record(
+        self, cursor: Cursor, rows: Sequence[tuple[str, str, int, str]], start: int, end: int
+    ) -> bool:
+        """Inserts (subscription, event, position, status) deliveries and moves the outbox
+        from `start` to `end`, in the caller's transaction; False if another got there first."""
+        created = now_micros()
+        cursor.executemany(
+            f"INSERT INTO {self.deliveries} (id, subscription_id, event_id, position, status, "
+            "attempts, next_attempt_at, lease_until, created_at) VALUES (?,?,?,?,?,0,?,0,?) "
+            "ON CONFLICT (subscription_id, event_id) DO NOTHING",
+            [(uuid.uuid4().hex, s, e, p, status, created, created) for s, e, p, status in rows],
+        )
+        cursor.execute(
+            f"UPDATE {self.tracking} SET position = ? WHERE view = 'outbox' AND generation = 0 "
+            "AND position = ?",
+            (end, start),
+        )
+        return cursor.rowcount == 1
+
+    def backfill(self, subscription_id: str, events: Sequence[tuple[str, int]], status: str) -> int:
+        with self.db.transaction() as cursor:
+            before = self.count(subscription_id, cursor)
+            self.record_without_tracking(
+                cursor, [(subscription_id, e, p, status) for e, p in events]
+            )
+            return self.count(subscription_id, cursor) - before
+
+    def record_without_tracking(
+        self, cursor: Cursor, rows: Sequence[tuple[str, str, int, str]]
+    ) -> None:
+        created = now_micros()
+        cursor.executemany(
+            f"INSERT INTO {self.deliveries} (id, subscription_id, event_id, position, status, "
+            "attempts, next_attempt_at, lease_until, created_at) VALUES (?,?,?,?,?,0,?,0,?) "
+            "ON CONFLICT (subscription_id, event_id) DO NOTHING",
+            [(uuid.uuid4().hex, s, e, p, status, created, created) for s, e, p, status in rows],
+        )
+
+    def count(self, subscription_id: str, cursor: Cursor) -> int:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {self.deliveries} WHERE subscription_id = ?", (subscription_id,)
+        )
+        return int(cursor.fetchone()[0])
+
+    # --- the dispatcher -----------------------------------------------------------------
+
+    def claim(self, limit: int, lease_seconds: float, skip: Sequence[str] = ()) -> list[Claimed]:
+        """Leases due deliveries; on PostgreSQL rows another worker holds are skipped."""
+        now = now_micros()
+        excluded = f"AND subscription_id NOT IN ({','.join('?' * len(skip))}) " if skip else ""
+        lock = "FOR UPDATE SKIP LOCKED" if self.db.is_postgres else ""
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                f"UPDATE {self.deliveries} SET lease_until = ? WHERE id IN ("
+                f"SELECT id FROM {self.deliveries} WHERE status = 'pending' "
+                f"AND next_attempt_at <= ? AND lease_until <= ? {excluded}"
+                f"ORDER BY next_attempt_at, position LIMIT ? {lock}) "
+                "RETURNING id, subscription_id, event_id, position, attempts",
+                (now + int(lease_seconds * 1e6), now, now, *skip, limit),
+            )
+            return [Claimed(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in cursor.fetchall()]
+
+    def finish(self, claimed: Claimed, **result: Any) -> None:
+        """Records an attempt and the delivery's new state, releasing its lease."""
+        self.finish_many([(claimed, result)])
+
+    def finish_many(self, results: Sequence[tuple[Claimed, dict[str, Any]]]) -> None:
+        """Several attempts and their deliveries' new states, in one transaction. Each result
+        has status, next_attempt_at, http_status, error, duration, excerpt, trigger and
+        attempted_by."""
+        now = now_micros()
+        attempts, updates = [], []
+        for claimed, r in results:
+            status = r["status"].value
+            attempts.append(
+                (
+                    claimed.id,
+                    claimed.attempts + 1,
+                    now,
+                    r["http_status"],
+                    int(r["duration"] * 1000),
+                    r["excerpt"],
+                    r["error"],
+                    r["trigger"],
+                    r["attempted_by"],
+                )
+            )
+            updates.append(
+                (
+                    status,
+                    r["next_attempt_at"],
+                    r["http_status"],
+                    r["error"],
+                    status,
+                    now,
+                    status,
+                    now,
+                    claimed.id,
+                )
+            )
+        with self.db.transaction() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {self.attempts} VALUES (?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (delivery_id, number) DO NOTHING",
+                attempts,
+            )
+            cursor.executemany(
+                f"UPDATE {self.deliveries} SET status = ?, attempts = attempts + 1, "
+                "next_attempt_at = ?, lease_until = 0, last_status = ?, last_error = ?, "
+                "delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END, "
+                "first_failed_at = CASE WHEN ? = 'delivered' THEN NULL "
+                "ELSE COALESCE(first_failed_at, ?) END WHERE id = ?",
+                updates,
+            )
+
+    def resend_failed(self, subscription_id: str) -> None:
+        """A subscription is active again: what failed while it was failing is due again too,
+        so nothing is skipped (pending deliveries were only waiting)."""
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                f"UPDATE {self.deliveries} SET status = 'pending', next_attempt_at = ?, "
+                "lease_until = 0 WHERE subscription_id = ? AND status = 'failed'",
+                (now_micros(), subscription_id),
+            )
+
+    def release(self, delivery_id: str) -> None:
+        """Gives up a lease without an attempt."""
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                f"UPDATE {self.deliveries} SET lease_until = 0 WHERE id = ?", (delivery_id,)
+            )
+
+    def redeliver(self, delivery_id: str) -> bool:
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                f"UPDATE {self.deliveries} SET status = 'pending', next_attempt_at = ?, "
+                "lease_until = 0 WHERE id = ? AND status IN ('failed', 'delivered')",
+                (now_micros(), delivery_id),
+            )
+            return cursor.rowcount == 1
+
+    def failing_since(self, older_than: int) -> list[str]:
+        """Subscriptions with a delivery failing since before `older_than` and no success since."""
+        rows = self.db.query(
+            f"SELECT DISTINCT subscription_id FROM {self.deliveries} d WHERE "
+            "first_failed_at IS NOT NULL AND first_failed_at < ? "
+            "AND status IN ('pending', 'failed') "
+            f"AND NOT EXISTS (SELECT 1 FROM {self.deliveries} s WHERE s.subscription_id = "
+            "d.subscription_id AND s.delivered_at IS NOT NULL "
+            "AND s.delivered_at > d.first_failed_at)",
+            (older_than,),
+        )
+        return [r[0] for r in rows]
+
+    def trim_attempts_older_than_days(self, days: int) -> None:
+        self.trim_attempts(now_micros() - days * 86_400_000_000)
+
+    def trim_attempts(self, older_than: int) -> None:
+        with self.db.transaction() as cursor:
+            cursor.execute(f"DELETE FROM {self.attempts} WHERE at < ?", (older_than,))
+
+    # --- reading ------------------------------------------------------------------------
+
+    def of_subscription(
+        self, subscription_id: str, status: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        where, params = "subscription_id = ?", [subscription_id]
+        if status:
+            where += " AND status = ?"
+            params.append(status)
+        rows = self.db.query(
+            "SELECT id, event_id, position, status, attempts, next_attempt_at, created_at, "
+            f"delivered_at, last_status, last_error FROM {self.deliveries} WHERE {where} "
+            f"ORDER BY position LIMIT {int(limit)}",
+            params,
+        )
+        deliveries = [
+            dict(
+                zip(
+                    (
+                        "id",
+                        "event_id",
+                        "position",
+                        "status",
+                        "attempts",
+                        "next_attempt_at",
+                        "created_at",
+                        "delivered_at",
+                        "last_status",
+                        "last_error",
+                    ),
+                    r,
+                    strict=True,
+                )
+            )
+            for r in rows
+        ]
+        for delivery in deliveries:
+            delivery["attempt_log"] = self.attempt_log(delivery["id"])
+        return deliveries
+
+    def attempt_log(self, delivery_id: str) -> list[dict[str, Any]]:
+        rows = self.db.query(
+            "SELECT number, at, status, duration_ms, response, error, trigger, attempted_by "
+            f"FROM {self.attempts} WHERE delivery_id = ? ORDER BY number",
+            (delivery_id,),
+        )
+        return [
+            dict(
+                zip(
+                    (
+                        "number",
+                        "at",
+                        "status",
+                        "duration_ms",
+                        "response",
+                        "error",
+                        "trigger",
+                        "attempted_by",
+                    ),
+                    r,
+                    strict=True,
+                )
+            )
+            for r in rows
+        ]
+
+    def get(self, delivery_id: str) -> dict[str, Any] | None:
+        rows = self.db.query(
+            f"SELECT id, subscription_id, event_id, status FROM {self.deliveries} WHERE id = ?",
+            (delivery_id,),
+        )
+        return (
+            dict(zip(("id", "subscription_id", "event_id", "status"), rows[0], strict=True))
+            if rows
+            else None
+        )

@@ -1,0 +1,208 @@
+"""The dispatcher: leases due deliveries and sends them concurrently (a bounded pool, and a
+per-subscription limit so one slow receiver cannot starve the rest), in named steps:
+prepare, send, handle success, handle failure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from events.errors import EventNotFound
+from events.record import Record
+from events.subscriptions import Subscription, SubscriptionNotFound
+from events.webhooks import Subscriptions
+from projections.following import Follower
+from service.webhooks.client import Response, WebhookClient
+from service.webhooks.deliveries import Claimed, DeliveryStore, Status, now_micros
+from service.webhooks.endpoints import Network, UnsafeEndpoint, vet
+from service.webhooks.messages import cloudevent, signed_headers
+from service.webhooks.results import ResultWriter
+from service.webhooks.retry import SLOW_DOWN, next_delay
+
+log = logging.getLogger(__name__)
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+BODY_CACHE = 10_000
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    schedule: list[float]
+    allowed_networks: list[Network]
+    concurrency: int = 16
+    per_subscription: int = 4
+    retry_after_cap: float = 3600.0
+    lease_seconds: float = 60.0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        record: Record,
+        subscriptions: Subscriptions,
+        store: DeliveryStore,
+        client: WebhookClient,
+        settings: DispatchSettings,
+    ) -> None:
+        self.record = record
+        self.subscriptions = subscriptions
+        self.store = store
+        self.client = client
+        self.settings = settings
+        self.follower = Follower("dispatcher", lambda: self.dispatch_due() > 0)
+        self.jitter = random.Random()
+        self._inflight: Counter[str] = Counter()
+        self._resting: dict[str, float] = {}  # subscription -> monotonic time it may resume
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="webhook")
+        self._bodies: dict[str, str] = {}
+        self.results = ResultWriter(store)
+
+    def wake(self) -> None:
+        self.follower.wakeup.set()
+
+    def start(self) -> Dispatcher:
+        self.results.start()
+        self.follower.start()
+        return self
+
+    def stop(self) -> None:
+        self.follower.stop()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.results.stop()
+        self.client.close()
+
+    def dispatch_due(self) -> int:
+        """Leases what is due (as much as there is room for) and hands it to the pool."""
+        with self._lock:
+            room = self.settings.concurrency - sum(self._inflight.values())
+            now = time.monotonic()
+            busy = [s for s, n in self._inflight.items() if n >= self.settings.per_subscription]
+            busy += [s for s, until in self._resting.items() if until > now]
+        busy += [s.id for s in self.subscriptions.all() if s.status != "active"]
+        if room <= 0:
+            return 0
+        claimed = self.store.claim(room, self.settings.lease_seconds, busy)
+        for delivery in claimed:
+            with self._lock:
+                self._inflight[delivery.subscription_id] += 1
+            self._pool.submit(self._attempt, delivery)
+        return len(claimed)
+
+    # --- one attempt, in named steps -----------------------------------------------------
+
+    def _attempt(self, delivery: Claimed) -> None:
+        try:
+            prepared = self._prepare(delivery)
+            if prepared is None:
+                return
+            subscription, body, headers = prepared
+            try:
+                endpoint = vet(subscription.url, self.settings.allowed_networks)
+            except UnsafeEndpoint as unsafe:
+                self._handle_failure(delivery, Response(None, 0.0, "", None, str(unsafe)))
+                return
+            response = self.client.post(endpoint, body.encode(), headers)
+            if response.status is not None and 200 <= response.status < 300:
+                self._handle_success(delivery, response)
+            else:
+                self._handle_failure(delivery, response, subscription)
+        except Exception:
+            log.exception("dispatcher: delivery %s failed unexpectedly", delivery.id)
+        finally:
+            with self._lock:
+                self._inflight[delivery.subscription_id] -= 1
+            self.wake()
+
+    def _prepare(self, delivery: Claimed) -> tuple[Subscription, str, dict[str, str]] | None:
+        try:
+            subscription = self.subscriptions.current(delivery.subscription_id)
+        except SubscriptionNotFound:
+            self._finish(
+                delivery, Status.FAILED, Response(None, 0, "", None, "subscription deleted")
+            )
+            return None
+        if subscription.status != "active":  # paused since the claim: leave it for later
+            self.store.release(delivery.id)
+            return None
+        try:
+            body = self._body(delivery.event_id)
+        except EventNotFound:
+            self._finish(delivery, Status.FAILED, Response(None, 0, "", None, "event not found"))
+            return None
+        now = dt.datetime.now(dt.UTC)
+        return (
+            subscription,
+            body,
+            signed_headers(delivery.event_id, body, subscription.secrets_now(now), now),
+        )
+
+    def _body(self, event_id: str) -> str:
+        """The CloudEvent of an event, built once for all its subscriptions (events never
+        change)."""
+        with self._lock:
+            cached = self._bodies.get(event_id)
+        if cached is None:
+            cached = cloudevent(self.record.event(event_id))
+            with self._lock:
+                self._bodies[event_id] = cached
+                while len(self._bodies) > BODY_CACHE:
+                    self._bodies.pop(next(iter(self._bodies)))
+        return cached
+
+    def _handle_success(self, delivery: Claimed, response: Response) -> None:
+        self._finish(delivery, Status.DELIVERED, response)
+
+    def _handle_failure(
+        self, delivery: Claimed, response: Response, subscription: Subscription | None = None
+    ) -> None:
+        if response.status == 410 and subscription is not None:
+            subscription.disable("The endpoint answered 410 Gone.")
+            self.subscriptions.save(subscription)
+            self._finish(delivery, Status.PENDING, response, now_micros())  # sent on re-enable
+            return
+        delay = next_delay(
+            self.settings.schedule,
+            delivery.attempts + 1,
+            response.status,
+            response.retry_after,
+            retry_after_cap=self.settings.retry_after_cap,
+            jitter=self.jitter,
+        )
+        if delay is None:
+            self._finish(delivery, Status.FAILED, response)
+            return
+        if response.status in SLOW_DOWN:  # the receiver asked us to slow down: all of it
+            with self._lock:
+                self._resting[delivery.subscription_id] = time.monotonic() + delay
+        self._finish(delivery, Status.PENDING, response, now_micros() + int(delay * 1e6))
+
+    def _finish(
+        self, delivery: Claimed, status: Status, response: Response, next_at: int = 0
+    ) -> None:
+        self.results.put(
+            delivery,
+            status=status,
+            next_attempt_at=next_at,
+            http_status=response.status,
+            error=response.error or _status_error(response.status),
+            duration=response.seconds,
+            excerpt=response.excerpt,
+            trigger="scheduled" if delivery.attempts else "event",
+            attempted_by=WORKER,
+        )
+
+
+def _status_error(status: int | None) -> str | None:
+    if status is None or 200 <= status < 300:
+        return None
+    if 300 <= status < 400:
+        return f"HTTP {status}: redirects are not followed"
+    return f"HTTP {status}"

@@ -1,0 +1,57 @@
+"""Endpoint safety: http(s) only, and every address the host resolves to must be public
+unless it lies in an allowed network. Checked on subscribe and before every attempt; the
+request then goes to the address that was checked (no second lookup to be tricked by)."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class UnsafeEndpoint(ValueError):
+    """The URL may not receive webhooks; the message says why."""
+
+
+@dataclass(frozen=True)
+class VettedEndpoint:
+    scheme: str
+    host: str
+    port: int
+    path: str
+    address: str
+
+
+def networks(cidrs: Sequence[str]) -> list[Network]:
+    return [ipaddress.ip_network(c.strip(), strict=False) for c in cidrs if c.strip()]
+
+
+def vet(url: str, allowed: Sequence[Network]) -> VettedEndpoint:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise UnsafeEndpoint("Only http and https URLs can receive webhooks.")
+    if not parts.hostname:
+        raise UnsafeEndpoint("The URL has no host.")
+    if parts.username or parts.password:
+        raise UnsafeEndpoint("Credentials in the URL are not accepted; use the signature.")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError, UnicodeError) as error:
+        raise UnsafeEndpoint(f"The host '{parts.hostname}' does not resolve: {error}.") from None
+    addresses = sorted({str(info[4][0]) for info in found})
+    for address in addresses:
+        ip = ipaddress.ip_address(address)
+        if not (ip.is_global or any(ip in network for network in allowed)):
+            raise UnsafeEndpoint(
+                f"'{parts.hostname}' resolves to {address}, which is not a public address "
+                "(allow its network with TRACKER_WEBHOOK_ALLOWED_NETWORKS)."
+            )
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return VettedEndpoint(parts.scheme, parts.hostname, port, path, addresses[0])

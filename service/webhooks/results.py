@@ -1,0 +1,58 @@
+"""Attempt results are written in groups: one transaction for everything finished within a few
+milliseconds, instead of a commit per delivery. A result not yet written when the process dies
+leaves its delivery leased; the lease runs out and it is sent again (at least once)."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Any
+
+from service.webhooks.deliveries import Claimed, DeliveryStore
+
+log = logging.getLogger(__name__)
+GROUP_SECONDS = 0.005
+GROUP_SIZE = 500
+
+
+class ResultWriter:
+    def __init__(self, store: DeliveryStore) -> None:
+        self.store = store
+        self._queue: queue.Queue[tuple[Claimed, dict[str, Any]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="webhook-results", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def put(self, claimed: Claimed, **result: Any) -> None:
+        self._queue.put((claimed, result))
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=15)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group, stopping = [first], False
+            try:
+                while len(group) < GROUP_SIZE:
+                    item = self._queue.get(timeout=GROUP_SECONDS)
+                    if item is None:
+                        stopping = True
+                        break
+                    group.append(item)
+            except queue.Empty:
+                pass
+            self._write(group)
+            if stopping:
+                return
+
+    def _write(self, group: list[tuple[Claimed, dict[str, Any]]]) -> None:
+        try:
+            self.store.finish_many(group)
+        except Exception:  # the leases run out and the deliveries are sent again
+            log.exception("webhooks: writing %d attempt results failed", len(group))

@@ -1,0 +1,55 @@
+"""When to try again: a pure function of the attempt number and the receiver's answer."""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import re
+import time
+from collections.abc import Sequence
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+SLOW_DOWN = {429, 502, 504}
+
+
+def parse_schedule(texts: Sequence[str]) -> list[float]:
+    """'0s', '5s', '5m', '2h' ... as seconds."""
+    delays = []
+    for text in texts:
+        match = _DURATION.match(text)
+        if not match:
+            raise ValueError(f"retry schedule entry {text!r} is not a duration like 5s, 5m or 2h")
+        delays.append(float(match.group(1)) * _UNITS[match.group(2)])
+    return delays
+
+
+def next_delay(
+    schedule: Sequence[float],
+    attempts_made: int,
+    status: int | None,
+    retry_after: str | None,
+    *,
+    retry_after_cap: float,
+    jitter: random.Random,
+) -> float | None:
+    """Seconds until the next attempt, or None when the schedule is spent."""
+    if attempts_made >= len(schedule):
+        return None
+    delay = schedule[attempts_made] * jitter.uniform(0.8, 1.2)
+    asked = _retry_after_seconds(retry_after)
+    if asked is not None and (status in SLOW_DOWN or status == 503):
+        delay = max(delay, min(asked, retry_after_cap))
+    return delay
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - time.time())

@@ -1,0 +1,149 @@
+"""The real `tracker` command for end-to-end tests: `TrackerProcess` runs `tracker serve` with
+its own data dir, port and environment, waits for /healthz, keeps stdout and stderr in files
+and stops it (SIGTERM) or kills it (SIGKILL); `run_tracker` runs a one-shot command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+TRACKER = ROOT / ".venv" / "bin" / "tracker"
+START_TIMEOUT = 20.0
+COMMAND_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def tracker_env(data_dir: Path, **settings: str) -> dict[str, str]:
+    """The caller's environment without any TRACKER_* setting, then this data dir and
+    `settings` (e.g. TRACKER_API_TOKEN="...")."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_")}
+    return {**env, "TRACKER_DATA_DIR": str(data_dir), **settings}
+
+
+def run_tracker(
+    *args: str, env: Mapping[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """One `tracker` command to completion (import, export, token ...)."""
+    return subprocess.run(
+        [str(TRACKER), *args],
+        env=dict(env),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+        cwd=ROOT,
+    )
+
+
+class TrackerProcess:
+    """One `tracker serve` process; start it again after stop() or kill() on the same data."""
+
+    def __init__(self, env: Mapping[str, str], log_dir: Path, *extra_args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**env, "TRACKER_HOST": "127.0.0.1", "TRACKER_PORT": str(self.port)}
+        self.args = extra_args
+        self.log_dir = log_dir
+        self.starts = 0
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def stdout_path(self) -> Path:
+        return self.log_dir / f"serve-{self.port}-{self.starts}.stdout"
+
+    @property
+    def stderr_path(self) -> Path:
+        return self.log_dir / f"serve-{self.port}-{self.starts}.stderr"
+
+    def stdout(self) -> str:
+        """What the latest start printed on stdout."""
+        return self.stdout_path.read_text(errors="replace")
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def start(self) -> TrackerProcess:
+        assert not self.running, "already running"
+        self.starts += 1
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
+            self.process = subprocess.Popen(
+                [str(TRACKER), "serve", *self.args],
+                env=self.env,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                cwd=ROOT,
+            )
+        self.wait_healthy()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running:
+                raise AssertionError(f"tracker serve exited early:\n{self.stderr()[-3000:]}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise AssertionError(f"tracker serve did not answer /healthz in {timeout} s")
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM, then SIGKILL if it has not exited within `timeout`; the exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.process.returncode
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+class TrackerProcesses:
+    """Every process a test starts, so that teardown stops them all, even after a failure."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.started: list[TrackerProcess] = []
+
+    def serve(self, env: Mapping[str, str], *extra_args: str) -> TrackerProcess:
+        process = TrackerProcess(env, self.root / f"logs-{len(self.started)}", *extra_args)
+        self.started.append(process)
+        return process.start()
+
+    def stop_all(self) -> None:
+        for process in self.started:
+            process.stop(timeout=5)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,120 @@
+"""The example data (Japan and Australia) imported with `tracker import --if-empty`, then served
+by `tracker serve`: the log reads back in position order, and the RAA signing date is fixed by a
+correction event while the original event keeps what it said."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import EXAMPLES
+from tests.e2e.process import TrackerProcess, TrackerProcesses, run_tracker, tracker_env
+
+TOKEN = "e2e-example-data-token"
+RAA = "agreement:jpn-aus-raa"
+EXAMPLE_WAIT = 600.0  # the example file may still be being written by someone else
+STORE_FIELDS = ("id", "position", "version", "recorded_at")
+
+
+def example_lines() -> list[dict[str, Any]]:
+    deadline = time.monotonic() + EXAMPLE_WAIT
+    while not EXAMPLES.exists() and time.monotonic() < deadline:
+        time.sleep(30)
+    if not EXAMPLES.exists():
+        pytest.fail(f"{EXAMPLES} did not appear within {EXAMPLE_WAIT:.0f} s")
+    return [json.loads(line) for line in EXAMPLES.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def trackers(tmp_path: Path) -> Iterator[TrackerProcesses]:
+    group = TrackerProcesses(tmp_path)
+    yield group
+    group.stop_all()
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return tracker_env(tmp_path / "data", TRACKER_API_TOKEN=TOKEN)
+
+
+@pytest.fixture
+def served(env: dict[str, str], trackers: TrackerProcesses) -> TrackerProcess:
+    example_lines()
+    imported = run_tracker("import", "--if-empty", str(EXAMPLES), env=env)
+    assert imported.returncode == 0, imported.stderr
+    return trackers.serve(env)
+
+
+def get(server: TrackerProcess, path: str) -> Any:
+    response = requests.get(f"{server.url}{path}", timeout=10)
+    assert response.status_code == 200, f"GET {path}: {response.status_code} {response.text}"
+    return response.json()
+
+
+def the_correction(lines: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The example's correction of the RAA signing, and the line it corrects."""
+    correction = next(
+        line for line in lines if line["type"] == "development.corrected" and line["subject"] == RAA
+    )
+    target = next(line for line in lines if line["id"] == correction["data"]["target"])
+    return correction, target
+
+
+def test_the_first_page_holds_five_stored_events_in_position_order(served: TrackerProcess) -> None:
+    items = get(served, "/v1/events?limit=5")["items"]
+    assert len(items) == 5
+    for item in items:
+        missing = [name for name in STORE_FIELDS if item.get(name) in (None, "")]
+        assert not missing, f"{item['id']} lacks {missing}"
+    positions = [item["position"] for item in items]
+    assert positions == sorted(positions) and len(set(positions)) == 5
+
+
+def test_the_whole_example_log_is_served_with_its_correction(served: TrackerProcess) -> None:
+    lines = example_lines()
+    items = get(served, "/v1/events?limit=1000")["items"]
+    assert len(items) >= 12
+    assert len(items) == len(lines)
+    assert [item["id"] for item in items] == [line["id"] for line in lines]
+    assert any(item["type"] == "development.corrected" for item in items)
+    positions = [item["position"] for item in items]
+    assert positions == sorted(set(positions))
+
+
+def test_the_raa_state_has_the_corrected_signing_date_while_the_original_event_is_unchanged(
+    served: TrackerProcess,
+) -> None:
+    correction, original = the_correction(example_lines())
+    assert correction["data"]["changes"]["occurred"] == "2022-01-06"
+    assert original["type"] == "agreement.signed"
+    assert original["occurred"] != "2022-01-06", "the example must say something to correct"
+
+    subject = get(served, f"/v1/subjects/{RAA}")
+    signing = next(d for d in subject["state"]["developments"] if d["id"] == original["id"])
+    assert signing["occurred"] == "2022-01-06"
+    assert correction["id"] in signing["corrected_by"]
+
+    recorded = {event["id"]: event for event in subject["events"]}
+    assert recorded[original["id"]]["occurred"] == original["occurred"]
+    assert recorded[correction["id"]]["type"] == "development.corrected"
+    assert get(served, f"/v1/events/{original['id']}")["occurred"] == original["occurred"]
+
+
+def test_importing_the_examples_again_adds_nothing(
+    served: TrackerProcess, env: dict[str, str]
+) -> None:
+    before = get(served, "/v1/events?limit=1000")["items"]
+    again = run_tracker("import", str(EXAMPLES), env=env)
+    assert again.returncode == 0, again.stderr
+    assert re.search(r"(?<!\d)0 imported", again.stderr), again.stderr
+    skipped = run_tracker("import", "--if-empty", str(EXAMPLES), env=env)
+    assert skipped.returncode == 0, skipped.stderr
+    after = get(served, "/v1/events?limit=1000")["items"]
+    assert [item["id"] for item in after] == [item["id"] for item in before]

@@ -1,0 +1,105 @@
+"""A `tracker serve` killed in the middle of rebuilding views, then started again, finishes
+the rebuild and ends with the same views it had before."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from events.record import Posting
+from events.schemas.envelope import DevelopmentSchema
+from service.bootstrap import bootstrap
+from service.settings import Settings
+from tests.e2e.processes import Tracker, headers
+from tests.history import HistoryGenerator
+
+EVENTS = 30_000
+REBUILT = ("relationships", "timeline")
+READS = (
+    "/v1/relationships/AUS-JPN",
+    "/v1/timeline?limit=1000&order=desc",
+    "/v1/countries/JPN",
+    "/v1/activity?party=USA",
+    "/v1/deals",
+    "/v1/agreements",
+)
+
+
+def projections(server: Tracker) -> dict[str, dict[str, Any]]:
+    found = requests.get(f"{server.url}/v1/projections", timeout=5).json()
+    return {p["name"]: p for p in found["items"]}
+
+
+def wait_until(server: Tracker, done: Any, seconds: float) -> dict[str, dict[str, Any]]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        state = projections(server)
+        if done(state):
+            return state
+        time.sleep(0.05)
+    raise AssertionError(f"views did not get there: {projections(server)}")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A store with a generated history of EVENTS developments, views not yet built."""
+    container = bootstrap(Settings(data_dir=str(tmp_path)))
+    generator = HistoryGenerator(seed=3, subjects=2000)
+    schema = DevelopmentSchema()
+    try:
+        for _ in range(EVENTS // 500):
+            postings = [Posting(schema.load(b)) for b in generator.developments(500)]
+            for event in container.record.append(postings, batch=True).events:
+                generator.remember(event)
+    finally:
+        container.close()
+    return tmp_path
+
+
+@pytest.fixture
+def serve(data_dir: Path) -> Iterator[Tracker]:
+    server = Tracker(data_dir, "serve")
+    yield server
+    server.stop()
+
+
+def reads(server: Tracker) -> dict[str, Any]:
+    return {path: requests.get(server.url + path, timeout=30).json() for path in READS}
+
+
+def test_killed_mid_rebuild_a_restart_finishes_it_with_the_same_views(serve: Tracker):
+    serve.start()
+    wait_until(serve, lambda s: all(p["lag"] == 0 for p in s.values()), 180)
+    before = reads(serve)
+    generations = {}
+    for name in REBUILT:
+        started = requests.post(
+            f"{serve.url}/v1/projections/{name}/rebuild",
+            headers=headers(),
+            timeout=5,
+        )
+        assert started.status_code == 202
+        generations[name] = started.json()["generation"]
+    state = wait_until(
+        serve,
+        lambda s: s["relationships"]["rebuild"] and s["relationships"]["rebuild"]["position"] > 0,
+        60,
+    )
+    serve.kill()
+    assert state["relationships"]["state"] == "rebuilding"
+    assert state["relationships"]["rebuild"]["progress"] < 1
+
+    serve.start()
+    wait_until(
+        serve,
+        lambda s: all(
+            s[n]["state"] == "live" and s[n]["generation"] == generations[n] for n in REBUILT
+        ),
+        180,
+    )
+    assert reads(serve) == before

@@ -1,0 +1,127 @@
+"""SIGKILL a real `tracker serve` while 1,000 events are appended and delivered to three
+subscriptions: after a restart every acknowledged event has reached every matching subscription
+at least once, duplicates carry the same webhook-id, and the delivery log lost nothing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from events.subscriptions import Filters
+from tests.e2e.processes import Tracker, headers
+from tests.factories import development
+from tests.webhook_receiver import Receiver
+
+EVENTS = 1000
+FILTERS = {"/all": {}, "/agreements": {"types": ["agreement.*"]}, "/deals": {"types": ["deal.*"]}}
+TYPES = ["agreement.signed", "deal.clinched", "meeting.held", "agreement.ratified"]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    started = Receiver().start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Tracker]:
+    tracker = Tracker(
+        tmp_path / "data",
+        "serve",
+        env={
+            "TRACKER_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+            "TRACKER_RETRY_SCHEDULE": "0s,0.2s,0.5s,1s,1s,1s,1s,1s,1s,1s",
+        },
+    )
+    yield tracker
+    tracker.stop()
+
+
+def append_all(server: Tracker, acknowledged: dict[str, dict], stop_at: threading.Event) -> None:
+    def client(offset: int) -> None:
+        session = requests.Session()
+        for number in range(offset, EVENTS, 4):
+            kind = TYPES[number % len(TYPES)]
+            body = development(kind, f"{kind.split('.')[0]}:crash-{number}")
+            while True:
+                try:
+                    response = session.post(
+                        f"{server.url}/v1/events",
+                        json=body,
+                        headers={**headers(), "Idempotency-Key": f"crash-{number}"},
+                        timeout=5,
+                    )
+                    if response.status_code == 201:
+                        acknowledged[response.json()["id"]] = response.json()
+                        break
+                except requests.RequestException:
+                    pass
+                stop_at.wait(0.05)  # the server is down: retry with the same key
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=110)
+
+
+def test_a_killed_server_delivers_every_acknowledged_event_after_restart(
+    serve: Tracker, receiver: Receiver
+):
+    serve.start()
+    subscriptions = {}
+    for path, filters in FILTERS.items():
+        created = requests.post(
+            f"{serve.url}/v1/subscriptions",
+            json={"url": receiver.url.replace("/hook", path), **filters},
+            headers=headers(),
+            timeout=10,
+        ).json()
+        subscriptions[path] = created
+    acknowledged: dict[str, dict] = {}
+    done = threading.Event()
+    appender = threading.Thread(target=append_all, args=(serve, acknowledged, done))
+    appender.start()
+    while len(acknowledged) < EVENTS // 3:
+        time.sleep(0.01)
+    serve.kill()
+    killed_after = len(acknowledged)
+    time.sleep(0.5)
+    serve.start()
+    appender.join(timeout=110)
+    assert len(acknowledged) == EVENTS and killed_after < EVENTS
+
+    expected = {
+        path: {i for i, e in acknowledged.items() if Filters.from_json(f).matches(e)}
+        for path, f in FILTERS.items()
+    }
+
+    def received() -> dict[str, set[str]]:
+        got: dict[str, set[str]] = defaultdict(set)
+        for request in receiver.bodies():
+            got[request.path].add(request.headers["webhook-id"])
+        return got
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(expected[p] - received()[p] for p in FILTERS):
+        time.sleep(0.2)
+    got = received()
+    for path in FILTERS:
+        assert expected[path] <= got[path], f"{path}: {len(expected[path] - got[path])} missing"
+        assert got[path] <= expected[path]
+    for path, subscription in subscriptions.items():
+        log = requests.get(
+            f"{serve.url}/v1/subscriptions/{subscription['id']}/deliveries",
+            params={"limit": 1000},
+            headers=headers(),
+            timeout=10,
+        ).json()["items"]
+        assert {d["event_id"] for d in log} == expected[path]
+        assert all(d["status"] == "delivered" for d in log)

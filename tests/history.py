@@ -1,0 +1,103 @@
+"""Generated histories: many subjects among a set of countries, with corrections and
+retractions, for tests that compare live views with replays (and for benchmarks)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+from tests.factories import NEWS_TYPES, development
+
+COUNTRIES = ["AUS", "JPN", "USA", "IND", "GBR", "FRA", "DEU", "KOR", "IDN", "NZL", "CAN", "PHL"]
+
+
+class HistoryGenerator:
+    """Yields wire developments; `remember` feeds back the stored ids so that corrections and
+    retractions can name real earlier events of the same subject."""
+
+    def __init__(self, seed: int = 7, subjects: int = 400, amend_rate: float = 0.05) -> None:
+        self.random = random.Random(seed)
+        self.subjects = subjects
+        self.amend_rate = amend_rate
+        self.stored: list[tuple[str, str]] = []
+        self.retracted: set[str] = set()
+
+    def remember(self, event: dict[str, Any]) -> None:
+        if not event["type"].startswith("development."):
+            self.stored.append((event["subject"], event["id"]))
+
+    def developments(self, count: int) -> Iterator[dict[str, Any]]:
+        for _ in range(count):
+            yield self.next_development()
+
+    def next_development(self) -> dict[str, Any]:
+        if self.stored and self.random.random() < self.amend_rate:
+            subject, target = self.random.choice(self.stored)
+            if target not in self.retracted:
+                return self._amendment(subject, target)
+        type_ = self.random.choice(NEWS_TYPES)
+        kind = type_.split(".")[0]
+        subject = f"{kind}:gen-{self.random.randrange(self.subjects // len(NEWS_TYPES) + 1)}"
+        return self._news(type_, subject)
+
+    def _news(self, type_: str, subject: str) -> dict[str, Any]:
+        a, b = self.random.sample(COUNTRIES, 2)
+        body = development(type_, subject, occurred=self._date(), parties=[a, b])
+        _retarget_parties(body["data"], a, b)
+        return body
+
+    def _amendment(self, subject: str, target: str) -> dict[str, Any]:
+        parties = self.random.sample(COUNTRIES, 2)
+        common = {
+            "subject": subject,
+            "occurred": self._date(),
+            "parties": parties,
+            "title": "Amended",
+            "sources": [{"url": "https://example.org/amend"}],
+        }
+        if self.random.random() < 0.3:
+            self.retracted.add(target)
+            return {
+                **common,
+                "type": "development.retracted",
+                "data": {"target": target, "reason": "Reported in error."},
+            }
+        return {
+            **common,
+            "type": "development.corrected",
+            "data": {
+                "target": target,
+                "reason": "Primary source.",
+                "changes": {"occurred": self._date(), "title": "Corrected title"},
+            },
+        }
+
+    def _date(self) -> str:
+        year = self.random.randrange(2000, 2026)
+        shape = self.random.random()
+        if shape < 0.7:
+            return f"{year}-{self.random.randrange(1, 13):02d}-{self.random.randrange(1, 29):02d}"
+        if shape < 0.85:
+            return f"{year}-{self.random.randrange(1, 13):02d}"
+        if shape < 0.95:
+            return str(year)
+        return f"{year}-01/{year}-{self.random.randrange(2, 13):02d}"
+
+
+def _retarget_parties(data: dict[str, Any], a: str, b: str) -> None:
+    """Points the type's country fields at the two parties chosen."""
+    for key, code in (
+        ("buyer", a),
+        ("supplier", b),
+        ("provider", a),
+        ("recipient", b),
+        ("party", a),
+    ):
+        if key in data:
+            data[key] = code
+    if "parties" in data:
+        data["parties"] = [a, b]
+    for key in ("participants", "signatories"):
+        for person, code in zip(data.get(key, []), (a, b), strict=False):
+            person["party"] = code

@@ -1,0 +1,272 @@
+"""The record on a real store of each kind: appends, conflicts, idempotency, reading back."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from events.errors import DevelopmentRejected, IdempotencyKeyReused, VersionConflict
+from events.queries import EventFilter
+from events.record import Posting, Record
+from events.schemas.envelope import DevelopmentSchema, ImportedEventSchema
+from service.bootstrap import Container
+from tests.factories import NEWS_TYPES, correction, development, retraction
+
+
+def posting(body: dict[str, Any], expected: int | None = None) -> Posting:
+    return Posting(DevelopmentSchema().load(body), expected)
+
+
+def append(record: Record, body: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    return record.append([posting(body)], **kwargs).events[0]
+
+
+def test_every_type_is_stored_with_id_position_version_and_recorded_at(container: Container):
+    record = container.record
+    stored = [append(record, development(t)) for t in NEWS_TYPES]
+    assert [e["position"] for e in stored] == sorted({e["position"] for e in stored})
+    assert all(e["version"] == 1 and e["recorded_at"].endswith("Z") for e in stored)
+    assert [record.event(e["id"]) for e in stored] == stored
+
+
+def test_versions_count_up_within_a_subject(container: Container):
+    first = append(container.record, development("agreement.signed", "agreement:raa"))
+    second = append(container.record, development("agreement.ratified", "agreement:raa"))
+    assert (first["version"], second["version"]) == (1, 2)
+    assert second["position"] > first["position"]
+
+
+def test_an_idempotency_key_stores_one_event_and_replays_the_first_answer(container: Container):
+    record = container.record
+    body = development("deal.clinched")
+    first = record.append([posting(body)], "key-1")
+    again = record.append([posting(body)], "key-1")
+    assert again.replayed and again.events == first.events
+    assert record.max_position() == first.events[0]["position"]
+
+
+def test_an_idempotency_key_with_another_body_is_refused_and_changes_nothing(container: Container):
+    record = container.record
+    record.append([posting(development("deal.clinched"))], "key-1")
+    before = record.max_position()
+    with pytest.raises(IdempotencyKeyReused):
+        record.append([posting(development("deal.clinched", title="Another"))], "key-1")
+    assert record.max_position() == before
+
+
+def test_an_expected_version_that_is_stale_is_a_conflict(container: Container):
+    record = container.record
+    append(record, development("agreement.signed", "agreement:raa"))
+    with pytest.raises(VersionConflict) as conflict:
+        record.append([posting(development("agreement.ratified", "agreement:raa"), 0)])
+    assert (conflict.value.expected, conflict.value.actual) == (0, 1)
+
+
+def test_of_two_concurrent_writers_at_one_version_exactly_one_wins(container: Container):
+    record = container.record
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def write(title: str) -> None:
+        barrier.wait()
+        try:
+            record.append([posting(development("meeting.held", "meeting:race", title=title), 0)])
+            outcomes.append("stored")
+        except VersionConflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "stored"]
+    assert record.subject("meeting:race").version == 1
+
+
+def test_concurrent_writers_without_expectations_all_land_in_order(container: Container):
+    record = container.record
+    append(record, development("deal.clinched", "deal:busy"))
+
+    def write(n: int) -> None:
+        append(record, development("deal.updated", "deal:busy", title=f"update {n}"))
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    history = record.subject("deal:busy")
+    assert [e["version"] for e in history.events] == list(range(1, 8))
+    positions = [e["position"] for e in history.events]
+    assert positions == sorted(positions)
+
+
+def test_a_batch_with_one_bad_item_stores_nothing(container: Container):
+    record = container.record
+    good = posting(development("meeting.held"))
+    orphan = posting(
+        correction("deal:none", "00000000-0000-4000-8000-000000000000", {"title": "x"})
+    )
+    with pytest.raises(DevelopmentRejected) as rejected:
+        record.append([good, orphan], batch=True)
+    assert "events.1.data.target" in rejected.value.problems
+    assert record.max_position() == 0
+
+
+def test_a_batch_may_open_a_subject_and_extend_it(container: Container):
+    record = container.record
+    bodies = [
+        development("agreement.signed", "agreement:x"),
+        development("agreement.ratified", "agreement:x"),
+    ]
+    stored = record.append([posting(b) for b in bodies], batch=True).events
+    assert [e["version"] for e in stored] == [1, 2]
+
+
+def test_a_correction_changes_the_state_but_not_the_original_event(container: Container):
+    record = container.record
+    signed = append(record, development("agreement.signed", "agreement:raa", occurred="2023"))
+    append(
+        record,
+        correction(
+            "agreement:raa", signed["id"], {"occurred": "2022-01-06", "parties": ["JP", "AU"]}
+        ),
+    )
+    history = record.subject("agreement:raa")
+    assert history.state["developments"][0]["occurred"] == "2022-01-06"
+    assert history.events[1]["data"]["changes"] == {
+        "occurred": "2022-01-06",
+        "parties": ["JPN", "AUS"],
+    }
+    assert record.event(signed["id"])["occurred"] == "2023"
+
+
+def test_a_correction_that_would_make_the_target_invalid_is_refused(container: Container):
+    record = container.record
+    signed = append(record, development("agreement.signed", "agreement:raa"))
+    with pytest.raises(DevelopmentRejected) as rejected:
+        append(
+            record,
+            correction(
+                "agreement:raa", signed["id"], {"data.legally_binding": "yes", "title": None}
+            ),
+        )
+    assert set(rejected.value.problems) == {
+        "data.changes.data.legally_binding",
+        "data.changes.title",
+    }
+    assert record.max_position() == signed["position"]
+
+
+def test_a_retracted_event_cannot_be_corrected(container: Container):
+    record = container.record
+    signed = append(record, development("agreement.signed", "agreement:raa"))
+    append(record, retraction("agreement:raa", signed["id"]))
+    with pytest.raises(DevelopmentRejected) as rejected:
+        append(record, correction("agreement:raa", signed["id"], {"title": "New"}))
+    assert "data.target" in rejected.value.problems
+    assert record.subject("agreement:raa").state["retracted"] == [signed["id"]]
+
+
+def test_a_correction_must_name_an_event_of_the_same_subject(container: Container):
+    record = container.record
+    other = append(record, development("deal.clinched", "deal:one"))
+    append(record, development("deal.clinched", "deal:two"))
+    with pytest.raises(DevelopmentRejected):
+        append(record, correction("deal:two", other["id"], {"title": "x"}))
+
+
+def test_listing_filters_by_type_party_and_subject_and_pages_by_position(container: Container):
+    record = container.record
+    append(record, development("deal.clinched", "deal:a"))
+    append(
+        record,
+        development(
+            "meeting.held",
+            "meeting:b",
+            parties=["USA", "JPN"],
+            data={
+                "format": "summit",
+                "virtual": True,
+                "participants": [{"name": "A", "post": "President", "party": "USA"}],
+            },
+        ),
+    )
+    append(record, development("deal.updated", "deal:a"))
+    deals = record.events_after(0, 10, EventFilter(types=("deal.*",)))
+    assert [e["type"] for e in deals.items] == ["deal.clinched", "deal.updated"]
+    assert [e["subject"] for e in record.events_after(0, 10, EventFilter(party="USA")).items] == [
+        "meeting:b"
+    ]
+    first = record.events_after(0, 1, EventFilter(subject="deal:a"))
+    rest = record.events_after(first.next_after, 10, EventFilter(subject="deal:a"))
+    assert [e["version"] for e in first.items + rest.items] == [1, 2]
+    everything = record.events_after(0, 2, EventFilter())
+    assert [e["position"] for e in everything.items] == [
+        1,
+        2,
+    ] or everything.next_after == everything.items[-1]["position"]
+
+
+def test_export_then_restore_into_an_empty_store_gives_the_same_export(
+    container: Container, tmp_path
+):
+    from service.bootstrap import bootstrap
+    from service.settings import Settings
+
+    record = container.record
+    signed = append(record, development("agreement.signed", "agreement:raa"))
+    append(record, correction("agreement:raa", signed["id"], {"occurred": "2022-01-06"}))
+    append(record, development("deal.clinched"), idempotency_key="k")
+    exported = list(record.export())
+    lines = [ImportedEventSchema().load(e) for e in exported]
+    target = bootstrap(
+        Settings(database_url=f"sqlite:///{tmp_path / 'copy.db'}", data_dir=str(tmp_path))
+    )
+    try:
+        assert target.record.restore(lines) == 3
+        assert target.record.restore(lines) == 0
+        assert list(target.record.export()) == exported
+    finally:
+        target.close()
+
+
+def test_a_batch_keeps_its_order_in_the_log_across_subjects(container: Container):
+    record = container.record
+    bodies = [
+        development("deal.clinched", "deal:a"),
+        development("meeting.held", "meeting:b"),
+        development("deal.updated", "deal:a"),
+    ]
+    stored = record.append([posting(b) for b in bodies], batch=True).events
+    assert [e["subject"] for e in stored] == ["deal:a", "meeting:b", "deal:a"]
+    assert [e["position"] for e in stored] == sorted(e["position"] for e in stored)
+    listed = record.events_after(0, 10, EventFilter()).items
+    assert [e["subject"] for e in listed] == ["deal:a", "meeting:b", "deal:a"]
+
+
+def test_restoring_a_file_without_positions_keeps_the_file_order(container: Container):
+    lines = [
+        {
+            **development("agreement.signed", "agreement:x"),
+            "id": "11111111-1111-4111-8111-111111111111",
+            "recorded_at": "2025-01-01T00:00:00Z",
+        },
+        {
+            **development("meeting.held", "meeting:y"),
+            "id": "22222222-2222-4222-8222-222222222222",
+            "recorded_at": "2025-01-02T00:00:00Z",
+        },
+        {
+            **development("agreement.ratified", "agreement:x"),
+            "id": "33333333-3333-4333-8333-333333333333",
+            "recorded_at": "2025-01-03T00:00:00Z",
+        },
+    ]
+    assert container.record.restore([ImportedEventSchema().load(line) for line in lines]) == 3
+    exported = list(container.record.export())
+    assert [e["id"][0] for e in exported] == ["1", "2", "3"]
+    assert [e["recorded_at"] for e in exported] == [line["recorded_at"] for line in lines]

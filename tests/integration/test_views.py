@@ -1,0 +1,178 @@
+"""The views on both stores: the example data's answers, time travel, live equals replay."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from events.record import Posting
+from events.schemas.envelope import DevelopmentSchema, ImportedEventSchema
+from projections.facts import Moment, micros
+from projections.recorder import COLUMNS
+from projections.registry import VIEWS
+from projections.relationships import relationship
+from projections.replay import rebuild
+from projections.runner import ViewRunner
+from service.bootstrap import Container
+from tests.conftest import EXAMPLES
+from tests.factories import correction, development, retraction
+from tests.history import HistoryGenerator
+
+
+def load_examples(container: Container) -> None:
+    lines = [
+        ImportedEventSchema().load(json.loads(t)) for t in Path(EXAMPLES).read_text().splitlines()
+    ]
+    container.record.restore(lines)
+
+
+def catch_up(container: Container) -> ViewRunner:
+    runner = ViewRunner(container.record, list(VIEWS.values()))
+    runner.catch_up()
+    return runner
+
+
+def append(container: Container, body: dict[str, Any]) -> dict[str, Any]:
+    return container.record.append([Posting(DevelopmentSchema().load(body))]).events[0]
+
+
+def agreement(found: dict[str, Any], subject: str) -> dict[str, Any]:
+    return next(a for a in found["agreements"] if a["subject"] == subject)
+
+
+@pytest.fixture
+def examples(container: Container) -> Container:
+    load_examples(container)
+    catch_up(container)
+    return container
+
+
+def test_the_relationship_shows_agreements_deal_and_meeting_from_the_example_data(examples):
+    found = relationship(examples.views, "AUS", "JPN", Moment())
+    raa = agreement(found, "agreement:jpn-aus-raa")
+    assert raa["status"] == "in_force"
+    assert raa["entered_into_force"] == "2023-08-13"
+    assert raa["signed"] == "2022-01-06"
+    declaration = agreement(found, "agreement:jpn-aus-security-declaration-2022")
+    assert (declaration["status"], declaration["legally_binding"]) == ("signed", False)
+    assert declaration["builds_on"] == "agreement:jpn-aus-security-declaration-2007"
+    deal = next(
+        d for d in found["deals"]["items"] if d["subject"] == "deal:aus-general-purpose-frigate"
+    )
+    assert deal["stage"] == "preferred_bidder_selected"
+    assert found["deals"]["totals"]["AUD"]["amount"] == "10000000000.00"
+    assert found["deals"]["totals"]["AUD"]["qualifier"] == "up_to"
+    meeting = found["meetings"][0]
+    assert (meeting["occurred"], meeting["format"], meeting["sequence"]) == (
+        "2025-09-05",
+        "two_plus_two",
+        12,
+    )
+    assert {p["name"] for p in meeting["participants"]} == {
+        "Takeshi Iwaya",
+        "Gen Nakatani",
+        "Penny Wong",
+        "Richard Marles",
+    }
+    assert relationship(examples.views, "JPN", "AUS", Moment()) == found
+
+
+def test_as_of_shows_the_agreement_signed_before_entry_into_force_and_in_force_after(examples):
+    before = agreement(
+        relationship(examples.views, "AUS", "JPN", Moment(as_of="2023-08-10")),
+        "agreement:jpn-aus-raa",
+    )
+    after = agreement(
+        relationship(examples.views, "AUS", "JPN", Moment(as_of="2023-08-14")),
+        "agreement:jpn-aus-raa",
+    )
+    assert before["status"] == "ratified" or before["parties"]["AUS"]["status"] == "signed"
+    assert "entered_into_force" not in before
+    assert after["status"] == "in_force"
+
+
+def test_known_at_before_the_correction_shows_the_uncorrected_date(examples):
+    correction_recorded = dt.datetime(2025, 10, 1, 9, 6, tzinfo=dt.UTC)
+    before = relationship(
+        examples.views,
+        "AUS",
+        "JPN",
+        Moment(known_at=micros(correction_recorded - dt.timedelta(seconds=1))),
+    )
+    after = relationship(examples.views, "AUS", "JPN", Moment(known_at=micros(correction_recorded)))
+    assert agreement(before, "agreement:jpn-aus-raa")["signed"] == "2023"
+    assert agreement(after, "agreement:jpn-aus-raa")["signed"] == "2022-01-06"
+
+
+def test_a_retraction_removes_the_development_from_every_view(container: Container):
+    signed = append(container, development("agreement.signed", "agreement:x"))
+    catch_up(container)
+    assert relationship(container.views, "AUS", "JPN", Moment())["developments"] == 1
+    append(container, retraction("agreement:x", signed["id"]))
+    catch_up(container)
+    assert relationship(container.views, "AUS", "JPN", Moment())["developments"] == 0
+    assert container.views.view("timeline").select(Moment(), keys=["*"]) == []
+
+
+def test_a_correction_of_parties_moves_the_development_to_the_new_pair(container: Container):
+    held = append(container, development("exercise.conducted", "exercise:x"))
+    append(
+        container,
+        correction(
+            "exercise:x",
+            held["id"],
+            {
+                "parties": ["AUS", "NZL"],
+                "data.participants": [{"party": "AUS"}, {"party": "NZL"}],
+            },
+        ),
+    )
+    catch_up(container)
+    assert relationship(container.views, "AUS", "JPN", Moment())["developments"] == 0
+    assert relationship(container.views, "AUS", "NZL", Moment())["exercises"][0]["id"] == held["id"]
+
+
+def test_views_built_live_while_appending_equal_a_replay_from_scratch(container: Container):
+    runner = ViewRunner(container.record, list(VIEWS.values()), poll_seconds=0.05).start()
+    generator = HistoryGenerator(seed=11)
+    try:
+        for _ in range(100):
+            bodies = list(generator.developments(100))
+            stored = container.record.append(
+                [Posting(DevelopmentSchema().load(b)) for b in bodies], batch=True
+            ).events
+            for event in stored:
+                generator.remember(event)
+        head = container.record.max_position()
+        for name in VIEWS:
+            assert runner.wait_for(name, head, timeout=60), name
+    finally:
+        runner.stop()
+    live = {name: _rows(container, name) for name in VIEWS}
+    for name in VIEWS:
+        generation = container.views.catalog.begin_rebuild(name)
+        replayer = ViewRunner(container.record, [VIEWS[name]], generation=generation)
+        assert rebuild(container.views.catalog, replayer, name)
+        assert container.views.catalog.generations(name).active == generation
+        assert _rows(container, name) == live[name], name
+    assert len(live["timeline"]) > 10_000
+
+
+def test_two_runners_never_apply_an_event_twice(container: Container):
+    for n in range(50):
+        append(container, development("meeting.held", f"meeting:m{n}"))
+    first = ViewRunner(container.record, list(VIEWS.values()), batch_size=7)
+    second = ViewRunner(container.record, list(VIEWS.values()), batch_size=5)
+    while first.run_batch() + second.run_batch():
+        pass
+    rows = container.views.view("timeline").select(Moment(), keys=["*"])
+    assert len(rows) == len({r.event_id for r in rows}) == 50
+
+
+def _rows(container: Container, name: str) -> list[tuple[Any, ...]]:
+    table = container.views.view(name).table
+    return sorted(container.views.database.query(f"SELECT {COLUMNS} FROM {table}"))

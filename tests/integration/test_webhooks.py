@@ -1,0 +1,270 @@
+"""Webhooks end to end in one process: subscriptions over HTTP, the outbox, the dispatcher,
+a real receiver on loopback verifying Standard Webhooks signatures and CloudEvents bodies."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+from cloudevents.v1.http import from_http
+from standardwebhooks.webhooks import Webhook
+
+from service.bootstrap import bootstrap
+from service.settings import Settings
+from tests.conftest import LiveServer, auth
+from tests.factories import development
+from tests.webhook_receiver import Receiver, free_port
+
+FAST_SCHEDULE = ("0s", "0.3s", "0.3s", "0.3s", "0.3s")
+
+
+@pytest.fixture
+def hooks(settings: Settings) -> Iterator[LiveServer]:
+    """A live server whose views and webhooks follow the log; loopback may receive hooks."""
+    container = bootstrap(
+        settings.replace(
+            webhook_allowed_networks=("127.0.0.0/8",),
+            retry_schedule=FAST_SCHEDULE,
+        )
+    )
+    container.follow_log()
+    with LiveServer(container) as server:
+        server.container = container  # type: ignore[attr-defined]
+        yield server
+    container.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    started = Receiver().start()
+    yield started
+    started.stop()
+
+
+def subscribe(server: LiveServer, url: str, **filters: Any) -> dict[str, Any]:
+    response = requests.post(
+        f"{server.url}/v1/subscriptions", json={"url": url, **filters}, headers=auth(), timeout=10
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def post(server: LiveServer, body: dict[str, Any]) -> dict[str, Any]:
+    response = requests.post(f"{server.url}/v1/events", json=body, headers=auth(), timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def eventually(check: Callable[[], Any], seconds: float = 15) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def deliveries(server: LiveServer, subscription: dict[str, Any]) -> list[dict[str, Any]]:
+    return requests.get(
+        f"{server.url}/v1/subscriptions/{subscription['id']}/deliveries", headers=auth(), timeout=10
+    ).json()["items"]
+
+
+def test_each_matching_event_arrives_signed_as_a_cloudevent(hooks: LiveServer, receiver: Receiver):
+    subscription = subscribe(hooks, receiver.url, types=["agreement.*"], parties=["JP"])
+    assert subscription["secret"].startswith("whsec_")
+    signed = post(hooks, development("agreement.signed", "agreement:raa"))
+    post(hooks, development("deal.clinched", "deal:x"))
+    ratified = post(hooks, development("agreement.ratified", "agreement:raa"))
+    got = eventually(lambda: len(receiver.bodies()) >= 2 and receiver.bodies())
+    time.sleep(0.3)
+    assert len(receiver.bodies()) == 2
+    for received, stored in zip(
+        sorted(got, key=lambda r: json.loads(r.body)["sequence"]), [signed, ratified], strict=True
+    ):
+        Webhook(subscription["secret"]).verify(received.body, received.headers)
+        cloud = from_http(received.headers, received.body)
+        assert cloud["id"] == stored["id"] == received.headers["webhook-id"]
+        assert cloud["type"] == stored["type"]
+        assert cloud["sequence"] == str(stored["position"])
+        assert cloud.data == stored
+        assert received.headers["Content-Type"] == "application/cloudevents+json"
+
+
+def test_a_receiver_that_refuses_then_fails_then_answers_gets_everything(hooks: LiveServer):
+    port = free_port()
+    subscription = subscribe(hooks, f"http://127.0.0.1:{port}/hook")
+    stored = post(hooks, development("meeting.held", "meeting:m"))
+    eventually(lambda: any(d["attempts"] >= 1 for d in deliveries(hooks, subscription)))
+    receiver = Receiver(port, statuses=[500]).start()
+    try:
+        delivered = eventually(
+            lambda: [d for d in deliveries(hooks, subscription) if d["status"] == "delivered"]
+        )
+        log = delivered[0]["attempt_log"]
+        assert log[0]["status"] is None and "Connection" in (log[0]["error"] or "")
+        assert [a["status"] for a in log[-2:]] == [500, 200]
+        # Attempt n+1 waits the schedule's n-th delay, give or take the 20% jitter.
+        schedule = [float(d.rstrip("s")) for d in FAST_SCHEDULE]
+        for number, (earlier, later) in enumerate(itertools.pairwise(log), start=1):
+            waited = (later["at"] - earlier["at"]) / 1e6
+            assert waited >= 0.8 * schedule[number] - 0.05, (number, waited)
+        ids = {r.headers["webhook-id"] for r in receiver.bodies()}
+        assert ids == {stored["id"]}
+        assert len(receiver.bodies()) == 2
+    finally:
+        receiver.stop()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/",
+        "http://10.0.0.1/",
+        "http://localhost/hook",
+        "ftp://example.org/x",
+        "http://user:pw@127.0.0.1/",
+    ],
+)
+def test_unsafe_endpoints_are_refused_with_422(live_server: LiveServer, url: str):
+    response = requests.post(
+        f"{live_server.url}/v1/subscriptions", json={"url": url}, headers=auth(), timeout=10
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "url"
+    listed = requests.get(f"{live_server.url}/v1/subscriptions", headers=auth(), timeout=10)
+    assert listed.json() == []
+
+
+def test_during_a_rotation_deliveries_verify_with_the_old_and_the_new_secret(
+    hooks: LiveServer, receiver: Receiver
+):
+    subscription = subscribe(hooks, receiver.url)
+    rotated = requests.post(
+        f"{hooks.url}/v1/subscriptions/{subscription['id']}/rotate-secret",
+        headers=auth(),
+        timeout=10,
+    ).json()
+    assert rotated["secret"] != subscription["secret"]
+    post(hooks, development("meeting.held", "meeting:m"))
+    received = eventually(receiver.bodies)[0]
+    Webhook(subscription["secret"]).verify(received.body, received.headers)
+    Webhook(rotated["secret"]).verify(received.body, received.headers)
+    assert len(received.headers["webhook-signature"].split(" ")) == 2
+
+
+def test_410_disables_and_re_enabling_sends_what_was_missed(hooks: LiveServer, receiver: Receiver):
+    receiver.statuses = [410]
+    subscription = subscribe(hooks, receiver.url)
+    post(hooks, development("meeting.held", "meeting:a"))
+    url = f"{hooks.url}/v1/subscriptions/{subscription['id']}"
+    eventually(lambda: requests.get(url, headers=auth(), timeout=5).json()["status"] == "disabled")
+    post(hooks, development("meeting.held", "meeting:b"))
+    time.sleep(0.5)
+    assert len(receiver.bodies()) == 1
+    assert requests.patch(url, json={"status": "active"}, headers=auth(), timeout=5).ok
+    eventually(
+        lambda: (
+            len({r.headers["webhook-id"] for r in receiver.bodies()}) == 2
+            and len(receiver.bodies()) == 3
+        )
+    )
+
+
+def test_a_paused_subscription_holds_its_deliveries_until_resumed(
+    hooks: LiveServer, receiver: Receiver
+):
+    subscription = subscribe(hooks, receiver.url)
+    url = f"{hooks.url}/v1/subscriptions/{subscription['id']}"
+    requests.patch(url, json={"status": "paused"}, headers=auth(), timeout=5)
+    post(hooks, development("meeting.held", "meeting:a"))
+    eventually(lambda: [d for d in deliveries(hooks, subscription) if d["status"] == "held"])
+    assert receiver.bodies() == []
+    requests.patch(url, json={"status": "active"}, headers=auth(), timeout=5)
+    eventually(receiver.bodies)
+
+
+def test_replay_backfills_events_recorded_before_the_subscription(
+    hooks: LiveServer, receiver: Receiver
+):
+    before = post(hooks, development("deal.clinched", "deal:x"))
+    subscription = subscribe(hooks, receiver.url)
+    time.sleep(0.3)
+    assert receiver.bodies() == []
+    replay = requests.post(
+        f"{hooks.url}/v1/subscriptions/{subscription['id']}/replay",
+        json={"after_position": 0},
+        headers=auth(),
+        timeout=10,
+    )
+    assert replay.status_code == 202 and replay.json() == {"scheduled": 1}
+    received = eventually(receiver.bodies)
+    assert received[0].headers["webhook-id"] == before["id"]
+
+
+def test_a_failed_delivery_can_be_redelivered(hooks: LiveServer, receiver: Receiver):
+    receiver.statuses = [500] * 5
+    subscription = subscribe(hooks, receiver.url)
+    post(hooks, development("meeting.held", "meeting:a"))
+    failed = eventually(
+        lambda: [d for d in deliveries(hooks, subscription) if d["status"] == "failed"]
+    )
+    assert failed[0]["attempts"] == len(FAST_SCHEDULE)
+    again = requests.post(
+        f"{hooks.url}/v1/deliveries/{failed[0]['id']}/redeliver", headers=auth(), timeout=5
+    )
+    assert again.status_code == 202
+    eventually(lambda: deliveries(hooks, subscription)[0]["status"] == "delivered")
+
+
+def test_subscriptions_need_a_write_token(hooks: LiveServer):
+    assert requests.get(f"{hooks.url}/v1/subscriptions", timeout=5).status_code == 401
+
+
+def test_a_subscription_failing_too_long_is_disabled_and_resumes_where_it_stopped(
+    hooks: LiveServer,
+):
+    from service.webhooks.clock import disable_failing
+
+    container = hooks.container  # type: ignore[attr-defined]
+    port = free_port()
+    subscription = subscribe(hooks, f"http://127.0.0.1:{port}/hook")
+    first = post(hooks, development("meeting.held", "meeting:a"))
+    eventually(lambda: any(d["attempts"] >= 1 for d in deliveries(hooks, subscription)))
+    disabled = disable_failing(container.subscriptions, container.webhooks.store, after=0)
+    assert disabled == [subscription["id"]]
+    url = f"{hooks.url}/v1/subscriptions/{subscription['id']}"
+    state = requests.get(url, headers=auth(), timeout=5).json()
+    assert state["status"] == "disabled" and "failed" in state["disabled_reason"]
+    history = container.subscriptions.events.get(subscription["id"])
+    assert any(type(e).__name__ == "Disabled" for e in history)
+    second = post(hooks, development("meeting.held", "meeting:b"))
+    receiver = Receiver(port).start()
+    try:
+        requests.patch(url, json={"status": "active"}, headers=auth(), timeout=5)
+        got = eventually(
+            lambda: (
+                {r.headers["webhook-id"] for r in receiver.bodies()} >= {first["id"], second["id"]}
+            )
+        )
+        assert got
+    finally:
+        receiver.stop()
+
+
+def test_a_redirect_is_a_failure_and_is_not_followed(hooks: LiveServer, receiver: Receiver):
+    receiver.statuses = [302]
+    subscription = subscribe(hooks, receiver.url)
+    post(hooks, development("meeting.held", "meeting:a"))
+    delivered = eventually(
+        lambda: [d for d in deliveries(hooks, subscription) if d["status"] == "delivered"]
+    )
+    log = delivered[0]["attempt_log"]
+    assert [a["status"] for a in log] == [302, 200]
+    assert "redirects are not followed" in log[0]["error"]
+    assert {r.path for r in receiver.bodies()} == {"/hook"}
