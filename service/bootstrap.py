@@ -3,6 +3,7 @@ Nothing connects at import time; tests call `bootstrap` with their own settings.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +19,8 @@ from projections.runner import ViewRunner, database_of
 from service.auth import Authenticator
 from service.settings import Settings
 from service.store.locations import (
-    ensure_postgres_schema,
     is_postgres,
+    postgres_setup,
     sqlite_path,
     store_environment,
     subscriptions_environment,
@@ -61,22 +62,24 @@ class Container:
 
 def bootstrap(settings: Settings) -> Container:
     if is_postgres(settings.database_url):
-        ensure_postgres_schema(settings.database_url)
+        setup: contextlib.AbstractContextManager[None] = postgres_setup(settings.database_url)
     else:
         sqlite_path(settings).parent.mkdir(parents=True, exist_ok=True)
-    record = Record(env=store_environment(settings))
-    size_sqlite_pool(record, settings)
-    tokens = _token_store(record)
-    tokens.create_table()
-    database = database_of(record)
-    catalog = ViewCatalog(database)
-    catalog.create_tables()
-    for view in VIEWS:
-        catalog.generations(view)
-    deliveries = DeliveryStore(database)
-    deliveries.create_tables()
-    subscriptions = Subscriptions(env=subscriptions_environment(settings))
-    size_sqlite_pool(subscriptions, settings)
+        setup = contextlib.nullcontext()
+    with setup:
+        record = Record(env=store_environment(settings))
+        size_sqlite_pool(record, settings)
+        tokens = _token_store(record)
+        tokens.create_table()
+        database = database_of(record)
+        catalog = ViewCatalog(database)
+        catalog.create_tables()
+        for view in VIEWS:
+            catalog.generations(view)
+        deliveries = DeliveryStore(database)
+        deliveries.create_tables()
+        subscriptions = Subscriptions(env=subscriptions_environment(settings))
+        size_sqlite_pool(subscriptions, settings)
     return Container(
         settings,
         record,

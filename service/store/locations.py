@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -74,12 +76,13 @@ def _postgres_env(url: str) -> dict[str, str]:
     }
 
 
-def ensure_postgres_schema(url: str) -> None:
-    """Creates the schema a `?schema=` URL names, so a new deployment needs no manual step."""
+@contextlib.contextmanager
+def postgres_setup(url: str) -> Iterator[None]:
+    """Creates the schema a `?schema=` URL names (a new deployment needs no manual step) and
+    holds an advisory lock while the caller creates its tables: processes starting together on
+    a new schema would otherwise race on `CREATE TABLE IF NOT EXISTS`, and one would fail."""
     env = _postgres_env(url)
     schema = env["POSTGRES_SCHEMA"]
-    if not schema:
-        return
     with psycopg.connect(
         dbname=env["POSTGRES_DBNAME"],
         host=env["POSTGRES_HOST"],
@@ -89,4 +92,9 @@ def ensure_postgres_schema(url: str) -> None:
         autocommit=True,
         connect_timeout=5,
     ) as connection:
-        connection.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema)))
+        connection.execute(
+            "SELECT pg_advisory_lock(hashtext(%s))", (f"tracker-setup:{schema or 'public'}",)
+        )
+        if schema:
+            connection.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema)))
+        yield  # the session lock ends with the connection

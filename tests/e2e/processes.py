@@ -31,10 +31,11 @@ class Tracker:
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir / f"{args[0]}-{self.port}.log"
 
     def start(self, wait_for_http: bool = True) -> Tracker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.data_dir / f"{self.args[0]}-{self.port}.log").open("ab")
+        log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "service.cli", *self.args],
             env=self.env,
@@ -56,6 +57,19 @@ class Tracker:
             except requests.ConnectionError:
                 time.sleep(0.1)
         raise AssertionError("tracker did not start")
+
+    def wait_for_output(self, text: str, seconds: float = 30) -> None:
+        """For processes without HTTP (`tracker worker`): waits until the log says `text`."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            assert self.alive(), f"tracker exited: {self.log_path.read_text()[-2000:]}"
+            if text in self.log_path.read_text(errors="replace"):
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"tracker never said {text!r}")
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:
