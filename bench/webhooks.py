@@ -5,10 +5,8 @@ receiver's round trip for a signed POST sent directly (the floor any delivery pa
 from __future__ import annotations
 
 import datetime as dt
-import os
+import json
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,26 +15,28 @@ import requests
 from standardwebhooks.webhooks import Webhook
 
 from bench.report import Figure
+from bench.server import AUTH, Server, tracker_serve
+from bench.stores import Store
 from service.webhooks.messages import signed_headers
 from tests.factories import development
-from tests.webhook_receiver import Receiver, free_port
+from tests.webhook_receiver import Receiver
 
 SUBSCRIPTIONS = 10
 RATE = 200
 SECONDS = 5
-TOKEN = "bench-token"
+RUNS = 3
 
 
 def measure(database_url: str, store: str) -> list[Figure]:
     receiver = Receiver().start()
-    with tempfile.TemporaryDirectory() as folder:
-        server = _serve(Path(folder), database_url)
-        try:
+    try:
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            tracker_serve(Path(folder), database_url) as server,
+        ):
             latencies = _latencies(server, receiver)
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
-            receiver.stop()
+    finally:
+        receiver.stop()
     floor = _direct_round_trips()
     p50, p99 = _percentile(latencies, 50), _percentile(latencies, 99)
     base50, base99 = _percentile(floor, 50), _percentile(floor, 99)
@@ -64,35 +64,8 @@ def measure(database_url: str, store: str) -> list[Figure]:
     ]
 
 
-def _serve(folder: Path, database_url: str) -> subprocess.Popen[bytes]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "TRACKER_DATA_DIR": str(folder),
-        "TRACKER_API_TOKEN": TOKEN,
-        "TRACKER_PORT": str(port),
-        "TRACKER_DATABASE_URL": database_url,
-        "TRACKER_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    process.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
-    for _ in range(300):
-        try:
-            if requests.get(f"{process.url}/healthz", timeout=1).ok:  # type: ignore[attr-defined]
-                return process
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise RuntimeError("tracker serve did not start")
-
-
-def _latencies(server: subprocess.Popen[bytes], receiver: Receiver) -> list[float]:
-    url = server.url  # type: ignore[attr-defined]
-    auth = {"Authorization": f"Bearer {TOKEN}"}
+def _latencies(server: Server, receiver: Receiver) -> list[float]:
+    url, auth = server.url, AUTH
     secrets = [
         requests.post(
             f"{url}/v1/subscriptions", json={"url": receiver.url}, headers=auth, timeout=10
@@ -156,3 +129,77 @@ def _percentile(values: list[float], percent: int) -> float:
         if percent < 100
         else max(values)
     )
+
+
+THROUGHPUT_SUBSCRIPTIONS = 50
+THROUGHPUT_EVENTS = 100
+
+
+def throughput(kind: str) -> list[Figure]:
+    """Deliveries per second to 50 subscriptions on a keep-alive local receiver, against one
+    `requests.Session` posting as many signed bodies one after another to the same receiver."""
+    rates, baselines = [], []
+    for _ in range(RUNS):
+        with Store.url(kind) as url:
+            rates.append(_service_deliveries(url))
+        baselines.append(_one_session_deliveries(THROUGHPUT_SUBSCRIPTIONS * THROUGHPUT_EVENTS))
+    return [
+        Figure(
+            f"webhook throughput ({THROUGHPUT_SUBSCRIPTIONS} subs)",
+            kind,
+            statistics.median(rates),
+            statistics.median(baselines),
+            "deliveries/s",
+            "one requests.Session",
+            target_ratio=2.0,
+        )
+    ]
+
+
+def _service_deliveries(database_url: str) -> float:
+    receiver = Receiver(keep_alive=True).start()
+    try:
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            tracker_serve(Path(folder), database_url) as server,
+        ):
+            for _ in range(THROUGHPUT_SUBSCRIPTIONS):
+                requests.post(
+                    f"{server.url}/v1/subscriptions",
+                    json={"url": receiver.url},
+                    headers=AUTH,
+                    timeout=10,
+                ).raise_for_status()
+            bodies = [
+                development("meeting.held", f"meeting:burst-{n}") for n in range(THROUGHPUT_EVENTS)
+            ]
+            expected = THROUGHPUT_SUBSCRIPTIONS * THROUGHPUT_EVENTS
+            started = time.perf_counter()
+            requests.post(
+                f"{server.url}/v1/events/batch", json={"events": bodies}, headers=AUTH, timeout=60
+            ).raise_for_status()
+            deadline = started + 300
+            while len(receiver.bodies()) < expected and time.perf_counter() < deadline:
+                time.sleep(0.01)
+            received = receiver.bodies()
+            if len(received) < expected:
+                raise AssertionError(f"{expected - len(received)} deliveries never arrived")
+            return expected / (received[expected - 1].at - started)
+    finally:
+        receiver.stop()
+
+
+def _one_session_deliveries(count: int) -> float:
+    receiver = Receiver(keep_alive=True).start()
+    session = requests.Session()
+    secret = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    body = json.dumps(development("meeting.held", "meeting:burst"))
+    try:
+        started = time.perf_counter()
+        for number in range(count):
+            headers = signed_headers(f"m{number}", body, [secret], dt.datetime.now(dt.UTC))
+            headers["Content-Type"] = "application/cloudevents+json"
+            session.post(receiver.url, data=body, headers=headers, timeout=5).raise_for_status()
+        return count / (time.perf_counter() - started)
+    finally:
+        receiver.stop()

@@ -7,9 +7,9 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from events.record import Record
@@ -18,13 +18,14 @@ from projections.database import ViewDatabase
 from projections.facts import micros
 from projections.following import Follower
 from projections.locks import ViewLock
-from projections.projection import FactProjection, Original, change_of
+from projections.projection import Change, FactProjection, Original, change_of
 from projections.recorder import StaleTracking, ViewRecorder
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
 POLL_SECONDS = 1.0
+ORIGINALS_REMEMBERED = 100_000
 
 
 @dataclass
@@ -47,13 +48,30 @@ def database_of(record: Record) -> ViewDatabase:
     return ViewDatabase(record.recorder.datastore)  # type: ignore[attr-defined]
 
 
-def originals_of(record: Record) -> Callable[[str], Original]:
-    def original(event_id: str) -> Original:
-        stored = record.event(event_id)
+class Originals:
+    """Where each development first stood in the log, for the corrections and retractions
+    that name it: remembered as the runner passes the development (so a replay never asks the
+    store), looked up in the log for those recorded before this runner started."""
+
+    def __init__(self, record: Record, remember: int = ORIGINALS_REMEMBERED) -> None:
+        self.record = record
+        self.remember = remember
+        self._known: OrderedDict[str, Original] = OrderedDict()
+
+    def __call__(self, event_id: str) -> Original:
+        known = self._known.get(event_id)
+        if known is not None:
+            return known
+        stored = self.record.event(event_id)
         recorded_at = dt.datetime.fromisoformat(stored["recorded_at"].replace("Z", "+00:00"))
         return Original(stored["position"], stored["version"], micros(recorded_at))
 
-    return original
+    def passed(self, change: Change) -> None:
+        fact = change.fact
+        if change.target is None and fact is not None:
+            self._known[fact.event_id] = Original(fact.position, fact.version, fact.recorded_at)
+            if len(self._known) > self.remember:
+                self._known.popitem(last=False)
 
 
 class ViewRunner:
@@ -82,7 +100,7 @@ class ViewRunner:
         self.changed = threading.Condition()
         self.follower: Follower | None = None
         self.lock = ViewLock(self.database, "")
-        self._originals = originals_of(record)
+        self._originals = Originals(record)
 
     # --- one batch --------------------------------------------------------------------------
 
@@ -100,11 +118,12 @@ class ViewRunner:
         )
         full = len(notifications) == self.batch_size
         end = notifications[-1].id if full else head
-        originals = cache(self._originals)  # a correction's original, once for all views
-        changes = [
-            (n.id, change_of(self.record.mapper.to_domain_event(n), n.id, originals))
-            for n in notifications
-        ]
+        changes = []
+        for notification in notifications:
+            event = self.record.mapper.to_domain_event(notification)
+            change = change_of(event, notification.id, self._originals)
+            self._originals.passed(change)
+            changes.append((notification.id, change))
         staged = []
         for view, generation in targets:
             done = positions[view.name]

@@ -71,7 +71,7 @@ class EventQueryArgsSchema(Schema):
 
 @blp.route("/events")
 class Events(MethodView):
-    @blp.arguments(EventQueryArgsSchema, location="query")
+    @blp.arguments(EventQueryArgsSchema(), location="query")
     @blp.response(200, EventPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Lists events after a position, in position order, optionally filtered."""
@@ -79,8 +79,8 @@ class Events(MethodView):
         page = container().record.events_after(args["after"], args["limit"], where)
         return {"items": page.items, "next_after": page.next_after}
 
-    @blp.arguments(DevelopmentSchema)
-    @blp.arguments(AppendHeadersSchema, location="headers")
+    @blp.arguments(DevelopmentSchema())
+    @blp.arguments(AppendHeadersSchema(), location="headers")
     @blp.response(201, StoredEventSchema)
     def post(self, development: dict[str, Any], headers: dict[str, Any]) -> Any:
         """Appends one development to its subject's stream."""
@@ -96,8 +96,8 @@ class Events(MethodView):
 
 @blp.route("/events/batch")
 class EventBatch(MethodView):
-    @blp.arguments(BatchSchema)
-    @blp.arguments(BatchHeadersSchema, location="headers")
+    @blp.arguments(BatchSchema())
+    @blp.arguments(BatchHeadersSchema(), location="headers")
     @blp.response(201, EventBatchResultSchema)
     def post(self, body: dict[str, Any], headers: dict[str, Any]) -> Any:
         """Appends up to 1000 developments in one transaction: all of them or none."""

@@ -88,7 +88,7 @@ class RedeliverySchema(Schema):
 
 @blp.route("/subscriptions")
 class SubscriptionList(MethodView):
-    @blp.arguments(SubscriptionCreateSchema)
+    @blp.arguments(SubscriptionCreateSchema())
     @blp.response(201, SubscriptionSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Subscribes a URL; the answer carries the signing secret (shown only now)."""
@@ -116,7 +116,7 @@ class SubscriptionItem(MethodView):
         """One subscription (without its secret)."""
         return _public(container().subscriptions.get(subscription_id))
 
-    @blp.arguments(SubscriptionPatchSchema)
+    @blp.arguments(SubscriptionPatchSchema())
     @blp.response(200, SubscriptionSchema)
     def patch(self, body: dict[str, Any], subscription_id: str) -> Any:
         """Changes the URL, filters or description, or pauses and resumes."""
@@ -206,7 +206,7 @@ class Ping(MethodView):
 
 @blp.route("/subscriptions/<subscription_id>/replay")
 class Replay(MethodView):
-    @blp.arguments(ReplaySchema)
+    @blp.arguments(ReplaySchema())
     @blp.response(202, ReplayResultSchema)
     def post(self, body: dict[str, Any], subscription_id: str) -> Any:
         """Backfills: deliveries for the matching events after a position or since a time."""
@@ -231,7 +231,7 @@ class Replay(MethodView):
 
 @blp.route("/subscriptions/<subscription_id>/deliveries")
 class Deliveries(MethodView):
-    @blp.arguments(DeliveryQuerySchema, location="query")
+    @blp.arguments(DeliveryQuerySchema(), location="query")
     @blp.response(200, DeliveryListSchema)
     def get(self, args: dict[str, Any], subscription_id: str) -> Any:
         """The delivery log, each delivery with its attempts."""

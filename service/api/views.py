@@ -126,7 +126,7 @@ class ActivitySchema(ViewSchema):
 
 @blp.route("/relationships/<pair>")
 class Relationship(MethodView):
-    @blp.arguments(MomentArgsSchema, location="query")
+    @blp.arguments(MomentArgsSchema(), location="query")
     @blp.response(200, RelationshipSchema)
     def get(self, args: dict[str, Any], pair: str) -> Any:
         """Where a relationship stands (either order, alpha-2 or alpha-3: JP-AU, AUS-JPN)."""
@@ -138,7 +138,7 @@ class Relationship(MethodView):
 
 @blp.route("/agreements")
 class Agreements(MethodView):
-    @blp.arguments(AgreementArgsSchema, location="query")
+    @blp.arguments(AgreementArgsSchema(), location="query")
     @blp.response(200, ItemsSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Agreements with their status per party."""
@@ -156,7 +156,7 @@ class Agreements(MethodView):
 
 @blp.route("/deals")
 class Deals(MethodView):
-    @blp.arguments(DealArgsSchema, location="query")
+    @blp.arguments(DealArgsSchema(), location="query")
     @blp.response(200, DealsSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """The deal ledger by stage, with totals per currency."""
@@ -169,7 +169,7 @@ class Deals(MethodView):
 
 @blp.route("/timeline")
 class Timeline(MethodView):
-    @blp.arguments(TimelineArgsSchema, location="query")
+    @blp.arguments(TimelineArgsSchema(), location="query")
     @blp.response(200, ItemsSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Developments in order of occurrence, filtered by party, type and period."""
@@ -191,7 +191,7 @@ class Timeline(MethodView):
 
 @blp.route("/countries/<code>")
 class CountryView(MethodView):
-    @blp.arguments(MomentArgsSchema, location="query")
+    @blp.arguments(MomentArgsSchema(), location="query")
     @blp.response(200, CountrySchema)
     def get(self, args: dict[str, Any], code: str) -> Any:
         """A country's partners, ranked by activity."""
@@ -205,7 +205,7 @@ class CountryView(MethodView):
 
 @blp.route("/activity")
 class Activity(MethodView):
-    @blp.arguments(ActivityArgsSchema, location="query")
+    @blp.arguments(ActivityArgsSchema(), location="query")
     @blp.response(200, ActivitySchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Developments per quarter or year; ranges spanning periods are unallocated."""

@@ -1,0 +1,89 @@
+"""Reads and memory: `GET /v1/relationships/AUS-JPN` on a real `tracker serve` over a generated
+log, against `GET /healthz` on the same server (the floor of any request); the server's
+resident memory once its views hold that log, against the same server on an empty store."""
+
+from __future__ import annotations
+
+import http.client
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from bench.dataset import fill
+from bench.report import Figure
+from bench.server import Server, tracker_serve
+from service.bootstrap import bootstrap
+from service.settings import Settings
+
+REQUESTS = 300
+
+
+def measure(kind: str, events: int) -> list[Figure]:
+    with tempfile.TemporaryDirectory() as folder:
+        with tracker_serve(Path(folder) / "empty", "") as empty:
+            empty_mb = empty.resident_mb()
+        loaded = Path(folder) / "loaded"
+        container = bootstrap(Settings(data_dir=str(loaded)))
+        try:
+            fill(container, events)
+        finally:
+            container.close()
+        with tracker_serve(loaded, "") as server:
+            _wait_for_views(server, timeout=max(120.0, events / 1000))
+            relationship = _latencies(server.port, "/v1/relationships/AUS-JPN")
+            floor = _latencies(server.port, "/healthz")
+            resident = server.resident_mb()
+    return [
+        Figure(
+            f"read: GET /v1/relationships/AUS-JPN p50 ({events:,} events)",
+            kind,
+            statistics.median(relationship),
+            statistics.median(floor),
+            "ms",
+            "GET /healthz p50",
+            target_value=5,
+            higher_is_better=False,
+        ),
+        Figure(
+            f"memory: tracker serve RSS ({events:,} events)",
+            kind,
+            resident,
+            empty_mb,
+            "MB",
+            "RSS on an empty store",
+            target_value=300,
+            higher_is_better=False,
+        ),
+    ]
+
+
+def _wait_for_views(server: Server, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        views = requests.get(f"{server.url}/v1/projections", timeout=10).json()["items"]
+        if all(v["lag"] == 0 and v["state"] == "live" for v in views):
+            return
+        time.sleep(0.5)
+    raise AssertionError("the views did not catch up with the log")
+
+
+def _latencies(port: int, path: str) -> list[float]:
+    """Milliseconds per GET on one keep-alive connection, after a few to warm up."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    times = []
+    try:
+        for number in range(REQUESTS + 10):
+            began = time.perf_counter()
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise AssertionError(f"GET {path}: {response.status}")
+            if number >= 10:
+                times.append((time.perf_counter() - began) * 1000)
+    finally:
+        connection.close()
+    return times
