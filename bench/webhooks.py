@@ -157,7 +157,7 @@ def throughput(kind: str) -> list[Figure]:
 
 
 def _service_deliveries(database_url: str) -> float:
-    receiver = Receiver(keep_alive=True).start()
+    receiver = Receiver().start()
     try:
         with (
             tempfile.TemporaryDirectory() as folder,
@@ -190,7 +190,7 @@ def _service_deliveries(database_url: str) -> float:
 
 
 def _one_session_deliveries(count: int) -> float:
-    receiver = Receiver(keep_alive=True).start()
+    receiver = Receiver().start()
     session = requests.Session()
     secret = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     body = json.dumps(development("meeting.held", "meeting:burst"))

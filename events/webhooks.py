@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from typing import Any, ClassVar, cast
 
 from eventsourcing.application import AggregateNotFoundError, Application
 
 from events.subscriptions import Filters, Subscription, SubscriptionNotFound
+
+FRESH_SECONDS = 0.25
 
 
 class Subscriptions(Application[str]):
@@ -18,6 +22,13 @@ class Subscriptions(Application[str]):
         super().__init__(env)
         self._lock = threading.Lock()
         self._known: tuple[int, list[Subscription]] = (-1, [])
+        self._checked_at = -math.inf
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objs, **kwargs)
+        with self._lock:
+            self._checked_at = -math.inf  # this process changed one: re-read on the next ask
+        return recordings
 
     def create(self, url: str, filters: Filters, description: str = "") -> Subscription:
         subscription = Subscription.create(url, filters, description)
@@ -42,10 +53,16 @@ class Subscriptions(Application[str]):
         raise SubscriptionNotFound(subscription_id)
 
     def all(self) -> list[Subscription]:
-        """Every subscription not deleted, as of now; re-read only when something changed."""
+        """Every subscription not deleted, re-read only when something changed. A change made
+        by another process is seen within FRESH_SECONDS (the dispatcher asks for every
+        delivery, and asking the store each time cost a query per delivery)."""
+        with self._lock:
+            if time.monotonic() - self._checked_at < FRESH_SECONDS:
+                return self._known[1]
         head = self.recorder.max_notification_id() or 0
         with self._lock:
             if self._known[0] == head:
+                self._checked_at = time.monotonic()
                 return self._known[1]
         ids: dict[str, None] = {}
         after = 0
@@ -58,4 +75,5 @@ class Subscriptions(Application[str]):
         current = [s for s in found if s.status != "deleted"]
         with self._lock:
             self._known = (head, current)
+            self._checked_at = time.monotonic()
         return current

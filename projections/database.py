@@ -70,7 +70,7 @@ class _Cursor:
         return self._cursor.execute(self._database.sql(sql), tuple(params))
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> Any:
-        return self._cursor.executemany(self._database.sql(sql), [tuple(r) for r in rows])
+        return self._cursor.executemany(self._database.sql(sql), rows)
 
     def fetchall(self) -> list[Any]:
         return [

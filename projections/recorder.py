@@ -27,6 +27,8 @@ DDL_COLUMNS = (
     "valid_from {big} NOT NULL, valid_to {big}"
 )
 
+VALID_TO = 12  # the index of valid_to in an inserted row
+
 Resolver = Callable[[Sequence[int]], dict[int, dict[str, Any]]]
 
 
@@ -49,8 +51,14 @@ class Row:
 
 @dataclass
 class _Batch:
-    inserts: list[tuple[Any, ...]] = field(default_factory=list)
-    operations: list[tuple[str, Any]] = field(default_factory=list)
+    """Rows staged for one transaction. A supersede ends the open rows it names here in
+    memory, and in the store by one UPDATE run before the inserts, so a batch is two
+    statements however many corrections it holds."""
+
+    inserts: list[list[Any]] = field(default_factory=list)
+    open_rows: dict[int, list[int]] = field(default_factory=dict)  # position -> insert indexes
+    added: set[int] = field(default_factory=set)  # positions first recorded in this batch
+    supersedes: list[tuple[int, int]] = field(default_factory=list)
 
 
 class ViewRecorder(TrackingRecorder):
@@ -72,28 +80,39 @@ class ViewRecorder(TrackingRecorder):
     def add(self, fact: Fact, keys: Sequence[tuple[str, str]]) -> None:
         if not keys:
             return
-        row = (
-            fact.subject,
-            fact.type,
-            fact.position,
-            fact.version,
-            fact.recorded_at,
-            fact.source_position,
-            fact.earliest,
-            fact.latest,
-            fact.valid_from,
-            None,
-        )
-        self._batch.inserts.extend((fact.event_id, key, detail, *row) for key, detail in keys)
+        batch = self._batch
+        if fact.source_position == fact.position:
+            batch.added.add(fact.position)
+        indexes = batch.open_rows.setdefault(fact.position, [])
+        for key, detail in keys:
+            indexes.append(len(batch.inserts))
+            batch.inserts.append(
+                [
+                    fact.event_id,
+                    key,
+                    detail,
+                    fact.subject,
+                    fact.type,
+                    fact.position,
+                    fact.version,
+                    fact.recorded_at,
+                    fact.source_position,
+                    fact.earliest,
+                    fact.latest,
+                    fact.valid_from,
+                    None,
+                ]
+            )
 
     def supersede(self, position: int, at: int) -> None:
         """Ends the current rows of the event first recorded at `position`: a correction or
         retraction of it was recorded. (Rows are found by position, whose index only ever
         grows at one end, rather than by random event id.)"""
-        if self._batch.inserts:
-            self._batch.operations.append(("insert", self._batch.inserts))
-            self._batch.inserts = []
-        self._batch.operations.append(("supersede", (at, position)))
+        batch = self._batch
+        for index in batch.open_rows.pop(position, []):
+            batch.inserts[index][VALID_TO] = at
+        if position not in batch.added:  # its rows may stand in the store already
+            batch.supersedes.append((at, position))
 
     def insert_tracking(self, tracking: Tracking) -> None:
         """Writes the staged rows and the new position, in a transaction of their own."""
@@ -104,19 +123,16 @@ class ViewRecorder(TrackingRecorder):
         """Writes the staged rows and moves the view to `position`, in the caller's
         transaction; raises StaleTracking (the caller rolls back) if another runner did."""
         batch, self._batch = self._batch, _Batch()
+        if batch.supersedes:
+            cursor.executemany(
+                f"UPDATE {self.table} SET valid_to = ? WHERE position = ? AND valid_to IS NULL",
+                batch.supersedes,
+            )
         if batch.inserts:
-            batch.operations.append(("insert", batch.inserts))
-        for operation, payload in batch.operations:
-            if operation == "insert":
-                cursor.executemany(
-                    f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    payload,
-                )
-            else:
-                cursor.execute(
-                    f"UPDATE {self.table} SET valid_to = ? WHERE position = ? AND valid_to IS NULL",
-                    payload,
-                )
+            cursor.executemany(
+                f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                batch.inserts,
+            )
         cursor.execute(
             f"UPDATE {self._tracking} SET position = ? "
             "WHERE view = ? AND generation = ? AND position < ?",

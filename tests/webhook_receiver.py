@@ -20,11 +20,8 @@ class Received:
 
 
 class Receiver:
-    def __init__(
-        self, port: int | None = None, statuses: list[int] | None = None, keep_alive: bool = False
-    ) -> None:
+    def __init__(self, port: int | None = None, statuses: list[int] | None = None) -> None:
         self.port = port or free_port()
-        self.keep_alive = keep_alive
         self.url = f"http://127.0.0.1:{self.port}/hook"
         self.statuses = list(statuses or [])
         self.received: list[Received] = []
@@ -35,8 +32,6 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1" if self.keep_alive else "HTTP/1.0"
-
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length).decode()

@@ -119,7 +119,11 @@ class Dispatcher:
         finally:
             with self._lock:
                 self._inflight[delivery.subscription_id] -= 1
-            self.wake()
+                inflight = sum(self._inflight.values())
+            if inflight <= self.settings.concurrency // 2:
+                # Claim when half the pool is free: one claim transaction for several
+                # deliveries, not one per delivery. (The dispatcher also polls each second.)
+                self.wake()
 
     def _prepare(self, delivery: Claimed) -> tuple[Subscription, str, dict[str, str]] | None:
         try:
