@@ -13,8 +13,8 @@ from bench.dataset import fill
 from bench.report import Figure, print_table, write_json
 from bench.stores import Store, empty_store, kinds
 
-SIZES = {"default": 20_000, "large": 1_000_000}
-APPENDS = {"default": 1_500, "large": 5_000}
+SIZES = {"default": 10_000, "large": 1_000_000}
+APPENDS = {"default": 500, "large": 5_000}
 BENCHMARKS = ("append", "replay", "webhooks", "reads")
 
 

@@ -23,7 +23,7 @@ from tests.webhook_receiver import Receiver
 
 SUBSCRIPTIONS = 10
 RATE = 200
-SECONDS = 5
+SECONDS = 3
 RUNS = 3
 
 
@@ -132,7 +132,7 @@ def _percentile(values: list[float], percent: int) -> float:
 
 
 THROUGHPUT_SUBSCRIPTIONS = 50
-THROUGHPUT_EVENTS = 100
+THROUGHPUT_EVENTS = 40
 
 
 def throughput(kind: str) -> list[Figure]:

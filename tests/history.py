@@ -42,13 +42,13 @@ class HistoryGenerator:
         return self._news(type_, subject)
 
     def _news(self, type_: str, subject: str) -> dict[str, Any]:
-        a, b = self.random.sample(COUNTRIES, 2)
+        a, b = self._parties_of(subject)
         body = development(type_, subject, occurred=self._date(), parties=[a, b])
         _retarget_parties(body["data"], a, b)
         return body
 
     def _amendment(self, subject: str, target: str) -> dict[str, Any]:
-        parties = self.random.sample(COUNTRIES, 2)
+        parties = self._parties_of(subject)
         common = {
             "subject": subject,
             "occurred": self._date(),
@@ -72,6 +72,13 @@ class HistoryGenerator:
                 "changes": {"occurred": self._date(), "title": "Corrected title"},
             },
         }
+
+    def _parties_of(self, subject: str) -> list[str]:
+        """The two countries of a subject, as in life: an agreement, a deal or a meeting
+        series stays between the same parties (a party is corrected now and then)."""
+        if self.random.random() < 0.02:
+            return self.random.sample(COUNTRIES, 2)
+        return random.Random(subject).sample(COUNTRIES, 2)
 
     def _date(self) -> str:
         year = self.random.randrange(2000, 2026)
