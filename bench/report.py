@@ -30,6 +30,8 @@ class Figure:
 
     @property
     def verdict(self) -> str:
+        if self.target_ratio is None and self.target_value is None:
+            return "-"
         met = True
         if self.target_ratio is not None:
             met &= (
