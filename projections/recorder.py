@@ -163,27 +163,24 @@ class ViewRecorder(TrackingRecorder):
         occurred_to: str | None = None,
         descending: bool = False,
         limit: int | None = None,
+        by_latest: bool = False,
     ) -> list[Row]:
-        """Rows as they stood at the moment asked for, in order of occurrence, each with its
-        development read from the log."""
-        where, params = _time_filter(moment)
-        for column, values in (("row_key", keys), ("type", types)):
-            if values is not None:
-                if not values:
-                    return []
-                where.append(f"{column} IN ({','.join('?' * len(values))})")
-                params += list(values)
-        if occurred_from:
-            where.append("occurred_latest >= ?")
-            params.append(occurred_from)
-        if occurred_to:
-            where.append("occurred_earliest <= ?")
-            params.append(occurred_to)
+        """Rows as they stood at the moment asked for, in order of occurrence (by earliest
+        date, or with `by_latest` by latest date first), each with its development read
+        from the log."""
+        where, params = _row_filter(moment, keys, types, occurred_from, occurred_to)
+        if where is None:
+            return []
         order = "DESC" if descending else "ASC"
+        dates = (
+            f"occurred_latest {order}, occurred_earliest {order}"
+            if by_latest
+            else f"occurred_earliest {order}"
+        )
         sql = (
             "SELECT event_id, row_key, detail, subject, type, position, version, recorded_at, "
             f"source_position, occurred_earliest, occurred_latest FROM {self.table} "
-            f"WHERE {' AND '.join(where)} ORDER BY occurred_earliest {order}, position {order}"
+            f"WHERE {' AND '.join(where)} ORDER BY {dates}, position {order}"
         )
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
@@ -210,6 +207,55 @@ class ViewRecorder(TrackingRecorder):
             )
             for r in found
         ]
+
+    def count_by_type(self, moment: Moment, keys: Sequence[str]) -> dict[str, int]:
+        """How many developments of each type the rows under `keys` hold at the moment."""
+        where, params = _row_filter(moment, keys)
+        if where is None:
+            return {}
+        rows = self.database.query(
+            f"SELECT type, COUNT(DISTINCT event_id) FROM {self.table} "
+            f"WHERE {' AND '.join(where)} GROUP BY type ORDER BY type",
+            params,
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def subjects(self, moment: Moment, keys: Sequence[str], types: Sequence[str]) -> list[str]:
+        """The subjects of the rows under `keys` of these types, at the moment."""
+        where, params = _row_filter(moment, keys, types)
+        if where is None:
+            return []
+        rows = self.database.query(
+            f"SELECT DISTINCT subject FROM {self.table} WHERE {' AND '.join(where)} "
+            "ORDER BY subject",
+            params,
+        )
+        return [str(r[0]) for r in rows]
+
+
+def _row_filter(
+    moment: Moment,
+    keys: Sequence[str] | None = None,
+    types: Sequence[str] | None = None,
+    occurred_from: str | None = None,
+    occurred_to: str | None = None,
+) -> tuple[list[str] | None, list[Any]]:
+    """The WHERE clauses of a read; None where an empty list of keys or types matches
+    nothing."""
+    where, params = _time_filter(moment)
+    for column, values in (("row_key", keys), ("type", types)):
+        if values is not None:
+            if not values:
+                return None, []
+            where.append(f"{column} IN ({','.join('?' * len(values))})")
+            params += list(values)
+    if occurred_from:
+        where.append("occurred_latest >= ?")
+        params.append(occurred_from)
+    if occurred_to:
+        where.append("occurred_earliest <= ?")
+        params.append(occurred_to)
+    return where, params
 
 
 def _time_filter(moment: Moment) -> tuple[list[str], list[Any]]:

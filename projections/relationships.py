@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from functools import cache
 from typing import Any
 
+from events.catalogue import TYPES
 from events.values.parties import country_name
 from projections.facts import Fact, Moment
 from projections.ledger import deal_states, totals_per_currency
@@ -14,6 +16,7 @@ from projections.reader import ViewReader
 from projections.recorder import Row
 
 LATEST = 10
+LISTED = 50  # meetings, statements, exercises and aid: the latest this many
 
 
 def pair_key(a: str, b: str) -> str:
@@ -27,57 +30,50 @@ class RelationshipsProjection(FactProjection):
         return [(pair_key(a, b), fact.kind) for a, b in itertools.combinations(fact.parties, 2)]
 
 
-def relationship(reader: ViewReader, a: str, b: str, moment: Moment) -> dict[str, Any]:
-    """Where the relationship stands: agreements, deals, meetings, exercises, aid, counts."""
+def relationship(
+    reader: ViewReader, a: str, b: str, moment: Moment, limit: int = LISTED
+) -> dict[str, Any]:
+    """Where the relationship stands: agreements, deals, meetings, exercises, aid, counts.
+    Counts cover every development; each list holds the latest `limit` (the store sorts and
+    counts, so a long relationship costs no more to read than its lists)."""
     key = pair_key(a, b)
-    rows = _unique(reader.view("relationships").select(moment, keys=[key]))
-    by_kind: dict[str, list[Row]] = {}
-    for row in rows:
-        by_kind.setdefault(row.type.split(".")[0], []).append(row)
-    agreement_subjects = sorted({r.subject for r in by_kind.get("agreement", [])})
-    deal_subjects = sorted({r.subject for r in by_kind.get("deal", [])})
+    view = reader.view("relationships")
+    counts = view.count_by_type(moment, [key])
+
+    def latest(kind: str | None, count: int) -> list[Row]:
+        types = None if kind is None else types_of(kind)
+        return view.select(
+            moment, keys=[key], types=types, descending=True, limit=count, by_latest=True
+        )
+
+    first = view.select(moment, keys=[key], limit=1, by_latest=True)
     # An agreement's or deal's later steps may name one party only (a ratification): the
     # whole subject comes from its own view.
+    agreement_subjects = view.subjects(moment, [key], types_of("agreement"))
+    deal_subjects = view.subjects(moment, [key], types_of("deal"))
     agreements = agreement_states(reader.view("agreements").select(moment, keys=agreement_subjects))
     deals = deal_states(reader.view("deals").select(moment, keys=deal_subjects))
+    newest = latest(None, LATEST)
     return {
         "pair": key,
         "parties": [{"code": code, "name": country_name(code)} for code in key.split("-")],
-        "developments": len(rows),
-        "counts": _counts(rows),
-        "first": _brief(min(rows, key=_occurred)) if rows else None,
-        "last": _brief(max(rows, key=_occurred)) if rows else None,
+        "developments": sum(counts.values()),
+        "counts": counts,
+        "first": _brief(first[0]) if first else None,
+        "last": _brief(newest[0]) if newest else None,
         "agreements": agreements,
         "deals": {"items": deals, "totals": totals_per_currency(deals)},
-        "meetings": [
-            _meeting(r) for r in sorted(by_kind.get("meeting", []), key=_occurred, reverse=True)
-        ],
-        "statements": [
-            _brief(r) for r in sorted(by_kind.get("statement", []), key=_occurred, reverse=True)
-        ],
-        "exercises": [
-            _exercise(r) for r in sorted(by_kind.get("exercise", []), key=_occurred, reverse=True)
-        ],
-        "aid": [
-            _aid(r) for r in sorted(by_kind.get("assistance", []), key=_occurred, reverse=True)
-        ],
-        "latest": [_brief(r) for r in sorted(rows, key=_occurred, reverse=True)[:LATEST]],
+        "meetings": [_meeting(r) for r in latest("meeting", limit)],
+        "statements": [_brief(r) for r in latest("statement", limit)],
+        "exercises": [_exercise(r) for r in latest("exercise", limit)],
+        "aid": [_aid(r) for r in latest("assistance", limit)],
+        "latest": [_brief(r) for r in newest],
     }
 
 
-def _unique(rows: list[Row]) -> list[Row]:
-    return list({row.event_id: row for row in rows}.values())
-
-
-def _occurred(row: Row) -> tuple[str, str, int]:
-    return (row.occurred_latest, row.occurred_earliest, row.position)
-
-
-def _counts(rows: list[Row]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.type] = counts.get(row.type, 0) + 1
-    return dict(sorted(counts.items()))
+@cache
+def types_of(kind: str) -> list[str]:
+    return sorted(name for name, spec in TYPES.items() if spec.kind == kind)
 
 
 def _brief(row: Row) -> dict[str, Any]:

@@ -42,6 +42,14 @@ class RelationshipSchema(ViewSchema):
     latest = fields.List(fields.Dict())
 
 
+class RelationshipArgsSchema(MomentArgsSchema):
+    limit = fields.Integer(
+        load_default=relationships.LISTED,
+        validate=validate.Range(min=1, max=1000),
+        metadata={"description": "the latest this many meetings, statements, exercises, aid"},
+    )
+
+
 class AgreementArgsSchema(MomentArgsSchema):
     party = Country()
     status = fields.String(
@@ -126,13 +134,13 @@ class ActivitySchema(ViewSchema):
 
 @blp.route("/relationships/<pair>")
 class Relationship(MethodView):
-    @blp.arguments(MomentArgsSchema(), location="query")
+    @blp.arguments(RelationshipArgsSchema(), location="query")
     @blp.response(200, RelationshipSchema)
     def get(self, args: dict[str, Any], pair: str) -> Any:
         """Where a relationship stands (either order, alpha-2 or alpha-3: JP-AU, AUS-JPN)."""
         a, b = _pair(pair)
         position = read_view(args, "relationships", "agreements", "deals")
-        found = relationships.relationship(container().views, a, b, moment_of(args))
+        found = relationships.relationship(container().views, a, b, moment_of(args), args["limit"])
         return {"position": position, **found}
 
 

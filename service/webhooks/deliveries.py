@@ -77,13 +77,7 @@ class DeliveryStore:
     ) -> bool:
         """Inserts (subscription, event, position, status) deliveries and moves the outbox
         from `start` to `end`, in the caller's transaction; False if another got there first."""
-        created = now_micros()
-        cursor.executemany(
-            f"INSERT INTO {self.deliveries} (id, subscription_id, event_id, position, status, "
-            "attempts, next_attempt_at, lease_until, created_at) VALUES (?,?,?,?,?,0,?,0,?) "
-            "ON CONFLICT (subscription_id, event_id) DO NOTHING",
-            [(uuid.uuid4().hex, s, e, p, status, created, created) for s, e, p, status in rows],
-        )
+        self.record_without_tracking(cursor, rows)
         cursor.execute(
             f"UPDATE {self.tracking} SET position = ? WHERE view = 'outbox' AND generation = 0 "
             "AND position = ?",

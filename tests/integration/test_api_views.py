@@ -38,6 +38,17 @@ def test_relationship_answers_for_either_order_and_code_length(live_views: LiveS
     assert raa["status"] == "in_force"
 
 
+def test_a_relationship_counts_everything_but_lists_only_the_latest(live_views: LiveServer):
+    whole = get(live_views, "/v1/relationships/AUS-JPN", min_position=15).json()
+    capped = get(live_views, "/v1/relationships/AUS-JPN", limit=1).json()
+    assert len(whole["meetings"]) == 4
+    assert capped["meetings"] == whole["meetings"][:1]
+    assert capped["meetings"][0]["occurred"] == "2025-09-05"
+    assert capped["counts"] == whole["counts"] and capped["counts"]["meeting.held"] == 4
+    assert capped["developments"] == whole["developments"] == sum(whole["counts"].values())
+    assert capped["first"] == whole["first"] and capped["last"] == whole["last"]
+
+
 def test_as_of_and_known_at_travel_in_time_over_http(live_views: LiveServer):
     path = "/v1/relationships/AUS-JPN"
     before = get(live_views, path, as_of="2023-08-10", min_position=15).json()
@@ -83,6 +94,7 @@ def test_min_position_beyond_the_log_is_503_with_retry_after(live_views: LiveSer
         ("/v1/relationships/AUS-XX", {}, "pair"),
         ("/v1/relationships/AUS", {}, "pair"),
         ("/v1/relationships/AUS-AU", {}, "pair"),
+        ("/v1/relationships/AUS-JPN", {"limit": 0}, "limit"),
         ("/v1/timeline", {"limit": 0}, "limit"),
         ("/v1/timeline", {"limit": 5000}, "limit"),
         ("/v1/timeline", {"from": "soon"}, "from"),
