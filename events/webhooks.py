@@ -45,20 +45,25 @@ class Subscriptions(Application[str]):
         return subscription
 
     def current(self, subscription_id: str) -> Subscription:
-        """From the cached list (re-read only when a subscription changed): the dispatcher
-        asks this for every delivery."""
-        for subscription in self.all():
-            if subscription.id == subscription_id:
-                return subscription
+        """From the recent list (the dispatcher asks this for every delivery); one made since
+        that list was read is looked for in the store before it is called unknown."""
+        for subscriptions in (self.recent, self.all):
+            for subscription in subscriptions():
+                if subscription.id == subscription_id:
+                    return subscription
         raise SubscriptionNotFound(subscription_id)
 
-    def all(self) -> list[Subscription]:
-        """Every subscription not deleted, re-read only when something changed. A change made
-        by another process is seen within FRESH_SECONDS (the dispatcher asks for every
-        delivery, and asking the store each time cost a query per delivery)."""
+    def recent(self) -> list[Subscription]:
+        """Every subscription not deleted, as read at most FRESH_SECONDS ago (at once after a
+        change in this process): for the dispatcher's hot path, where asking the store for
+        every delivery cost a query each. Never for deciding who hears of an event."""
         with self._lock:
             if time.monotonic() - self._checked_at < FRESH_SECONDS:
                 return self._known[1]
+        return self.all()
+
+    def all(self) -> list[Subscription]:
+        """Every subscription not deleted, as of now; re-read only when something changed."""
         head = self.recorder.max_notification_id() or 0
         with self._lock:
             if self._known[0] == head:

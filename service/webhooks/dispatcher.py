@@ -86,7 +86,7 @@ class Dispatcher:
             now = time.monotonic()
             busy = [s for s, n in self._inflight.items() if n >= self.settings.per_subscription]
             busy += [s for s, until in self._resting.items() if until > now]
-        busy += [s.id for s in self.subscriptions.all() if s.status != "active"]
+        busy += [s.id for s in self.subscriptions.recent() if s.status != "active"]
         if room <= 0:
             return 0
         claimed = self.store.claim(room, self.settings.lease_seconds, busy)

@@ -14,8 +14,11 @@ import requests
 from cloudevents.v1.http import from_http
 from standardwebhooks.webhooks import Webhook
 
+from events.subscriptions import Filters
+from events.webhooks import Subscriptions
 from service.bootstrap import bootstrap
 from service.settings import Settings
+from service.store.locations import subscriptions_environment
 from tests.conftest import LiveServer, auth
 from tests.factories import development
 from tests.webhook_receiver import Receiver, free_port
@@ -268,3 +271,18 @@ def test_a_redirect_is_a_failure_and_is_not_followed(hooks: LiveServer, receiver
     assert [a["status"] for a in log] == [302, 200]
     assert "redirects are not followed" in log[0]["error"]
     assert {r.path for r in receiver.bodies()} == {"/hook"}
+
+
+def test_a_subscription_made_by_another_process_is_heard_of_at_once(settings: Settings):
+    """Who hears of an event is decided on the store's word, never on a list cached by this
+    process: a subscription made elsewhere a moment ago gets the events recorded after it."""
+    here = bootstrap(settings)
+    elsewhere = Subscriptions(env=subscriptions_environment(settings))
+    try:
+        assert here.subscriptions.recent() == []  # this process has just read the list
+        made = elsewhere.create("https://example.org/hook", Filters())
+        assert [s.id for s in here.subscriptions.all()] == [made.id]
+        assert here.subscriptions.current(made.id).id == made.id
+    finally:
+        elsewhere.close()
+        here.close()
