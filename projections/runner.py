@@ -64,14 +64,19 @@ class Originals:
             return known
         stored = self.record.event(event_id)
         recorded_at = dt.datetime.fromisoformat(stored["recorded_at"].replace("Z", "+00:00"))
-        return Original(stored["position"], stored["version"], micros(recorded_at))
+        found = Original(stored["position"], stored["version"], micros(recorded_at))
+        self._remember(event_id, found)  # every view of the batch asks for the same one
+        return found
 
     def passed(self, change: Change) -> None:
         fact = change.fact
         if change.target is None and fact is not None:
-            self._known[fact.event_id] = Original(fact.position, fact.version, fact.recorded_at)
-            if len(self._known) > self.remember:
-                self._known.popitem(last=False)
+            self._remember(fact.event_id, Original(fact.position, fact.version, fact.recorded_at))
+
+    def _remember(self, event_id: str, original: Original) -> None:
+        self._known[event_id] = original
+        if len(self._known) > self.remember:
+            self._known.popitem(last=False)
 
 
 class ViewRunner:
