@@ -23,6 +23,7 @@ from events.errors import (
     SubjectNotFound,
     VersionConflict,
 )
+from events.group_commit import GroupCommit
 from events.log_index import IdempotencyRecord, LogIndex
 from events.lru import DevelopmentCache
 from events.queries import EventFilter, Page, SubjectHistory, state_of, topics_for, type_matches
@@ -44,6 +45,9 @@ class Posting:
     expected_version: int | None = None
 
 
+Staged = tuple[list[Subject.Event], list[tuple[str, str, int]], IdempotencyRecord | None]
+
+
 @dataclass(frozen=True)
 class Appended:
     events: list[StoredDevelopment]
@@ -59,6 +63,7 @@ class Record(Application[str]):
     def __init__(self, env: Any = None) -> None:
         super().__init__(env)
         self._developments = DevelopmentCache(DEVELOPMENT_CACHE_SIZE)
+        self._group_commit: GroupCommit[list[Any]] = GroupCommit(self._save_together)
 
     @property
     def index(self) -> LogIndex:
@@ -84,24 +89,27 @@ class Record(Application[str]):
                 if idempotency_key
                 else None
             )
+            keys = frozenset([*(e[1] for e in entries), *([("key", claim.key)] if claim else [])])
             try:
-                recordings = self.save(*events, log_entries=entries, idempotency=claim)
+                recordings = self._group_commit.commit(len(events), keys, (events, entries, claim))
             except IntegrityError:
                 if idempotency_key and self.index.idempotency_record(idempotency_key):
                     continue  # a concurrent request with the same key won: replay its answer
                 self._raise_if_expectation_failed(postings)
                 continue  # another writer extended a subject first: stage again on its result
-            by_version = {
-                (r.domain_event.originator_id, r.domain_event.originator_version): r
-                for r in recordings
-            }
-            return Appended(
-                [
-                    _recording_to_wire(by_version[(subject, version)])
-                    for _, subject, version in entries
-                ]
-            )
+            return Appended([_recording_to_wire(r) for r in recordings])
         raise StoreBusy("Too many concurrent writers on the same subjects; try again.")
+
+    def _save_together(self, staged: Sequence[Staged]) -> list[list[Any]]:
+        """Saves several appends' events in one transaction; returns each one's recordings."""
+        events = [event for s in staged for event in s[0]]
+        entries = [entry for s in staged for entry in s[1]]
+        claims = [s[2] for s in staged if s[2] is not None]
+        recordings = self.save(*events, log_entries=entries, idempotency=claims)
+        by_version = {
+            (r.domain_event.originator_id, r.domain_event.originator_version): r for r in recordings
+        }
+        return [[by_version[(subject, version)] for _, subject, version in s[1]] for s in staged]
 
     def _stage(
         self, postings: Sequence[Posting], batch: bool

@@ -15,7 +15,7 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from events.log_index import IdempotencyRecord, Location
 from service.store.listeners import Listeners, PostgresNotifications
-from service.store.rows import index_rows
+from service.store.rows import claim_rows, index_rows
 
 
 class TrackerPostgresRecorder(PostgresApplicationRecorder):
@@ -94,11 +94,11 @@ class TrackerPostgresRecorder(PostgresApplicationRecorder):
             other.executemany(
                 SQL("INSERT INTO {} VALUES (%s, %s, %s, %s)").format(self.index_table), rows
             )
-            claim: IdempotencyRecord | None = kwargs.get("idempotency")
-            if claim is not None:
-                other.execute(
+            claims: Sequence[IdempotencyRecord] = kwargs.get("idempotency") or ()
+            if claims:
+                other.executemany(
                     SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(self.keys_table),
-                    (claim.key, claim.fingerprint, json.dumps(list(claim.event_ids))),
+                    claim_rows(claims),
                 )
         return ids
 

@@ -1,10 +1,13 @@
-"""Rows of the log index, shared by both stores."""
+"""Rows of the log index and the idempotency keys, shared by both stores."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from eventsourcing.persistence import StoredEvent
+
+from events.log_index import IdempotencyRecord
 
 
 def index_rows(
@@ -24,3 +27,8 @@ def index_rows(
             raise ValueError(f"no event id given for {key}: the log index would be incomplete")
         rows.append((event_ids[key], key[0], key[1], position))
     return rows
+
+
+def claim_rows(claims: Sequence[IdempotencyRecord]) -> list[tuple[str, str, str]]:
+    """(key, fingerprint, event ids as JSON) for each idempotency key claimed."""
+    return [(c.key, c.fingerprint, json.dumps(list(c.event_ids))) for c in claims]

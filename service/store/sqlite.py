@@ -19,7 +19,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from events.log_index import IdempotencyRecord, Location
 from service.store.listeners import Listeners
-from service.store.rows import index_rows
+from service.store.rows import claim_rows, index_rows
 
 
 class TrackerSQLiteRecorder(SQLiteApplicationRecorder):
@@ -67,12 +67,9 @@ class TrackerSQLiteRecorder(SQLiteApplicationRecorder):
             "INSERT INTO event_index VALUES (?,?,?,?)",
             index_rows(stored_events, ids, kwargs.get("log_entries", [])),
         )
-        claim: IdempotencyRecord | None = kwargs.get("idempotency")
-        if claim is not None:
-            c.execute(
-                "INSERT INTO idempotency_keys VALUES (?,?,?)",
-                (claim.key, claim.fingerprint, json.dumps(list(claim.event_ids))),
-            )
+        claims: Sequence[IdempotencyRecord] = kwargs.get("idempotency") or ()
+        if claims:
+            c.executemany("INSERT INTO idempotency_keys VALUES (?,?,?)", claim_rows(claims))
         return ids
 
     def _insert_at_positions(

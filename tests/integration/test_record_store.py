@@ -270,3 +270,47 @@ def test_restoring_a_file_without_positions_keeps_the_file_order(container: Cont
     exported = list(container.record.export())
     assert [e["id"][0] for e in exported] == ["1", "2", "3"]
     assert [e["recorded_at"] for e in exported] == [line["recorded_at"] for line in lines]
+
+
+def test_concurrent_appends_sharing_transactions_each_keep_their_own_outcome(
+    container: Container,
+):
+    """New subjects, one idempotency key sent five times, and five writers expecting the same
+    version of one subject, all at once: group commit may put any of them in one transaction,
+    yet each request gets the answer it would have got alone."""
+    record = container.record
+    body = development("deal.clinched", "deal:keyed")
+    requests: list[tuple[str, Any]] = (
+        [("new", development("meeting.held", f"meeting:new-{n}")) for n in range(20)]
+        + [("keyed", body)] * 5
+        + [("race", development("meeting.held", "meeting:race", title=f"t{n}")) for n in range(5)]
+    )
+    outcomes: list[tuple[str, Any]] = []
+    barrier = threading.Barrier(len(requests))
+
+    def send(kind: str, sent: dict[str, Any]) -> None:
+        barrier.wait()
+        try:
+            if kind == "keyed":
+                outcomes.append((kind, record.append([posting(sent)], "same-key").events[0]))
+            elif kind == "race":
+                outcomes.append((kind, record.append([posting(sent, 0)]).events[0]))
+            else:
+                outcomes.append((kind, append(record, sent)))
+        except VersionConflict as conflict:
+            outcomes.append(("conflict", conflict.actual))
+
+    threads = [threading.Thread(target=send, args=r) for r in requests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    kinds = sorted(kind for kind, _ in outcomes)
+    assert kinds == ["conflict"] * 4 + ["keyed"] * 5 + ["new"] * 20 + ["race"]
+    assert {o for kind, o in outcomes if kind == "conflict"} == {1}
+    keyed = [o for kind, o in outcomes if kind == "keyed"]
+    assert all(o == keyed[0] for o in keyed)
+    assert record.subject("deal:keyed").version == 1
+    assert record.subject("meeting:race").version == 1
+    positions = [o["position"] for kind, o in outcomes if kind != "conflict"]
+    assert sorted(set(positions)) == [e["position"] for e in record.export()]  # nothing else

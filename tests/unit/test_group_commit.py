@@ -1,0 +1,133 @@
+"""Group commit: who shares a transaction, and how each request keeps its own outcome."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from eventsourcing.persistence import IntegrityError
+
+from events.group_commit import GroupCommit
+
+
+class Store:
+    """A write function that records each transaction; the first one waits to be let go, so
+    that the requests arriving meanwhile queue behind it."""
+
+    def __init__(self, refuse: frozenset[str] = frozenset(), fail: bool = False) -> None:
+        self.transactions: list[list[str]] = []
+        self.first_may_finish = threading.Event()
+        self.refuse = refuse
+        self.fail = fail
+
+    def write(self, payloads: Sequence[Any]) -> list[str]:
+        if not self.transactions:
+            self.transactions.append(["(first)"])
+            self.first_may_finish.wait(10)
+            self.transactions[0] = list(payloads)
+        else:
+            self.transactions.append(list(payloads))
+        if self.fail:
+            raise OSError("disk full")
+        if self.refuse & set(payloads):
+            raise IntegrityError("duplicate")
+        return [f"stored {p}" for p in payloads]
+
+
+def run_requests(
+    commits: GroupCommit[str], first: tuple[int, frozenset[str], str], rest: list[Any]
+) -> dict[str, Any]:
+    """Sends `first`, then `rest` while it is written; returns each payload's outcome."""
+    outcomes: dict[str, Any] = {}
+
+    def send(size: int, keys: frozenset[str], payload: str) -> None:
+        try:
+            outcomes[payload] = commits.commit(size, keys, payload)
+        except Exception as error:
+            outcomes[payload] = error
+
+    threads = [threading.Thread(target=send, args=first)]
+    threads[0].start()
+    _wait_for(lambda: commits.waiting == 1)
+    for number, request in enumerate(rest):
+        threads.append(threading.Thread(target=send, args=request))
+        threads[-1].start()
+        _wait_for(lambda n=number: commits.waiting == n + 2)
+    outcomes["_threads"] = threads
+    return outcomes
+
+
+def finish(store: Store, outcomes: dict[str, Any]) -> dict[str, Any]:
+    store.first_may_finish.set()
+    for thread in outcomes.pop("_threads"):
+        thread.join(10)
+    return outcomes
+
+
+def _wait_for(condition: Any) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "requests did not queue"
+        time.sleep(0.001)
+
+
+def request(payload: str, *keys: str, size: int = 1) -> tuple[int, frozenset[str], str]:
+    return (size, frozenset(keys or (payload,)), payload)
+
+
+def test_requests_that_arrive_during_a_write_share_the_next_transaction():
+    store = Store()
+    commits: GroupCommit[str] = GroupCommit(store.write)
+    started = run_requests(commits, request("a"), [request(p) for p in "bcdef"])
+    outcomes = finish(store, started)
+    assert store.transactions == [["a"], ["b", "c", "d", "e", "f"]]
+    assert outcomes == {p: f"stored {p}" for p in "abcdef"}
+    assert (commits.groups, commits.requests) == (2, 6)
+
+
+def test_a_request_touching_a_subject_already_in_the_group_waits_for_the_next_one():
+    store = Store()
+    commits: GroupCommit[str] = GroupCommit(store.write)
+    rest = [request("b", "x"), request("c", "y"), request("d", "x"), request("e", "z")]
+    finish(store, run_requests(commits, request("a"), rest))
+    assert store.transactions == [["a"], ["b", "c"], ["d", "e"]]
+
+
+def test_a_group_stops_at_its_size_cap():
+    store = Store()
+    commits: GroupCommit[str] = GroupCommit(store.write, max_events=5)
+    rest = [request("b", size=2), request("c", size=3), request("d", size=1)]
+    finish(store, run_requests(commits, request("a"), rest))
+    assert store.transactions == [["a"], ["b", "c"], ["d"]]
+
+
+def test_a_conflict_in_a_group_is_retried_one_by_one_and_only_its_request_hears_of_it():
+    store = Store(refuse=frozenset({"c"}))
+    commits: GroupCommit[str] = GroupCommit(store.write)
+    outcomes = finish(store, run_requests(commits, request("a"), [request(p) for p in "bcd"]))
+    assert store.transactions == [["a"], ["b", "c", "d"], ["b"], ["c"], ["d"]]
+    assert isinstance(outcomes.pop("c"), IntegrityError)
+    assert outcomes == {p: f"stored {p}" for p in "abd"}
+
+
+def test_any_other_failure_reaches_every_request_of_the_group():
+    store = Store(fail=True)
+    commits: GroupCommit[str] = GroupCommit(store.write)
+    outcomes = finish(store, run_requests(commits, request("a"), [request(p) for p in "bc"]))
+    assert store.transactions == [["a"], ["b", "c"]]
+    assert all(isinstance(o, OSError) for o in outcomes.values()) and len(outcomes) == 3
+    assert commits.waiting == 0
+
+
+def test_a_lone_request_is_written_at_once():
+    store = Store()
+    store.first_may_finish.set()
+    commits: GroupCommit[str] = GroupCommit(store.write)
+    assert commits.commit(1, frozenset({"a"}), "a") == "stored a"
+    refusing = Store(refuse=frozenset({"b"}))
+    refusing.first_may_finish.set()
+    with pytest.raises(IntegrityError):
+        GroupCommit(refusing.write).commit(1, frozenset({"b"}), "b")
