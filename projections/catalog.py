@@ -95,12 +95,34 @@ class ViewCatalog:
             )
 
     def create_key_index(self, view: str, generation: int) -> None:
+        """The lookup indexes: any row by key (for reads at an earlier `known_at`), and the
+        current rows of a key by latest date, by detail and latest date, and by type (partial
+        indexes), so that reads of a long history read only the rows they return."""
         name = f"view_{view}_{generation}"
         table = self.database.table(name)
+        current = "WHERE valid_to IS NULL"
+        by_date = "occurred_latest, occurred_earliest, position"
         with self.database.transaction() as cursor:
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} ({DDL_COLUMNS})")
+            for suffix, columns in (
+                ("key_from", "row_key, valid_from"),
+                ("latest", f"row_key, {by_date}) {current}"),
+                ("detail", f"row_key, detail, {by_date}, subject) {current}"),
+                ("types", f"row_key, type, event_id) {current}"),
+            ):
+                on = f"({columns}" if current in columns else f"({columns})"
+                cursor.execute(f'CREATE INDEX IF NOT EXISTS "{name}_{suffix}" ON {table} {on}')
+
+    def ensure_indexes(self, view: str) -> None:
+        """Adds indexes a newer release defines to the active generation (a no-op once
+        there): stores made by an earlier release get them at start."""
+        active = self.generations(view).active
+        self.create_key_index(view, active)
+        with self.database.transaction() as cursor:
+            # An earlier release's (row_key, valid_to): the planner preferred it, uncovered,
+            # to the current-row indexes.
             cursor.execute(
-                f'CREATE INDEX IF NOT EXISTS "{name}_key" ON {table} (row_key, valid_to)'
+                f"DROP INDEX IF EXISTS {self.database.table(f'view_{view}_{active}_key')}"
             )
 
     def drop_generation(self, view: str, generation: int) -> None:

@@ -159,6 +159,7 @@ class ViewRecorder(TrackingRecorder):
         *,
         keys: Sequence[str] | None = None,
         types: Sequence[str] | None = None,
+        details: Sequence[str] | None = None,
         occurred_from: str | None = None,
         occurred_to: str | None = None,
         descending: bool = False,
@@ -167,8 +168,11 @@ class ViewRecorder(TrackingRecorder):
     ) -> list[Row]:
         """Rows as they stood at the moment asked for, in order of occurrence (by earliest
         date, or with `by_latest` by latest date first), each with its development read
-        from the log."""
-        where, params = _row_filter(moment, keys, types, occurred_from, occurred_to)
+        from the log. Current rows of one key (and one detail) by latest date come in index
+        order, so a `limit` reads only that many however long the key's history."""
+        where, params = _row_filter(
+            moment, keys, types, occurred_from, occurred_to, details=details
+        )
         if where is None:
             return []
         order = "DESC" if descending else "ASC"
@@ -220,9 +224,9 @@ class ViewRecorder(TrackingRecorder):
         )
         return {str(r[0]): int(r[1]) for r in rows}
 
-    def subjects(self, moment: Moment, keys: Sequence[str], types: Sequence[str]) -> list[str]:
-        """The subjects of the rows under `keys` of these types, at the moment."""
-        where, params = _row_filter(moment, keys, types)
+    def subjects(self, moment: Moment, keys: Sequence[str], details: Sequence[str]) -> list[str]:
+        """The subjects of the rows under `keys` with these details, at the moment."""
+        where, params = _row_filter(moment, keys, details=details)
         if where is None:
             return []
         rows = self.database.query(
@@ -239,15 +243,18 @@ def _row_filter(
     types: Sequence[str] | None = None,
     occurred_from: str | None = None,
     occurred_to: str | None = None,
+    *,
+    details: Sequence[str] | None = None,
 ) -> tuple[list[str] | None, list[Any]]:
-    """The WHERE clauses of a read; None where an empty list of keys or types matches
-    nothing."""
+    """The WHERE clauses of a read; None where an empty list of keys, types or details
+    matches nothing. One value is an equality, which the current-row indexes can order by."""
     where, params = _time_filter(moment)
-    for column, values in (("row_key", keys), ("type", types)):
+    for column, values in (("row_key", keys), ("detail", details), ("type", types)):
         if values is not None:
             if not values:
                 return None, []
-            where.append(f"{column} IN ({','.join('?' * len(values))})")
+            marks = ",".join("?" * len(values))
+            where.append(f"{column} = ?" if len(values) == 1 else f"{column} IN ({marks})")
             params += list(values)
     if occurred_from:
         where.append("occurred_latest >= ?")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from functools import cache
 from typing import Any
 
-from events.catalogue import TYPES
 from events.values.parties import country_name
 from projections.facts import Fact, Moment
 from projections.ledger import deal_states, totals_per_currency
@@ -41,16 +39,16 @@ def relationship(
     counts = view.count_by_type(moment, [key])
 
     def latest(kind: str | None, count: int) -> list[Row]:
-        types = None if kind is None else types_of(kind)
+        details = None if kind is None else [kind]  # a row's detail is its kind
         return view.select(
-            moment, keys=[key], types=types, descending=True, limit=count, by_latest=True
+            moment, keys=[key], details=details, descending=True, limit=count, by_latest=True
         )
 
     first = view.select(moment, keys=[key], limit=1, by_latest=True)
     # An agreement's or deal's later steps may name one party only (a ratification): the
     # whole subject comes from its own view.
-    agreement_subjects = view.subjects(moment, [key], types_of("agreement"))
-    deal_subjects = view.subjects(moment, [key], types_of("deal"))
+    agreement_subjects = view.subjects(moment, [key], ["agreement"])
+    deal_subjects = view.subjects(moment, [key], ["deal"])
     agreements = agreement_states(reader.view("agreements").select(moment, keys=agreement_subjects))
     deals = deal_states(reader.view("deals").select(moment, keys=deal_subjects))
     newest = latest(None, LATEST)
@@ -69,11 +67,6 @@ def relationship(
         "aid": [_aid(r) for r in latest("assistance", limit)],
         "latest": [_brief(r) for r in newest],
     }
-
-
-@cache
-def types_of(kind: str) -> list[str]:
-    return sorted(name for name, spec in TYPES.items() if spec.kind == kind)
 
 
 def _brief(row: Row) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def bootstrap(settings: Settings) -> Container:
         catalog = ViewCatalog(database)
         catalog.create_tables()
         for view in VIEWS:
-            catalog.generations(view)
+            catalog.ensure_indexes(view)
         deliveries = DeliveryStore(database)
         deliveries.create_tables()
         subscriptions = Subscriptions(env=subscriptions_environment(settings))

@@ -17,7 +17,7 @@ from projections.registry import VIEWS
 from projections.relationships import relationship
 from projections.replay import rebuild
 from projections.runner import ViewRunner
-from service.bootstrap import Container
+from service.bootstrap import Container, bootstrap
 from tests.conftest import EXAMPLES
 from tests.factories import correction, development, retraction
 from tests.history import HistoryGenerator
@@ -176,3 +176,40 @@ def test_two_runners_never_apply_an_event_twice(container: Container):
 def _rows(container: Container, name: str) -> list[tuple[Any, ...]]:
     table = container.views.view(name).table
     return sorted(container.views.database.query(f"SELECT {COLUMNS} FROM {table}"))
+
+
+def _indexes(container: Container, table: str) -> set[str]:
+    database = container.views.database
+    if database.is_postgres:
+        rows = database.query(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = ? AND tablename = ?",
+            (database.schema, table),
+        )
+    else:
+        rows = database.query(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table,)
+        )
+    return {str(r[0]) for r in rows if not str(r[0]).startswith("sqlite_autoindex")}
+
+
+def test_a_store_of_an_earlier_release_gets_the_current_row_indexes_at_start(settings):
+    """Reads of a long history use partial indexes of current rows; a store whose views an
+    earlier release made (one index on row_key, valid_to) gets them when the service starts."""
+    table = "view_relationships_1"
+    first = bootstrap(settings)
+    database = first.views.database
+    with database.transaction() as cursor:
+        for suffix in ("key_from", "latest", "detail", "types"):
+            cursor.execute(f"DROP INDEX {database.table(f'{table}_{suffix}')}")
+        cursor.execute(
+            f'CREATE INDEX "{table}_key" ON {database.table(table)} (row_key, valid_to)'
+        )
+    assert _indexes(first, table) == {f"{table}_event", f"{table}_key"}
+    first.close()
+    again = bootstrap(settings)
+    try:
+        assert _indexes(again, table) == {
+            f"{table}_{suffix}" for suffix in ("event", "key_from", "latest", "detail", "types")
+        }
+    finally:
+        again.close()
