@@ -201,9 +201,7 @@ def test_a_store_of_an_earlier_release_gets_the_current_row_indexes_at_start(set
     with database.transaction() as cursor:
         for suffix in ("key_from", "latest", "detail", "types"):
             cursor.execute(f"DROP INDEX {database.table(f'{table}_{suffix}')}")
-        cursor.execute(
-            f'CREATE INDEX "{table}_key" ON {database.table(table)} (row_key, valid_to)'
-        )
+        cursor.execute(f'CREATE INDEX "{table}_key" ON {database.table(table)} (row_key, valid_to)')
     assert _indexes(first, table) == {f"{table}_event", f"{table}_key"}
     first.close()
     again = bootstrap(settings)
