@@ -26,13 +26,13 @@ def agreements(
     status: str | None = None,
     in_force_on_date: str | None = None,
 ) -> list[dict[str, Any]]:
-    states = agreement_states(reader.view("agreements").select(moment))
+    states = reader.states("agreements", moment, agreement_states)
     if in_force_on_date is not None:
         on = min(in_force_on_date, moment.as_of or in_force_on_date)
         dated = Moment(as_of=on, known_at=moment.known_at)
         in_force = {
             s["subject"]
-            for s in agreement_states(reader.view("agreements").select(dated))
+            for s in reader.states("agreements", dated, agreement_states)
             if in_force_on(s)
         }
         states = [s for s in states if s["subject"] in in_force]

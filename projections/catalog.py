@@ -105,7 +105,7 @@ class ViewCatalog:
         with self.database.transaction() as cursor:
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} ({DDL_COLUMNS})")
             for suffix, columns in (
-                ("key_from", "row_key, valid_from"),
+                ("key_from", "row_key, valid_from, valid_to, source_position"),
                 ("latest", f"row_key, {by_date}) {current}"),
                 ("detail", f"row_key, detail, {by_date}, subject) {current}"),
                 ("types", f"row_key, type, event_id) {current}"),

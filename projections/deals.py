@@ -21,7 +21,7 @@ class DealsProjection(FactProjection):
 def deals(
     reader: ViewReader, moment: Moment, *, party: str | None = None, stage: str | None = None
 ) -> dict[str, Any]:
-    states = deal_states(reader.view("deals").select(moment))
+    states = reader.states("deals", moment, deal_states)
     if party is not None:
         states = [s for s in states if party in s["parties"]]
     if stage is not None:

@@ -224,6 +224,21 @@ class ViewRecorder(TrackingRecorder):
         )
         return {str(r[0]): int(r[1]) for r in rows}
 
+    def marks(self, keys: Sequence[str] | None = None) -> dict[str, tuple[int, int]]:
+        """For each key (or the given ones), how many current rows it has and the latest
+        log position any of them came from. A key's mark changes whenever its rows do: a
+        new row comes from a later position than any before, and an ended row lowers the
+        count."""
+        where, params = _row_filter(Moment(), keys)
+        if where is None:
+            return {}
+        rows = self.database.query(
+            f"SELECT row_key, COUNT(*), MAX(source_position) FROM {self.table} "
+            f"WHERE {' AND '.join(where)} GROUP BY row_key",
+            params,
+        )
+        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+
     def subjects(self, moment: Moment, keys: Sequence[str], details: Sequence[str]) -> list[str]:
         """The subjects of the rows under `keys` with these details, at the moment."""
         where, params = _row_filter(moment, keys, details=details)

@@ -49,8 +49,8 @@ def relationship(
     # whole subject comes from its own view.
     agreement_subjects = view.subjects(moment, [key], ["agreement"])
     deal_subjects = view.subjects(moment, [key], ["deal"])
-    agreements = agreement_states(reader.view("agreements").select(moment, keys=agreement_subjects))
-    deals = deal_states(reader.view("deals").select(moment, keys=deal_subjects))
+    agreements = reader.states("agreements", moment, agreement_states, agreement_subjects)
+    deals = reader.states("deals", moment, deal_states, deal_subjects)
     newest = latest(None, LATEST)
     return {
         "pair": key,

@@ -12,6 +12,7 @@ import pytest
 from events.record import Posting
 from events.schemas.envelope import DevelopmentSchema, ImportedEventSchema
 from projections.facts import Moment, micros
+from projections.reader import ViewReader
 from projections.recorder import COLUMNS
 from projections.registry import VIEWS
 from projections.relationships import relationship
@@ -211,3 +212,48 @@ def test_a_store_of_an_earlier_release_gets_the_current_row_indexes_at_start(set
         }
     finally:
         again.close()
+
+
+def test_a_remembered_agreement_or_deal_state_is_folded_again_whenever_its_rows_change(
+    container: Container,
+):
+    """Current states are kept between reads; after each kind of change (a new step, a
+    correction, a retraction, a new subject) the answer equals one folded from scratch."""
+
+    def read() -> dict[str, Any]:
+        return relationship(container.views, "AUS", "JPN", Moment())
+
+    def from_scratch() -> dict[str, Any]:
+        return relationship(
+            ViewReader(container.views.database, container.record.developments_at),
+            "AUS",
+            "JPN",
+            Moment(),
+        )
+
+    signed = append(container, development("agreement.signed", "agreement:raa"))
+    append(container, development("deal.clinched", "deal:frigates"))
+    changes = [
+        development("agreement.ratified", "agreement:raa"),
+        correction("agreement:raa", signed["id"], {"occurred": "2022-01-09"}),
+        development("deal.updated", "deal:frigates"),
+        development("agreement.signed", "agreement:second"),
+    ]
+    catch_up(container)
+    seen = [read()]
+    for change in changes:
+        append(container, change)
+        catch_up(container)
+        seen.append(read())
+        assert seen[-1] == from_scratch()
+        assert seen[-1] != seen[-2]
+    ratified = next(
+        e
+        for e in container.record.subject("agreement:raa").events
+        if e["type"] == "agreement.ratified"
+    )
+    append(container, retraction("agreement:raa", ratified["id"]))
+    catch_up(container)
+    assert read() == from_scratch()
+    assert agreement(read(), "agreement:raa")["status"] == "signed"
+    assert agreement(read(), "agreement:raa")["signed"] == "2022-01-09"
