@@ -1,6 +1,7 @@
-"""Webhook latency: from the 201 of an append to a verified receipt at a local receiver, with a
-real `tracker serve` process, 10 subscriptions and appends at 200 events/s. Baseline: the same
-receiver's round trip for a signed POST sent directly (the floor any delivery pays)."""
+"""Webhook latency: from the 201 of an append to a verified receipt at a fast local receiver
+(its own process, HTTP/1.1 keep-alive), with a real `tracker serve` process, 10 subscriptions
+and appends at 200 events/s. Baseline: the same receiver's round trip for a signed POST sent
+directly (the floor any delivery pays)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from pathlib import Path
 import requests
 from standardwebhooks.webhooks import Webhook
 
+from bench.receiver import FastReceiver
 from bench.report import Figure
 from bench.server import AUTH, Server, tracker_serve
 from bench.stores import Store
 from service.webhooks.messages import signed_headers
 from tests.factories import development
-from tests.webhook_receiver import Receiver
 
 SUBSCRIPTIONS = 10
 RATE = 200
@@ -29,16 +30,14 @@ SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # for the baselines' sig
 
 
 def measure(database_url: str, store: str) -> list[Figure]:
-    receiver = Receiver().start()
-    try:
-        with (
-            tempfile.TemporaryDirectory() as folder,
-            tracker_serve(Path(folder), database_url) as server,
-        ):
-            latencies = _latencies(server, receiver)
-    finally:
-        receiver.stop()
-    floor = _direct_round_trips()
+    with tempfile.TemporaryDirectory() as folder:
+        receiver = FastReceiver(Path(folder))
+        try:
+            with tracker_serve(Path(folder) / "data", database_url) as server:
+                latencies = _latencies(server, receiver)
+        finally:
+            receiver.stop()
+        floor = _direct_round_trips(Path(folder))
     p50, p99 = _percentile(latencies, 50), _percentile(latencies, 99)
     base50, base99 = _percentile(floor, 50), _percentile(floor, 99)
     return [
@@ -65,7 +64,7 @@ def measure(database_url: str, store: str) -> list[Figure]:
     ]
 
 
-def _latencies(server: Server, receiver: Receiver) -> list[float]:
+def _latencies(server: Server, receiver: FastReceiver) -> list[float]:
     url, auth = server.url, AUTH
     secrets = [
         requests.post(
@@ -82,13 +81,10 @@ def _latencies(server: Server, receiver: Receiver) -> list[float]:
         body = development("meeting.held", f"meeting:bench-{number}")
         response = session.post(f"{url}/v1/events", json=body, headers=auth, timeout=10)
         acknowledged[response.json()["id"]] = time.perf_counter()
-    expected = len(acknowledged) * SUBSCRIPTIONS
-    deadline = time.perf_counter() + 60
-    while len(receiver.bodies()) < expected and time.perf_counter() < deadline:
-        time.sleep(0.05)
+    receiver.wait_for(len(acknowledged) * SUBSCRIPTIONS, timeout=60)
     verifiers = [Webhook(s) for s in secrets]
     latencies = []
-    for received in receiver.bodies():
+    for received in receiver.receipts():
         if not any(_verifies(v, received.body, received.headers) for v in verifiers):
             raise AssertionError("a delivery did not verify")
         acked = acknowledged.get(received.headers["webhook-id"])
@@ -105,8 +101,8 @@ def _verifies(verifier: Webhook, body: str, headers: dict[str, str]) -> bool:
         return False
 
 
-def _direct_round_trips(count: int = 500) -> list[float]:
-    receiver = Receiver().start()
+def _direct_round_trips(folder: Path, count: int = 500) -> list[float]:
+    receiver = FastReceiver(folder)
     session = requests.Session()
     times = []
     try:
@@ -136,13 +132,15 @@ THROUGHPUT_EVENTS = 40
 
 
 def throughput(kind: str) -> list[Figure]:
-    """Deliveries per second to 50 subscriptions on a local receiver, against one
+    """Deliveries per second to 50 subscriptions on a fast local receiver, against one
     `requests.Session` posting as many signed bodies one after another to the same receiver."""
     rates, baselines = [], []
     for _ in range(RUNS):
-        with Store.url(kind) as url:
-            rates.append(_service_deliveries(url))
-        baselines.append(_one_session_deliveries(THROUGHPUT_SUBSCRIPTIONS * THROUGHPUT_EVENTS))
+        with tempfile.TemporaryDirectory() as folder, Store.url(kind) as url:
+            rates.append(_service_deliveries(Path(folder), url))
+            baselines.append(
+                _one_session_deliveries(Path(folder), THROUGHPUT_SUBSCRIPTIONS * THROUGHPUT_EVENTS)
+            )
     return [
         Figure(
             f"webhook throughput ({THROUGHPUT_SUBSCRIPTIONS} subs)",
@@ -156,13 +154,10 @@ def throughput(kind: str) -> list[Figure]:
     ]
 
 
-def _service_deliveries(database_url: str) -> float:
-    receiver = Receiver().start()
+def _service_deliveries(folder: Path, database_url: str) -> float:
+    receiver = FastReceiver(folder)
     try:
-        with (
-            tempfile.TemporaryDirectory() as folder,
-            tracker_serve(Path(folder), database_url) as server,
-        ):
+        with tracker_serve(folder / "data", database_url) as server:
             for _ in range(THROUGHPUT_SUBSCRIPTIONS):
                 requests.post(
                     f"{server.url}/v1/subscriptions",
@@ -178,19 +173,17 @@ def _service_deliveries(database_url: str) -> float:
             requests.post(
                 f"{server.url}/v1/events/batch", json={"events": bodies}, headers=AUTH, timeout=60
             ).raise_for_status()
-            deadline = started + 300
-            while len(receiver.bodies()) < expected and time.perf_counter() < deadline:
-                time.sleep(0.01)
-            received = receiver.bodies()
-            if len(received) < expected:
-                raise AssertionError(f"{expected - len(received)} deliveries never arrived")
-            return expected / (received[expected - 1].at - started)
+            receiver.wait_for(expected, timeout=300)
+        received = receiver.receipts()
+        if len(received) < expected:
+            raise AssertionError(f"{expected - len(received)} deliveries never arrived")
+        return expected / (received[expected - 1].at - started)
     finally:
         receiver.stop()
 
 
-def _one_session_deliveries(count: int) -> float:
-    receiver = Receiver().start()
+def _one_session_deliveries(folder: Path, count: int) -> float:
+    receiver = FastReceiver(folder)
     session = requests.Session()
     body = json.dumps(development("meeting.held", "meeting:burst"))
     try:

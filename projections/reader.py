@@ -12,7 +12,7 @@ from projections.facts import Moment
 from projections.recorder import Resolver, Row, ViewRecorder
 
 Fold = Callable[[Iterable[Row]], list[dict[str, Any]]]
-STATES_CACHED = 20_000
+STATES_CACHED = 10_000
 CHUNK = 500
 
 

@@ -62,6 +62,8 @@ def create_app(container: Container) -> Flask:
     app.before_request(_guard_request)
     metrics = Metrics()
     metrics.watch_views(lambda: _view_positions(container))
+    commits = container.record.group_commit
+    metrics.watch_group_commit(lambda: (commits.groups, commits.requests))
     app.extensions["metrics"] = metrics
     instrument(app, metrics)
     return app

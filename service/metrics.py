@@ -1,4 +1,4 @@
-"""Prometheus metrics: appends and their latency, requests, view positions and lag."""
+"""Prometheus metrics: appends, their latency and grouping, requests, view positions and lag."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
@@ -41,6 +41,11 @@ class Metrics:
     def watch_views(self, positions: Callable[[], tuple[int, dict[str, int]]]) -> None:
         self.registry.register(_ViewCollector(positions))
 
+    def watch_group_commit(self, totals: Callable[[], tuple[int, int]]) -> None:
+        """Transactions written and the append requests they held (their ratio is the mean
+        group size)."""
+        self.registry.register(_GroupCommitCollector(totals))
+
     def render(self) -> Response:
         return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
 
@@ -63,6 +68,24 @@ class _ViewCollector(Collector):
             position.add_metric([name], at)
         yield lag
         yield position
+
+
+class _GroupCommitCollector(Collector):
+    def __init__(self, totals: Callable[[], tuple[int, int]]) -> None:
+        self.totals = totals
+
+    def collect(self) -> Iterator[Any]:
+        transactions, requests = self.totals()
+        yield CounterMetricFamily(
+            "tracker_append_transactions",
+            "Transactions that appended to the log (group commit)",
+            value=transactions,
+        )
+        yield CounterMetricFamily(
+            "tracker_append_grouped_requests",
+            "Append requests written by those transactions",
+            value=requests,
+        )
 
 
 def instrument(app: Flask, metrics: Metrics) -> None:

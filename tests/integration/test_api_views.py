@@ -199,6 +199,8 @@ def test_metrics_count_appends_and_show_view_lag(live_views: LiveServer):
     assert 'tracker_view_lag_events{view="timeline"} 0.0' in text
     assert "tracker_append_seconds_bucket" in text
     assert "tracker_log_position 16.0" in text
+    assert "tracker_append_transactions_total 1.0" in text  # the examples were imported
+    assert "tracker_append_grouped_requests_total 1.0" in text
 
 
 def test_readyz_says_ready_once_the_views_have_caught_up(live_views: LiveServer):
