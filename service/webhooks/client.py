@@ -24,8 +24,12 @@ class Response:
 
 
 class WebhookClient:
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, connections_per_endpoint: int = 16) -> None:
         self.timeout = urllib3.Timeout(connect=min(timeout, 10.0), read=timeout)
+        # As many kept-alive connections per endpoint as the dispatcher sends at once: many
+        # subscriptions may share one receiver, and a smaller pool would close (and log) a
+        # connection after nearly every delivery.
+        self.connections_per_endpoint = connections_per_endpoint
         self._pools: dict[tuple[str, str, int, str], urllib3.HTTPConnectionPool] = {}
         self._lock = threading.Lock()
 
@@ -74,14 +78,17 @@ class WebhookClient:
                     pool = urllib3.HTTPSConnectionPool(
                         endpoint.address,
                         endpoint.port,
-                        maxsize=4,
+                        maxsize=self.connections_per_endpoint,
                         block=False,
                         server_hostname=endpoint.host,
                         assert_hostname=endpoint.host,
                     )
                 else:
                     pool = urllib3.HTTPConnectionPool(
-                        endpoint.address, endpoint.port, maxsize=4, block=False
+                        endpoint.address,
+                        endpoint.port,
+                        maxsize=self.connections_per_endpoint,
+                        block=False,
                     )
                 self._pools[key] = pool
             return pool

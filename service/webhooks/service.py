@@ -36,12 +36,13 @@ class Webhooks:
     parts: list[Any] = field(default_factory=list)
 
     def start(self) -> None:
+        settings = dispatch_settings(self.settings)
         dispatcher = Dispatcher(
             self.record,
             self.subscriptions,
             self.store,
-            WebhookClient(self.settings.webhook_timeout),
-            dispatch_settings(self.settings),
+            WebhookClient(self.settings.webhook_timeout, settings.concurrency),
+            settings,
         ).start()
         outbox = Outbox(self.record, self.subscriptions, self.store, dispatcher.wake).start()
         clock = start_clock(
