@@ -42,7 +42,7 @@ class WebhookClient:
                 body=body,
                 headers={
                     **headers,
-                    "Host": _host_header(endpoint),
+                    "Host": host_header(endpoint),
                     "User-Agent": "tracker-webhooks",
                 },
                 redirect=False,
@@ -100,6 +100,6 @@ class WebhookClient:
             self._pools.clear()
 
 
-def _host_header(endpoint: VettedEndpoint) -> str:
+def host_header(endpoint: VettedEndpoint) -> str:
     default = 443 if endpoint.scheme == "https" else 80
     return endpoint.host if endpoint.port == default else f"{endpoint.host}:{endpoint.port}"

@@ -1,10 +1,13 @@
-"""The dispatcher: leases due deliveries and sends them concurrently (a bounded pool, and a
-per-subscription limit so one slow receiver cannot starve the rest), in named steps:
-prepare, send, handle success, handle failure."""
+"""The dispatcher: leases due deliveries and sends them concurrently (a bounded number in
+flight, and a per-subscription limit so one slow receiver cannot starve the rest), in named
+steps: prepare, send, handle success, handle failure. Attempts run as tasks on one event loop
+of their own thread; the follower that claims them runs on another."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import ipaddress
 import logging
 import os
 import random
@@ -12,20 +15,21 @@ import socket
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from events.errors import EventNotFound
 from events.record import Record
 from events.subscriptions import Subscription, SubscriptionNotFound
 from events.webhooks import Subscriptions
 from projections.following import Follower
-from service.webhooks.client import Response, WebhookClient
+from service.webhooks.client import Response
 from service.webhooks.deliveries import Claimed, DeliveryStore, Status, now_micros
-from service.webhooks.endpoints import Network, UnsafeEndpoint, vet
+from service.webhooks.endpoints import Network, UnsafeEndpoint, VettedEndpoint, vet
 from service.webhooks.messages import cloudevent, signed_headers
 from service.webhooks.results import ResultWriter
 from service.webhooks.retry import SLOW_DOWN, next_delay
+from service.webhooks.sender import AsyncWebhookClient
 
 log = logging.getLogger(__name__)
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -48,7 +52,7 @@ class Dispatcher:
         record: Record,
         subscriptions: Subscriptions,
         store: DeliveryStore,
-        client: WebhookClient,
+        client: AsyncWebhookClient,
         settings: DispatchSettings,
     ) -> None:
         self.record = record
@@ -61,7 +65,11 @@ class Dispatcher:
         self._inflight: Counter[str] = Counter()
         self._resting: dict[str, float] = {}  # subscription -> monotonic time it may resume
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="webhook")
+        self._loop = asyncio.new_event_loop()
+        self._sender = threading.Thread(
+            target=self._loop.run_forever, name="webhook-sender", daemon=True
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
         self._bodies: dict[str, str] = {}
         self.results = ResultWriter(store)
 
@@ -69,14 +77,25 @@ class Dispatcher:
         self.follower.wakeup.set()
 
     def start(self) -> Dispatcher:
+        self._sender.start()
         self.results.start()
         self.follower.start()
         return self
 
     def stop(self) -> None:
+        """Stops claiming, lets the attempts in flight finish (within the receivers' timeout),
+        and writes their results."""
         self.follower.stop()
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._sender.is_alive():
+            finished = asyncio.run_coroutine_threadsafe(self._finish_in_flight(), self._loop)
+            finished.result(timeout=self.client.timeout + 15)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._sender.join(timeout=5)
         self.results.stop()
+
+    async def _finish_in_flight(self) -> None:
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=self.client.timeout + 10)
         self.client.close()
 
     def dispatch_due(self) -> int:
@@ -90,26 +109,33 @@ class Dispatcher:
         if room <= 0:
             return 0
         claimed = self.store.claim(room, self.settings.lease_seconds, busy)
-        for delivery in claimed:
+        if claimed:
             with self._lock:
-                self._inflight[delivery.subscription_id] += 1
-            self._pool.submit(self._attempt, delivery)
+                for delivery in claimed:
+                    self._inflight[delivery.subscription_id] += 1
+            self._loop.call_soon_threadsafe(self._launch, claimed)
         return len(claimed)
+
+    def _launch(self, claimed: list[Claimed]) -> None:
+        for delivery in claimed:
+            task = self._loop.create_task(self._attempt(delivery))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     # --- one attempt, in named steps -----------------------------------------------------
 
-    def _attempt(self, delivery: Claimed) -> None:
+    async def _attempt(self, delivery: Claimed) -> None:
         try:
-            prepared = self._prepare(delivery)
+            prepared = await self._prepare(delivery)
             if prepared is None:
                 return
             subscription, body, headers = prepared
             try:
-                endpoint = vet(subscription.url, self.settings.allowed_networks)
+                endpoint = await self._vetted(subscription.url)
             except UnsafeEndpoint as unsafe:
                 self._handle_failure(delivery, Response(None, 0.0, "", None, str(unsafe)))
                 return
-            response = self.client.post(endpoint, body.encode(), headers)
+            response = await self.client.post(endpoint, body.encode(), headers)
             if response.status is not None and 200 <= response.status < 300:
                 self._handle_success(delivery, response)
             else:
@@ -125,7 +151,14 @@ class Dispatcher:
                 # deliveries, not one per delivery. (The dispatcher also polls each second.)
                 self.wake()
 
-    def _prepare(self, delivery: Claimed) -> tuple[Subscription, str, dict[str, str]] | None:
+    async def _vetted(self, url: str) -> VettedEndpoint:
+        """The endpoint checked again before every attempt; a host name is looked up on a
+        worker thread, so a slow resolver holds up only its own deliveries."""
+        if _is_address(urlsplit(url).hostname or ""):
+            return vet(url, self.settings.allowed_networks)
+        return await self._loop.run_in_executor(None, vet, url, self.settings.allowed_networks)
+
+    async def _prepare(self, delivery: Claimed) -> tuple[Subscription, str, dict[str, str]] | None:
         try:
             subscription = self.subscriptions.current(delivery.subscription_id)
         except SubscriptionNotFound:
@@ -137,7 +170,8 @@ class Dispatcher:
             self.store.release(delivery.id)
             return None
         try:
-            body = self._body(delivery.event_id)
+            cached = self._cached_body(delivery.event_id)
+            body = cached if cached is not None else await self._loaded_body(delivery.event_id)
         except EventNotFound:
             self._finish(delivery, Status.FAILED, Response(None, 0, "", None, "event not found"))
             return None
@@ -147,6 +181,14 @@ class Dispatcher:
             body,
             signed_headers(delivery.event_id, body, subscription.secrets_now(now), now),
         )
+
+    async def _loaded_body(self, event_id: str) -> str:
+        """Read from the log on a worker thread: the event loop never waits on the store."""
+        return await self._loop.run_in_executor(None, self._body, event_id)
+
+    def _cached_body(self, event_id: str) -> str | None:
+        with self._lock:
+            return self._bodies.get(event_id)
 
     def _body(self, event_id: str) -> str:
         """The CloudEvent of an event, built once for all its subscriptions (events never
@@ -202,6 +244,14 @@ class Dispatcher:
             trigger="scheduled" if delivery.attempts else "event",
             attempted_by=WORKER,
         )
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
 
 
 def _status_error(status: int | None) -> str | None:

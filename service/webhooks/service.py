@@ -8,13 +8,13 @@ from typing import Any
 from events.record import Record
 from events.webhooks import Subscriptions
 from service.settings import Settings
-from service.webhooks.client import WebhookClient
 from service.webhooks.clock import start_clock
 from service.webhooks.deliveries import DeliveryStore
 from service.webhooks.dispatcher import Dispatcher, DispatchSettings
 from service.webhooks.endpoints import networks
 from service.webhooks.outbox import Outbox
 from service.webhooks.retry import parse_schedule
+from service.webhooks.sender import AsyncWebhookClient
 
 
 def dispatch_settings(settings: Settings) -> DispatchSettings:
@@ -41,7 +41,7 @@ class Webhooks:
             self.record,
             self.subscriptions,
             self.store,
-            WebhookClient(self.settings.webhook_timeout, settings.concurrency),
+            AsyncWebhookClient(self.settings.webhook_timeout, settings.concurrency),
             settings,
         ).start()
         outbox = Outbox(self.record, self.subscriptions, self.store, dispatcher.wake).start()
