@@ -15,6 +15,7 @@ PERIODS = ("quarter", "year")
 
 class ActivityProjection(FactProjection):
     name = "activity"
+    indexes = ("tally",)
 
     def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
         return [(EVERYONE, ""), *((party, "") for party in fact.parties)]
@@ -28,21 +29,20 @@ def period_of(day: str, period: str) -> str:
 def activity(
     reader: ViewReader, moment: Moment, *, party: str | None = None, period: str = "quarter"
 ) -> dict[str, Any]:
-    rows = reader.view("activity").select(moment, keys=[party or EVERYONE])
     buckets: dict[str, dict[str, Any]] = {}
     unallocated: dict[str, Any] = {"developments": 0, "by_type": {}}
-    for row in rows:
-        first, last = (
-            period_of(row.occurred_earliest, period),
-            period_of(row.occurred_latest, period),
-        )
+    for group in reader.view("activity").tally(moment, [party or EVERYONE]):
+        first = period_of(group.earliest_month, period)
+        last = period_of(group.latest_month, period)
         bucket = (
             unallocated
             if first != last
             else buckets.setdefault(first, {"period": first, "developments": 0, "by_type": {}})
         )
-        bucket["developments"] += 1
-        bucket["by_type"][row.type] = bucket["by_type"].get(row.type, 0) + 1
+        bucket["developments"] += group.count
+        bucket["by_type"][group.type] = bucket["by_type"].get(group.type, 0) + group.count
+    for bucket in [*buckets.values(), unallocated]:
+        bucket["by_type"] = dict(sorted(bucket["by_type"].items()))
     return {
         "party": party,
         "period": period,

@@ -9,6 +9,15 @@ from dataclasses import dataclass
 from projections.database import ViewDatabase
 from projections.recorder import DDL_COLUMNS
 
+# Partial indexes of current rows, by name: a view lists those its reads use.
+CURRENT_ROW_INDEXES = {
+    "latest": "row_key, occurred_latest, occurred_earliest, position",
+    "earliest": "row_key, occurred_earliest, position",
+    "detail": "row_key, detail, occurred_latest, occurred_earliest, position, subject",
+    "types": "row_key, type, event_id",
+    "tally": "row_key, detail, type, occurred_earliest, occurred_latest",
+}
+
 
 @dataclass(frozen=True)
 class Generations:
@@ -95,23 +104,25 @@ class ViewCatalog:
             )
 
     def create_key_index(self, view: str, generation: int) -> None:
-        """The lookup indexes: any row by key (for reads at an earlier `known_at`), and the
-        current rows of a key by latest date, by detail and latest date, and by type (partial
-        indexes), so that reads of a long history read only the rows they return."""
+        """The lookup indexes: any row by key (for reads at an earlier `known_at`, and the
+        marks of subjects), and the partial indexes of current rows the view's reads use
+        (`FactProjection.indexes`), so that reads of a long history read only what they
+        return. Each index costs every write, so a view has only those it reads by."""
+        from projections.registry import VIEWS  # the views import the catalog
+
         name = f"view_{view}_{generation}"
         table = self.database.table(name)
-        current = "WHERE valid_to IS NULL"
-        by_date = "occurred_latest, occurred_earliest, position"
         with self.database.transaction() as cursor:
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} ({DDL_COLUMNS})")
-            for suffix, columns in (
-                ("key_from", "row_key, valid_from, valid_to, source_position"),
-                ("latest", f"row_key, {by_date}) {current}"),
-                ("detail", f"row_key, detail, {by_date}, subject) {current}"),
-                ("types", f"row_key, type, event_id) {current}"),
-            ):
-                on = f"({columns}" if current in columns else f"({columns})"
-                cursor.execute(f'CREATE INDEX IF NOT EXISTS "{name}_{suffix}" ON {table} {on}')
+            cursor.execute(
+                f'CREATE INDEX IF NOT EXISTS "{name}_key_from" ON {table} '
+                "(row_key, valid_from, valid_to, source_position)"
+            )
+            for suffix in VIEWS[view].indexes:
+                cursor.execute(
+                    f'CREATE INDEX IF NOT EXISTS "{name}_{suffix}" ON {table} '
+                    f"({CURRENT_ROW_INDEXES[suffix]}) WHERE valid_to IS NULL"
+                )
 
     def ensure_indexes(self, view: str) -> None:
         """Adds indexes a newer release defines to the active generation (a no-op once

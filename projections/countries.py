@@ -14,6 +14,7 @@ ALONE = ""
 
 class CountriesProjection(FactProjection):
     name = "countries"
+    indexes = ("tally",)
 
     def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
         keys = []
@@ -24,35 +25,34 @@ class CountriesProjection(FactProjection):
 
 
 def country(reader: ViewReader, code: str, moment: Moment) -> dict[str, Any]:
-    rows = reader.view("countries").select(moment, keys=[code])
     partners: dict[str, dict[str, Any]] = {}
     counts: dict[str, int] = {}
-    events = set()
-    for row in rows:
-        if row.detail == ALONE:
-            events.add(row.event_id)
-            counts[row.type] = counts.get(row.type, 0) + 1
+    for group in reader.view("countries").tally(moment, [code]):
+        if group.detail == ALONE:  # one row per development
+            counts[group.type] = counts.get(group.type, 0) + group.count
             continue
         partner = partners.setdefault(
-            row.detail,
+            group.detail,
             {
-                "code": row.detail,
-                "name": country_name(row.detail),
+                "code": group.detail,
+                "name": country_name(group.detail),
                 "developments": 0,
                 "by_type": {},
-                "last_occurred": row.occurred_latest,
+                "last_occurred": group.last_occurred,
             },
         )
-        partner["developments"] += 1
-        partner["by_type"][row.type] = partner["by_type"].get(row.type, 0) + 1
-        partner["last_occurred"] = max(partner["last_occurred"], row.occurred_latest)
+        partner["developments"] += group.count
+        partner["by_type"][group.type] = partner["by_type"].get(group.type, 0) + group.count
+        partner["last_occurred"] = max(partner["last_occurred"], group.last_occurred)
+    for partner in partners.values():
+        partner["by_type"] = dict(sorted(partner["by_type"].items()))
     ranked = sorted(
         partners.values(), key=lambda p: (-p["developments"], p["last_occurred"], p["code"])
     )
     return {
         "code": code,
         "name": country_name(code),
-        "developments": len(events),
+        "developments": sum(counts.values()),
         "counts": dict(sorted(counts.items())),
         "partners": ranked,
     }

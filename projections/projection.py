@@ -30,6 +30,7 @@ class FactProjection(Projection[ViewRecorder]):
 
     name = ""
     subject_kinds: ClassVar[frozenset[str]] = frozenset()  # empty: every kind
+    indexes: ClassVar[tuple[str, ...]] = ()  # partial indexes its reads use (catalog.py)
 
     def __init__(self, view: ViewRecorder, originals: Callable[[str], Original]) -> None:
         super().__init__(view)

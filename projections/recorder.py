@@ -49,6 +49,18 @@ class Row:
     body: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Tally:
+    """How many rows share a detail, a type and the months their dates fall in."""
+
+    detail: str
+    type: str
+    earliest_month: str
+    latest_month: str
+    count: int
+    last_occurred: str
+
+
 @dataclass
 class _Batch:
     """Rows staged for one transaction. A supersede ends the open rows it names here in
@@ -223,6 +235,26 @@ class ViewRecorder(TrackingRecorder):
             params,
         )
         return {str(r[0]): int(r[1]) for r in rows}
+
+    def tally(self, moment: Moment, keys: Sequence[str]) -> list[Tally]:
+        """Rows under `keys` at the moment, counted by detail, type and the months of their
+        earliest and latest dates, with the latest date of each group: for views that report
+        counts, so that the store counts and no development is read from the log."""
+        where, params = _row_filter(moment, keys)
+        if where is None:
+            return []
+        rows = self.database.query(
+            # Named columns: PostgreSQL's rows are dicts, and two "substr" would be one.
+            "SELECT detail, type, substr(occurred_earliest, 1, 7) AS earliest_month, "
+            "substr(occurred_latest, 1, 7) AS latest_month, COUNT(*) AS n, "
+            f"MAX(occurred_latest) AS last_occurred FROM {self.table} "
+            f"WHERE {' AND '.join(where)} GROUP BY detail, type, "
+            "substr(occurred_earliest, 1, 7), substr(occurred_latest, 1, 7)",
+            params,
+        )
+        return [
+            Tally(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), str(r[5])) for r in rows
+        ]
 
     def marks(self, keys: Sequence[str] | None = None) -> dict[str, tuple[int, int]]:
         """For each key (or the given ones), how many current rows it has and the latest

@@ -11,6 +11,8 @@ import pytest
 
 from events.record import Posting
 from events.schemas.envelope import DevelopmentSchema, ImportedEventSchema
+from projections.activity import activity, period_of
+from projections.countries import country
 from projections.facts import Moment, micros
 from projections.reader import ViewReader
 from projections.recorder import COLUMNS
@@ -257,3 +259,56 @@ def test_a_remembered_agreement_or_deal_state_is_folded_again_whenever_its_rows_
     assert read() == from_scratch()
     assert agreement(read(), "agreement:raa")["status"] == "signed"
     assert agreement(read(), "agreement:raa")["signed"] == "2022-01-09"
+
+
+def _country_from_rows(container: Container, code: str, moment: Moment) -> dict[str, Any]:
+    """A country's counts worked out row by row (how the view once answered)."""
+    counts: dict[str, int] = {}
+    partners: dict[str, dict[str, Any]] = {}
+    for row in container.views.view("countries").select(moment, keys=[code]):
+        if row.detail == "":
+            counts[row.type] = counts.get(row.type, 0) + 1
+            continue
+        partner = partners.setdefault(row.detail, {"developments": 0, "last": ""})
+        partner["developments"] += 1
+        partner["last"] = max(partner["last"], row.occurred_latest)
+    return {"counts": counts, "partners": partners}
+
+
+def _activity_from_rows(container: Container, party: str, moment: Moment) -> dict[str, int]:
+    buckets: dict[str, int] = {}
+    for row in container.views.view("activity").select(moment, keys=[party]):
+        first = period_of(row.occurred_earliest, "quarter")
+        last = period_of(row.occurred_latest, "quarter")
+        period = first if first == last else "unallocated"
+        buckets[period] = buckets.get(period, 0) + 1
+    return buckets
+
+
+def test_country_and_activity_counts_made_by_the_store_equal_counting_row_by_row(
+    container: Container,
+):
+    generator = HistoryGenerator(seed=3)
+    for _ in range(6):
+        bodies = list(generator.developments(100))
+        bodies[0]["occurred"] = "2021-03-20/2021-04-10"  # spans two quarters: unallocated
+        stored = container.record.append(
+            [Posting(DevelopmentSchema().load(b)) for b in bodies], batch=True
+        ).events
+        for event in stored:
+            generator.remember(event)
+    catch_up(container)
+    for moment in (Moment(), Moment(as_of="2022-06-30")):
+        found = country(container.views, "AUS", moment)
+        expected = _country_from_rows(container, "AUS", moment)
+        assert found["counts"] == dict(sorted(expected["counts"].items()))
+        assert found["developments"] == sum(expected["counts"].values())
+        assert {p["code"]: (p["developments"], p["last_occurred"]) for p in found["partners"]} == {
+            code: (p["developments"], p["last"]) for code, p in expected["partners"].items()
+        }
+        answer = activity(container.views, moment, party="AUS")
+        buckets = {b["period"]: b["developments"] for b in answer["buckets"]}
+        if answer["unallocated"]["developments"]:
+            buckets["unallocated"] = answer["unallocated"]["developments"]
+        assert buckets == _activity_from_rows(container, "AUS", moment)
+        assert len(buckets) > 3 and "unallocated" in buckets
