@@ -30,6 +30,7 @@ class ViewCatalog:
         self.database = database
         self._tracking = database.table("view_tracking")
         self._generations = database.table("view_generations")
+        self._versions = database.table("view_key_versions")
 
     def create_tables(self) -> None:
         with self.database.transaction() as cursor:
@@ -41,6 +42,11 @@ class ViewCatalog:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self._generations} (view TEXT PRIMARY KEY, "
                 "active {big} NOT NULL, pending {big})"
+            )
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._versions} (view TEXT NOT NULL, "
+                "generation {big} NOT NULL, row_key TEXT NOT NULL, version {big} NOT NULL, "
+                "PRIMARY KEY (view, generation, row_key))"
             )
 
     def generations(self, view: str) -> Generations:
@@ -129,6 +135,7 @@ class ViewCatalog:
         there): stores made by an earlier release get them at start."""
         active = self.generations(view).active
         self.create_key_index(view, active)
+        self._version_unversioned_keys(view, active)
         with self.database.transaction() as cursor:
             # An earlier release's (row_key, valid_to): the planner preferred it, uncovered,
             # to the current-row indexes.
@@ -141,9 +148,23 @@ class ViewCatalog:
             cursor.execute(
                 f"DROP TABLE IF EXISTS {self.database.table(f'view_{view}_{generation}')}"
             )
+            for table in (self._tracking, self._versions):
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE view = ? AND generation = ?", (view, generation)
+                )
+
+    def _version_unversioned_keys(self, view: str, generation: int) -> None:
+        """Keys of a generation an earlier release wrote (it kept no versions) take the
+        view's position as theirs; every later change of them is at a later position."""
+        table = self.database.table(f"view_{view}_{generation}")
+        with self.database.transaction() as cursor:
             cursor.execute(
-                f"DELETE FROM {self._tracking} WHERE view = ? AND generation = ?",
-                (view, generation),
+                f"INSERT INTO {self._versions} (view, generation, row_key, version) "
+                f"SELECT ?, ?, k, ? FROM (SELECT DISTINCT row_key AS k FROM {table}) AS keys "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {self._versions} "
+                "WHERE view = ? AND generation = ?) "
+                "ON CONFLICT (view, generation, row_key) DO NOTHING",
+                (view, generation, self.position(view, generation), view, generation),
             )
 
     def position(self, view: str, generation: int) -> int:

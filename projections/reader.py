@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, TypeVar, cast
 
 from events.lru import LRU
 from projections.catalog import ViewCatalog
@@ -13,6 +13,8 @@ from projections.recorder import Resolver, Row, ViewRecorder
 
 Fold = Callable[[Iterable[Row]], list[dict[str, Any]]]
 STATES_CACHED = 10_000
+ANSWERS_KEPT = 1_000
+T = TypeVar("T")
 CHUNK = 500
 
 
@@ -21,9 +23,10 @@ class ViewReader:
         self.database = database
         self.catalog = ViewCatalog(database)
         self.resolve = resolve
-        self._states: LRU[tuple[str, int, str], tuple[tuple[int, int], dict[str, Any]]] = LRU(
+        self._states: LRU[tuple[str, int, str], tuple[int, dict[str, Any] | None]] = LRU(
             STATES_CACHED
         )
+        self._answers: LRU[tuple[str, int, str, Hashable], tuple[int, Any]] = LRU(ANSWERS_KEPT)
 
     def view(self, name: str) -> ViewRecorder:
         generation = self.catalog.generations(name).active
@@ -40,24 +43,52 @@ class ViewReader:
     ) -> list[dict[str, Any]]:
         """One folded state per subject of a view keyed by subject (agreements, deals), for
         the given subjects or all, in order of first occurrence. The current state of a
-        subject is folded again only when its rows have changed since it was last folded
-        (callers must not change the states they get); states at other moments are folded
-        from their rows each time."""
+        subject is folded again only when its key's version has moved since it was last
+        folded (callers must not change the states they get); states at other moments are
+        folded from their rows each time."""
         view = self.view(name)
         if not moment.is_now:
             return fold(view.select(moment, keys=keys)) if keys is None or keys else []
-        marks = view.marks(keys)
-        found: dict[str, dict[str, Any]] = {}
+        versions = view.versions(keys)
+        found: dict[str, dict[str, Any] | None] = {}
         stale = []
-        for key, mark in marks.items():
+        for key, version in versions.items():
             cached = self._states.get((name, view.generation, key))
-            if cached is not None and cached[0] == mark:
+            if cached is not None and cached[0] == version:
                 found[key] = cached[1]
             else:
                 stale.append(key)
         for start in range(0, len(stale), CHUNK):
-            for state in fold(view.select(moment, keys=stale[start : start + CHUNK])):
-                subject = state["subject"]
-                found[subject] = state
-                self._states.put((name, view.generation, subject), (marks[subject], state))
-        return sorted(found.values(), key=lambda s: (s["first_occurred"], s["subject"]))
+            chunk = stale[start : start + CHUNK]
+            folded = {s["subject"]: s for s in fold(view.select(moment, keys=chunk))}
+            for subject in chunk:  # one whose rows all ended folds to nothing
+                found[subject] = folded.get(subject)
+                self._states.put(
+                    (name, view.generation, subject), (versions[subject], found[subject])
+                )
+        states = [s for s in found.values() if s is not None]
+        return sorted(states, key=lambda s: (s["first_occurred"], s["subject"]))
+
+    def kept(
+        self,
+        name: str,
+        key: str,
+        moment: Moment,
+        build: Callable[[], T],
+        variant: Hashable = None,
+    ) -> T:
+        """What `build` makes of one key's current rows (one `variant` of it), made again
+        only once the key's version has moved (`build` must read nothing else that can
+        change without it)."""
+        if not moment.is_now:
+            return build()
+        view = self.view(name)
+        version = view.versions([key]).get(key)
+        cache_key = (name, view.generation, key, variant)
+        cached = self._answers.get(cache_key)
+        if version is not None and cached is not None and cached[0] == version:
+            return cast(T, cached[1])
+        answer = build()
+        if version is not None:
+            self._answers.put(cache_key, (version, answer))
+        return answer

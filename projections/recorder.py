@@ -85,6 +85,7 @@ class ViewRecorder(TrackingRecorder):
         self.resolve = resolve
         self.table = database.table(f"view_{view}_{generation}")
         self._tracking = database.table("view_tracking")
+        self._versions = database.table("view_key_versions")
         self._batch = _Batch()
 
     # --- writing (staged by the projection, written with the tracking position) -------------
@@ -135,6 +136,18 @@ class ViewRecorder(TrackingRecorder):
         """Writes the staged rows and moves the view to `position`, in the caller's
         transaction; raises StaleTracking (the caller rolls back) if another runner did."""
         batch, self._batch = self._batch, _Batch()
+        touched = {row[1] for row in batch.inserts} | self._keys_at(
+            cursor, [p for _, p in batch.supersedes]
+        )
+        if touched:
+            # Each changed key takes the batch's position as its version: a key's rows are
+            # unchanged for as long as its version is (readers keep answers by it).
+            cursor.executemany(
+                f"INSERT INTO {self._versions} (view, generation, row_key, version) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (view, generation, row_key) "
+                "DO UPDATE SET version = excluded.version",
+                [(self.view, self.generation, key, position) for key in sorted(touched)],
+            )
         if batch.supersedes:
             cursor.executemany(
                 f"UPDATE {self.table} SET valid_to = ? WHERE position = ? AND valid_to IS NULL",
@@ -152,6 +165,19 @@ class ViewRecorder(TrackingRecorder):
         )
         if cursor.rowcount != 1:
             raise StaleTracking(f"view {self.view} is already at or past {position}")
+
+    def _keys_at(self, cursor: Cursor, positions: Sequence[int]) -> set[str]:
+        """The keys of the stored current rows of the events first recorded at `positions`."""
+        keys: set[str] = set()
+        for start in range(0, len(positions), 500):
+            chunk = positions[start : start + 500]
+            cursor.execute(
+                f"SELECT DISTINCT row_key FROM {self.table} WHERE valid_to IS NULL AND position "
+                f"IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            keys.update(str(r[0]) for r in cursor.fetchall())
+        return keys
 
     def discard(self) -> None:
         self._batch = _Batch()
@@ -256,20 +282,21 @@ class ViewRecorder(TrackingRecorder):
             Tally(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), str(r[5])) for r in rows
         ]
 
-    def marks(self, keys: Sequence[str] | None = None) -> dict[str, tuple[int, int]]:
-        """For each key (or the given ones), how many current rows it has and the latest
-        log position any of them came from. A key's mark changes whenever its rows do: a
-        new row comes from a later position than any before, and an ended row lowers the
-        count."""
-        where, params = _row_filter(Moment(), keys)
-        if where is None:
-            return {}
+    def versions(self, keys: Sequence[str] | None = None) -> dict[str, int]:
+        """The version of each key (or of the given ones) that has ever had rows: the log
+        position of the last batch that changed its rows."""
+        where, params = ["view = ?", "generation = ?"], [self.view, self.generation]
+        if keys is not None:
+            if not keys:
+                return {}
+            where.append(
+                "row_key = ?" if len(keys) == 1 else f"row_key IN ({','.join('?' * len(keys))})"
+            )
+            params += list(keys)
         rows = self.database.query(
-            f"SELECT row_key, COUNT(*), MAX(source_position) FROM {self.table} "
-            f"WHERE {' AND '.join(where)} GROUP BY row_key",
-            params,
+            f"SELECT row_key, version FROM {self._versions} WHERE {' AND '.join(where)}", params
         )
-        return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+        return {str(r[0]): int(r[1]) for r in rows}
 
     def subjects(self, moment: Moment, keys: Sequence[str], details: Sequence[str]) -> list[str]:
         """The subjects of the rows under `keys` with these details, at the moment."""

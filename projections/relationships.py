@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import Any
 
 from events.values.parties import country_name
@@ -33,9 +34,34 @@ def relationship(
     reader: ViewReader, a: str, b: str, moment: Moment, limit: int = LISTED
 ) -> dict[str, Any]:
     """Where the relationship stands: agreements, deals, meetings, exercises, aid, counts.
-    Counts cover every development; each list holds the latest `limit` (the store sorts and
-    counts, so a long relationship costs no more to read than its lists)."""
+    Counts (of developments, and of agreement and deal subjects) and deal totals cover
+    everything; each list holds the latest `limit`. The pair's own part
+    is kept until a development of the pair lands; agreements and deals come from their own
+    views (a later step may name one party only, a ratification), kept per subject."""
     key = pair_key(a, b)
+    pair = reader.kept(
+        "relationships", key, moment, lambda: _pair(reader, key, moment, limit), variant=limit
+    )
+    agreements = reader.states("agreements", moment, agreement_states, pair.agreement_subjects)
+    deals = reader.states("deals", moment, deal_states, pair.deal_subjects)
+    return {
+        **pair.answer,
+        "subjects": {"agreements": len(agreements), "deals": len(deals)},
+        "agreements": agreements[-limit:],  # the latest to begin, in order of beginning
+        "deals": {"items": deals[-limit:], "totals": totals_per_currency(deals)},
+    }
+
+
+@dataclass(frozen=True)
+class _PairPart:
+    answer: dict[str, Any]
+    agreement_subjects: list[str]
+    deal_subjects: list[str]
+
+
+def _pair(reader: ViewReader, key: str, moment: Moment, limit: int) -> _PairPart:
+    """Everything the pair's own rows say (the store sorts and counts, so a long relationship
+    costs no more to read than its lists)."""
     view = reader.view("relationships")
     counts = view.count_by_type(moment, [key])
 
@@ -46,28 +72,25 @@ def relationship(
         )
 
     first = view.select(moment, keys=[key], limit=1, by_latest=True)
-    # An agreement's or deal's later steps may name one party only (a ratification): the
-    # whole subject comes from its own view.
-    agreement_subjects = view.subjects(moment, [key], ["agreement"])
-    deal_subjects = view.subjects(moment, [key], ["deal"])
-    agreements = reader.states("agreements", moment, agreement_states, agreement_subjects)
-    deals = reader.states("deals", moment, deal_states, deal_subjects)
     newest = latest(None, LATEST)
-    return {
+    answer = {
         "pair": key,
         "parties": [{"code": code, "name": country_name(code)} for code in key.split("-")],
         "developments": sum(counts.values()),
         "counts": counts,
         "first": _brief(first[0]) if first else None,
         "last": _brief(newest[0]) if newest else None,
-        "agreements": agreements,
-        "deals": {"items": deals, "totals": totals_per_currency(deals)},
         "meetings": [_meeting(r) for r in latest("meeting", limit)],
         "statements": [_brief(r) for r in latest("statement", limit)],
         "exercises": [_exercise(r) for r in latest("exercise", limit)],
         "aid": [_aid(r) for r in latest("assistance", limit)],
         "latest": [_brief(r) for r in newest],
     }
+    return _PairPart(
+        answer,
+        view.subjects(moment, [key], ["agreement"]),
+        view.subjects(moment, [key], ["deal"]),
+    )
 
 
 def _brief(row: Row) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from service.api import events, health, projections_admin, subjects, subscriptio
 from service.auth import Scope
 from service.bootstrap import Container
 from service.errors import http_problem, register_error_handlers
+from service.json_provider import FastJSONProvider
 from service.metrics import Metrics, instrument
 from service.problems import problem
 
@@ -46,7 +47,7 @@ def create_app(container: Container) -> Flask:
         },
         MAX_CONTENT_LENGTH=container.settings.max_batch_bytes,
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the envelope's own order
+    app.json = FastJSONProvider(app)
     app.extensions["tracker"] = container
     api = TrackerApi(app)
     for blueprint in (

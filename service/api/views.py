@@ -31,6 +31,9 @@ class RelationshipSchema(ViewSchema):
     parties = fields.List(fields.Dict())
     developments = fields.Integer()
     counts = fields.Dict()
+    subjects = fields.Dict(
+        metadata={"description": "how many agreements and deals the pair has (lists hold limit)"}
+    )
     first = fields.Dict(allow_none=True)
     last = fields.Dict(allow_none=True)
     agreements = fields.List(fields.Dict())
@@ -46,7 +49,10 @@ class RelationshipArgsSchema(MomentArgsSchema):
     limit = fields.Integer(
         load_default=relationships.LISTED,
         validate=validate.Range(min=1, max=1000),
-        metadata={"description": "the latest this many meetings, statements, exercises, aid"},
+        metadata={
+            "description": "the latest this many agreements, deals (by when they began), "
+            "meetings, statements, exercises and aid"
+        },
     )
 
 

@@ -206,9 +206,20 @@ def test_a_store_of_an_earlier_release_gets_the_current_row_indexes_at_start(set
             cursor.execute(f"DROP INDEX {database.table(f'{table}_{suffix}')}")
         cursor.execute(f'CREATE INDEX "{table}_key" ON {database.table(table)} (row_key, valid_to)')
     assert _indexes(first, table) == {f"{table}_event", f"{table}_key"}
+    append(first, development("meeting.held", "meeting:m"))
+    catch_up(first)
+    with database.transaction() as cursor:  # that release kept no versions of keys
+        cursor.execute(f"DELETE FROM {database.table('view_key_versions')}")
     first.close()
     again = bootstrap(settings)
     try:
+        versions = again.views.view("relationships").versions()
+        assert versions == {"AUS-JPN": 1}  # the view's position when the keys were found
+        before = relationship(again.views, "AUS", "JPN", Moment())
+        append(again, development("meeting.held", "meeting:m", title="Again"))
+        catch_up(again)
+        assert relationship(again.views, "AUS", "JPN", Moment())["developments"] == 2
+        assert before["developments"] == 1
         assert _indexes(again, table) == {
             f"{table}_{suffix}" for suffix in ("event", "key_from", "latest", "detail", "types")
         }
@@ -240,6 +251,13 @@ def test_a_remembered_agreement_or_deal_state_is_folded_again_whenever_its_rows_
         correction("agreement:raa", signed["id"], {"occurred": "2022-01-09"}),
         development("deal.updated", "deal:frigates"),
         development("agreement.signed", "agreement:second"),
+        # A step naming one party: no row of the pair changes, the agreement's state does.
+        development(
+            "agreement.entered_into_force",
+            "agreement:raa",
+            parties=["JPN"],
+            data={"parties": ["JPN"]},
+        ),
     ]
     catch_up(container)
     seen = [read()]
@@ -257,7 +275,7 @@ def test_a_remembered_agreement_or_deal_state_is_folded_again_whenever_its_rows_
     append(container, retraction("agreement:raa", ratified["id"]))
     catch_up(container)
     assert read() == from_scratch()
-    assert agreement(read(), "agreement:raa")["status"] == "signed"
+    assert agreement(read(), "agreement:raa")["status"] == "partly_in_force"
     assert agreement(read(), "agreement:raa")["signed"] == "2022-01-09"
 
 
@@ -312,3 +330,23 @@ def test_country_and_activity_counts_made_by_the_store_equal_counting_row_by_row
             buckets["unallocated"] = answer["unallocated"]["developments"]
         assert buckets == _activity_from_rows(container, "AUS", moment)
         assert len(buckets) > 3 and "unallocated" in buckets
+
+
+def test_a_relationship_lists_the_latest_agreements_and_deals_but_counts_and_totals_all(
+    container: Container,
+):
+    for n, day in enumerate(["2021-05-01", "2023-05-01", "2022-05-01"]):
+        append(container, development("agreement.signed", f"agreement:a{n}", occurred=day))
+        append(container, development("deal.clinched", f"deal:d{n}", occurred=day))
+    catch_up(container)
+    everything = relationship(container.views, "AUS", "JPN", Moment())
+    two = relationship(container.views, "AUS", "JPN", Moment(), limit=2)
+    assert [a["subject"] for a in everything["agreements"]] == [
+        "agreement:a0",
+        "agreement:a2",
+        "agreement:a1",
+    ]
+    assert [a["subject"] for a in two["agreements"]] == ["agreement:a2", "agreement:a1"]
+    assert [d["subject"] for d in two["deals"]["items"]] == ["deal:d2", "deal:d1"]
+    assert two["subjects"] == everything["subjects"] == {"agreements": 3, "deals": 3}
+    assert two["deals"]["totals"] == everything["deals"]["totals"] != {}
