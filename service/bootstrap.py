@@ -92,11 +92,12 @@ def bootstrap(settings: Settings) -> Container:
 
 
 def size_sqlite_pool(app: Any, settings: Settings) -> None:
-    """The library's SQLite pool allows 15 connections; request threads, webhook senders and
-    the followers may all want one at once, and a wait past its timeout fails the request."""
+    """The library's SQLite pool allows 15 connections; request threads, the followers and
+    the dispatcher's few worker threads may all want one at once, and a wait past its
+    timeout fails the request. (Webhook attempts in flight hold no connection.)"""
     pool = getattr(getattr(app.recorder, "datastore", None), "pool", None)
     if pool is not None and not isinstance(app.recorder.datastore, PostgresDatastore):
-        pool.pool_size = settings.threads + settings.webhook_concurrency
+        pool.pool_size = settings.threads + 16
         pool.max_overflow = settings.threads + 8
 
 

@@ -37,8 +37,8 @@ class Settings:
     retry_schedule: tuple[str, ...] = DEFAULT_RETRY_SCHEDULE
     webhook_retry_after_cap: float = 3600.0
     webhook_disable_after: float = 432_000.0
-    webhook_concurrency: int = 16
-    webhook_per_subscription: int = 4
+    webhook_concurrency: int = 64
+    webhook_per_subscription: int = 16
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property

@@ -40,8 +40,8 @@ BODY_CACHE = 10_000
 class DispatchSettings:
     schedule: list[float]
     allowed_networks: list[Network]
-    concurrency: int = 16
-    per_subscription: int = 4
+    concurrency: int = 64
+    per_subscription: int = 16
     retry_after_cap: float = 3600.0
     lease_seconds: float = 60.0
 
