@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from events.errors import EventNotFound
+from events.lru import LRU
 from events.record import Record
 from events.subscriptions import Subscription, SubscriptionNotFound
 from events.webhooks import Subscriptions
@@ -70,6 +71,7 @@ class Dispatcher:
             target=self._loop.run_forever, name="webhook-sender", daemon=True
         )
         self._tasks: set[asyncio.Task[None]] = set()
+        self._addresses: LRU[str, VettedEndpoint] = LRU(1000)
         self._bodies: dict[str, str] = {}
         self.results = ResultWriter(store)
 
@@ -153,9 +155,15 @@ class Dispatcher:
 
     async def _vetted(self, url: str) -> VettedEndpoint:
         """The endpoint checked again before every attempt; a host name is looked up on a
-        worker thread, so a slow resolver holds up only its own deliveries."""
+        worker thread, so a slow resolver holds up only its own deliveries. A URL naming an
+        address needs no lookup and always vets the same: it is checked once."""
+        known = self._addresses.get(url)
+        if known is not None:
+            return known
         if _is_address(urlsplit(url).hostname or ""):
-            return vet(url, self.settings.allowed_networks)
+            vetted = vet(url, self.settings.allowed_networks)
+            self._addresses.put(url, vetted)
+            return vetted
         return await self._loop.run_in_executor(None, vet, url, self.settings.allowed_networks)
 
     async def _prepare(self, delivery: Claimed) -> tuple[Subscription, str, dict[str, str]] | None:
