@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bench.dataset import fill
 from events.record import Posting
 from events.schemas.envelope import DevelopmentSchema, ImportedEventSchema
 from projections.activity import activity, period_of
@@ -350,3 +351,14 @@ def test_a_relationship_lists_the_latest_agreements_and_deals_but_counts_and_tot
     assert [d["subject"] for d in two["deals"]["items"]] == ["deal:d2", "deal:d1"]
     assert two["subjects"] == everything["subjects"] == {"agreements": 3, "deals": 3}
     assert two["deals"]["totals"] == everything["deals"]["totals"] != {}
+
+
+def test_a_runner_far_behind_catches_up_in_larger_batches_then_follows_in_small_ones(
+    container: Container,
+):
+    head = fill(container, 11_500)
+    runner = ViewRunner(container.record, list(VIEWS.values()), batch_size=1000)
+    assert runner.run_batch() == 5000 and runner.more_waiting  # 11,500 behind
+    assert runner.run_batch() == 1000 and runner.more_waiting  # 6,500 behind: followed
+    runner.catch_up()
+    assert set(runner.positions().values()) == {head} and not runner.more_waiting
