@@ -167,6 +167,16 @@ class ViewCatalog:
                 (view, generation, self.position(view, generation), view, generation),
             )
 
+    def active_generations(self) -> dict[str, int]:
+        """Every view's active generation, in one query."""
+        rows = self.database.query(f"SELECT view, active FROM {self._generations}")
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    def positions(self) -> dict[tuple[str, int], int]:
+        """Every tracked (view, generation)'s position, in one query."""
+        rows = self.database.query(f"SELECT view, generation, position FROM {self._tracking}")
+        return {(str(r[0]), int(r[1])): int(r[2]) for r in rows}
+
     def position(self, view: str, generation: int) -> int:
         rows = self.database.query(
             f"SELECT position FROM {self._tracking} WHERE view = ? AND generation = ?",

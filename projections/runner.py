@@ -115,8 +115,12 @@ class ViewRunner:
         """Applies up to one batch of new events to every view; returns how many were read."""
         started = time.monotonic()
         head = self.record.max_position()
-        targets = [(view, self._generation_of(view)) for view in self.views]
-        positions = {view.name: self.catalog.position(view.name, gen) for view, gen in targets}
+        # Two queries for every view's generation and position (not two per view): the
+        # runner asks them for every batch, and they compete with appends for the store.
+        active = self.catalog.active_generations() if self._follows_active() else {}
+        targets = [(view, self._generation_of(view, active)) for view in self.views]
+        tracked = self.catalog.positions()
+        positions = {view.name: tracked.get((view.name, gen), 0) for view, gen in targets}
         start = min(positions.values(), default=head)
         if start >= head:
             return 0
@@ -167,11 +171,18 @@ class ViewRunner:
         except StaleTracking:
             pass  # another runner applied this batch first; the next batch starts from there
 
-    def _generation_of(self, view: type[FactProjection]) -> int:
+    def _follows_active(self) -> bool:
+        return self.generation is None and any(v.name not in self.generations for v in self.views)
+
+    def _generation_of(
+        self, view: type[FactProjection], active: Mapping[str, int] | None = None
+    ) -> int:
         if self.generation is not None:
             return self.generation
         if view.name in self.generations:
             return self.generations[view.name]
+        if active and view.name in active:
+            return active[view.name]
         return self.catalog.generations(view.name).active
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> None:
