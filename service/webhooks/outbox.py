@@ -34,9 +34,11 @@ class Outbox:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.follower: Follower | None = None
+        self._position: int | None = None  # where this outbox left the log, once known
 
     def run_batch(self) -> int:
-        start, head = self.store.position(), self.record.max_position()
+        start = self._position if self._position is not None else self.store.position()
+        head = self.record.max_position()
         if start >= head:
             return 0
         notifications = self.record.recorder.select_notifications(
@@ -57,9 +59,14 @@ class Outbox:
                     # Pending even while the subscription is paused: the dispatcher skips
                     # inactive subscriptions, so a resume needs no change here (and no race).
                     rows.append((subscription.id, event.event_id, notification.id, PENDING))
-        with self.store.db.transaction() as cursor:
-            if not self.store.record(cursor, rows, start, end):
-                raise _Stale()
+        try:
+            with self.store.db.transaction() as cursor:
+                if not self.store.record(cursor, rows, start, end):
+                    raise _Stale()
+        except BaseException:
+            self._position = None  # another outbox moved on, or the store failed: ask it
+            raise
+        self._position = end  # only this outbox moves it from here, unless another took over
         if rows:
             self.recorded()
         return len(notifications)

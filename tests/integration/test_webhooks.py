@@ -14,11 +14,14 @@ import requests
 from cloudevents.v1.http import from_http
 from standardwebhooks.webhooks import Webhook
 
+from events.record import Posting
+from events.schemas.envelope import DevelopmentSchema
 from events.subscriptions import Filters
 from events.webhooks import Subscriptions
 from service.bootstrap import bootstrap
 from service.settings import Settings
 from service.store.locations import subscriptions_environment
+from service.webhooks.outbox import Outbox
 from tests.conftest import LiveServer, auth
 from tests.factories import development
 from tests.webhook_receiver import Receiver, free_port
@@ -286,3 +289,42 @@ def test_a_subscription_made_by_another_process_is_heard_of_at_once(settings: Se
     finally:
         elsewhere.close()
         here.close()
+
+
+def test_two_outboxes_taking_turns_record_each_delivery_once(settings: Settings):
+    """Each outbox remembers where it left the log; when the other has moved on, its batch is
+    refused, rolled back, and it asks the store again."""
+    container = bootstrap(settings)
+    try:
+        made = container.subscriptions.create("https://example.org/hook", Filters())
+        store = container.webhooks.store
+        first, second = (
+            Outbox(container.record, container.subscriptions, store, lambda: None, batch_size=3)
+            for _ in range(2)
+        )
+        stale = 0
+        for round_ in range(4):
+            for number in range(5):
+                container.record.append(
+                    [
+                        Posting(
+                            DevelopmentSchema().load(
+                                development("meeting.held", f"meeting:{round_}-{number}")
+                            )
+                        )
+                    ]
+                )
+            for outbox in (first, second, first, second, second, first):
+                try:
+                    outbox.run_batch()
+                except Exception as refused:
+                    assert type(refused).__name__ == "_Stale"
+                    stale += 1
+        while first.run_batch() or second.run_batch():
+            pass
+        rows = store.db.query("SELECT event_id FROM " + store.deliveries)
+        assert len(rows) == len({r[0] for r in rows}) == 20
+        assert store.position() == container.record.max_position()
+        assert stale > 0 and made.id
+    finally:
+        container.close()
