@@ -110,8 +110,9 @@ class ViewCatalog:
             )
 
     def create_key_index(self, view: str, generation: int) -> None:
-        """The lookup indexes: any row by key (for reads at an earlier `known_at`, and the
-        marks of subjects), and the partial indexes of current rows the view's reads use
+        """The lookup indexes: any row by key (for reads at an earlier `known_at`, and of
+        the subjects whose states are folded), and the partial indexes of current rows the
+        view's reads use
         (`FactProjection.indexes`), so that reads of a long history read only what they
         return. Each index costs every write, so a view has only those it reads by."""
         from projections.registry import VIEWS  # the views import the catalog
@@ -155,16 +156,21 @@ class ViewCatalog:
 
     def _version_unversioned_keys(self, view: str, generation: int) -> None:
         """Keys of a generation an earlier release wrote (it kept no versions) take the
-        view's position as theirs; every later change of them is at a later position."""
+        view's position as theirs; every later change of them is at a later position.
+        (Looked for with one indexed row, so that a start does not scan a versioned view.)"""
+        versioned = self.database.query(
+            f"SELECT 1 FROM {self._versions} WHERE view = ? AND generation = ? LIMIT 1",
+            (view, generation),
+        )
+        if versioned:
+            return
         table = self.database.table(f"view_{view}_{generation}")
         with self.database.transaction() as cursor:
             cursor.execute(
                 f"INSERT INTO {self._versions} (view, generation, row_key, version) "
-                f"SELECT ?, ?, k, ? FROM (SELECT DISTINCT row_key AS k FROM {table}) AS keys "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {self._versions} "
-                "WHERE view = ? AND generation = ?) "
+                f"SELECT DISTINCT ?, ?, row_key, ? FROM {table} WHERE row_key IS NOT NULL "
                 "ON CONFLICT (view, generation, row_key) DO NOTHING",
-                (view, generation, self.position(view, generation), view, generation),
+                (view, generation, self.position(view, generation)),
             )
 
     def active_generations(self) -> dict[str, int]:
