@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, NamedTuple, cast
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Notification
@@ -45,7 +45,12 @@ class Posting:
     expected_version: int | None = None
 
 
-Staged = tuple[list[Subject.Event], list[tuple[str, str, int]], IdempotencyRecord | None]
+class Staged(NamedTuple):
+    """One append's share of a group commit: its events, their log entries, its key."""
+
+    events: list[Subject.Event]
+    entries: list[tuple[str, str, int]]
+    claim: IdempotencyRecord | None
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,9 @@ class Record(Application[str]):
             )
             keys = frozenset([*(e[1] for e in entries), *([("key", claim.key)] if claim else [])])
             try:
-                recordings = self.group_commit.commit(len(events), keys, (events, entries, claim))
+                recordings = self.group_commit.commit(
+                    len(events), keys, Staged(events, entries, claim)
+                )
             except IntegrityError:
                 if idempotency_key and self.index.idempotency_record(idempotency_key):
                     continue  # a concurrent request with the same key won: replay its answer
@@ -102,14 +109,17 @@ class Record(Application[str]):
 
     def _save_together(self, staged: Sequence[Staged]) -> list[list[Any]]:
         """Saves several appends' events in one transaction; returns each one's recordings."""
-        events = [event for s in staged for event in s[0]]
-        entries = [entry for s in staged for entry in s[1]]
-        claims = [s[2] for s in staged if s[2] is not None]
+        events = [event for share in staged for event in share.events]
+        entries = [entry for share in staged for entry in share.entries]
+        claims = [share.claim for share in staged if share.claim is not None]
         recordings = self.save(*events, log_entries=entries, idempotency=claims)
         by_version = {
             (r.domain_event.originator_id, r.domain_event.originator_version): r for r in recordings
         }
-        return [[by_version[(subject, version)] for _, subject, version in s[1]] for s in staged]
+        return [
+            [by_version[(subject, version)] for _, subject, version in share.entries]
+            for share in staged
+        ]
 
     def _stage(
         self, postings: Sequence[Posting], batch: bool

@@ -35,9 +35,9 @@ def relationship(
 ) -> dict[str, Any]:
     """Where the relationship stands: agreements, deals, meetings, exercises, aid, counts.
     Counts (of developments, and of agreement and deal subjects) and deal totals cover
-    everything; each list holds the latest `limit`. The pair's own part
-    is kept until a development of the pair lands; agreements and deals come from their own
-    views (a later step may name one party only, a ratification), kept per subject."""
+    everything; each list holds the latest `limit`. The pair's own part is kept until a
+    development of the pair lands; agreements and deals come from their own views (a later
+    step may name one party only, a ratification), kept per subject."""
     key = pair_key(a, b)
     pair = reader.kept(
         "relationships", key, moment, lambda: _pair(reader, key, moment, limit), variant=limit
