@@ -289,9 +289,7 @@ class ViewRecorder(TrackingRecorder):
         if keys is not None:
             if not keys:
                 return {}
-            where.append(
-                "row_key = ?" if len(keys) == 1 else f"row_key IN ({','.join('?' * len(keys))})"
-            )
+            where.append(_among("row_key", keys))
             params += list(keys)
         rows = self.database.query(
             f"SELECT row_key, version FROM {self._versions} WHERE {' AND '.join(where)}", params
@@ -327,8 +325,7 @@ def _row_filter(
         if values is not None:
             if not values:
                 return None, []
-            marks = ",".join("?" * len(values))
-            where.append(f"{column} = ?" if len(values) == 1 else f"{column} IN ({marks})")
+            where.append(_among(column, values))
             params += list(values)
     if occurred_from:
         where.append("occurred_latest >= ?")
@@ -337,6 +334,11 @@ def _row_filter(
         where.append("occurred_earliest <= ?")
         params.append(occurred_to)
     return where, params
+
+
+def _among(column: str, values: Sequence[Any]) -> str:
+    """`column` is one of `values`: one value is an equality, which an index can order by."""
+    return f"{column} = ?" if len(values) == 1 else f"{column} IN ({','.join('?' * len(values))})"
 
 
 def _time_filter(moment: Moment) -> tuple[list[str], list[Any]]:
