@@ -3,6 +3,7 @@ the delivery log."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -14,9 +15,10 @@ from events.catalogue import TYPES
 from events.schemas.fields import Country, subject_ref
 from events.subscriptions import Filters, Subscription
 from service.api import container
-from service.webhooks.client import WebhookClient
-from service.webhooks.endpoints import UnsafeEndpoint, networks, vet
+from service.settings import Settings
+from service.webhooks.endpoints import UnsafeEndpoint, VettedEndpoint, networks, vet
 from service.webhooks.messages import signed_headers
+from service.webhooks.sender import AsyncWebhookClient, Response
 
 blp = Blueprint("subscriptions", __name__, url_prefix="/v1", description="Webhook subscriptions.")
 
@@ -192,11 +194,7 @@ class Ping(MethodView):
         headers = signed_headers(
             f"ping-{now.timestamp()}", body, subscription.secrets_now(now), now
         )
-        client = WebhookClient(c.settings.webhook_timeout)
-        try:
-            response = client.post(endpoint, body.encode(), headers)
-        finally:
-            client.close()
+        response = asyncio.run(_post_once(endpoint, body.encode(), headers, c.settings))
         return {
             "status": response.status,
             "duration_ms": int(response.seconds * 1000),
@@ -285,3 +283,14 @@ def _everything() -> Any:
     from events.queries import EventFilter
 
     return EventFilter()
+
+
+async def _post_once(
+    endpoint: VettedEndpoint, body: bytes, headers: dict[str, str], settings: Settings
+) -> Response:
+    """One POST with the dispatcher's client, on an event loop of this request's own."""
+    client = AsyncWebhookClient(settings.webhook_timeout)
+    try:
+        return await client.post(endpoint, body, headers)
+    finally:
+        client.close()

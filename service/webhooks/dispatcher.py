@@ -24,13 +24,12 @@ from events.record import Record
 from events.subscriptions import Subscription, SubscriptionNotFound
 from events.webhooks import Subscriptions
 from projections.following import Follower
-from service.webhooks.client import Response
 from service.webhooks.deliveries import Claimed, DeliveryStore, Status, now_micros
 from service.webhooks.endpoints import Network, UnsafeEndpoint, VettedEndpoint, vet
 from service.webhooks.messages import cloudevent, signed_headers
 from service.webhooks.results import ResultWriter
 from service.webhooks.retry import SLOW_DOWN, next_delay
-from service.webhooks.sender import AsyncWebhookClient
+from service.webhooks.sender import AsyncWebhookClient, Response
 
 log = logging.getLogger(__name__)
 WORKER = f"{socket.gethostname()}:{os.getpid()}"

@@ -1,8 +1,8 @@
-"""The dispatcher's HTTP client: asyncio on one event loop, so that sixteen deliveries in
-flight cost one thread, not sixteen. Hardened like the blocking client: it connects to the
-vetted address (TLS still checks the host name), never follows redirects, keeps connections
-alive per endpoint, and reads at most 1 KiB of an answer (a longer one is drained up to 64 KiB
-so its connection can be reused, or the connection is closed)."""
+"""The webhook HTTP client: asyncio, so that the dispatcher's deliveries in flight share one
+thread (a ping runs it on an event loop of its own). Hardened: it connects to the vetted
+address (TLS still checks the host name), never follows redirects, keeps connections alive
+per endpoint, and reads at most 1 KiB of an answer (a longer one is drained up to 64 KiB so
+its connection can be reused, or the connection is closed)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,21 @@ import ssl
 import time
 from dataclasses import dataclass, field
 
-from service.webhooks.client import RESPONSE_EXCERPT, Response, host_header
 from service.webhooks.endpoints import VettedEndpoint
 
+RESPONSE_EXCERPT = 1024
 DRAIN_LIMIT = 64 * 1024
 HEAD_LIMIT = 64 * 1024
 Key = tuple[str, str, int, str]
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int | None
+    seconds: float
+    excerpt: str
+    retry_after: str | None
+    error: str | None
 
 
 class ProtocolError(Exception):
@@ -141,6 +150,11 @@ class AsyncWebhookClient:
 
 def _key(endpoint: VettedEndpoint) -> Key:
     return (endpoint.scheme, endpoint.address, endpoint.port, endpoint.host)
+
+
+def host_header(endpoint: VettedEndpoint) -> str:
+    default = 443 if endpoint.scheme == "https" else 80
+    return endpoint.host if endpoint.port == default else f"{endpoint.host}:{endpoint.port}"
 
 
 def _request_bytes(endpoint: VettedEndpoint, body: bytes, headers: dict[str, str]) -> bytes:

@@ -328,3 +328,28 @@ def test_two_outboxes_taking_turns_record_each_delivery_once(settings: Settings)
         assert stale > 0 and made.id
     finally:
         container.close()
+
+
+def test_a_ping_posts_a_signed_test_event_and_says_how_the_endpoint_answered(
+    hooks: LiveServer, receiver: Receiver
+):
+    subscription = subscribe(hooks, receiver.url)
+    answer = requests.post(
+        f"{hooks.url}/v1/subscriptions/{subscription['id']}/ping", headers=auth(), timeout=10
+    )
+    assert answer.status_code == 200
+    assert answer.json()["status"] == 200 and answer.json()["error"] is None
+    [received] = receiver.bodies()
+    Webhook(subscription["secret"]).verify(received.body, received.headers)
+    assert json.loads(received.body)["type"] == "tracker.ping"
+    gone = free_port()
+    requests.patch(
+        f"{hooks.url}/v1/subscriptions/{subscription['id']}",
+        json={"url": f"http://127.0.0.1:{gone}/hook"},
+        headers=auth(),
+        timeout=5,
+    ).raise_for_status()
+    refused = requests.post(
+        f"{hooks.url}/v1/subscriptions/{subscription['id']}/ping", headers=auth(), timeout=10
+    ).json()
+    assert refused["status"] is None and "Connect" in refused["error"]
