@@ -21,6 +21,7 @@ from waitress.server import create_server
 from service.app import create_app
 from service.bootstrap import Container, bootstrap
 from service.settings import Settings
+from tests.webhook_receiver import Receiver
 
 POSTGRES_URL = os.environ.get(
     "TRACKER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -115,3 +116,11 @@ def live_server(container: Container) -> Iterator[LiveServer]:
 
 def auth(token: str = ADMIN_TOKEN) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on loopback answering 200."""
+    started = Receiver().start()
+    yield started
+    started.stop()

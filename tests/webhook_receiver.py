@@ -19,6 +19,13 @@ class Received:
     at: float = 0.0  # time.perf_counter() when it arrived
 
 
+class _Server(ThreadingHTTPServer):
+    # A dispatcher opens up to 64 connections at once (this receiver closes each after one
+    # answer): with the default backlog of 5, refused handshakes are retried a second later.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class Receiver:
     def __init__(self, port: int | None = None, statuses: list[int] | None = None) -> None:
         self.port = port or free_port()
@@ -50,7 +57,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server = _Server(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 

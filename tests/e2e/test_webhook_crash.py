@@ -24,13 +24,6 @@ TYPES = ["agreement.signed", "deal.clinched", "meeting.held", "agreement.ratifie
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    started = Receiver().start()
-    yield started
-    started.stop()
-
-
-@pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Tracker]:
     tracker = Tracker(
         tmp_path / "data",

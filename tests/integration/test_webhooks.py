@@ -45,13 +45,6 @@ def hooks(settings: Settings) -> Iterator[LiveServer]:
     container.close()
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    started = Receiver().start()
-    yield started
-    started.stop()
-
-
 def subscribe(server: LiveServer, url: str, **filters: Any) -> dict[str, Any]:
     response = requests.post(
         f"{server.url}/v1/subscriptions", json={"url": url, **filters}, headers=auth(), timeout=10
