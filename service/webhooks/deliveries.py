@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from projections.database import Cursor, ViewDatabase
 
@@ -30,6 +30,24 @@ class Claimed:
     event_id: str
     position: int
     attempts: int
+
+
+class NewDelivery(NamedTuple):
+    """A delivery about to be recorded; one with a lease is sent at once by this process."""
+
+    id: str
+    subscription_id: str
+    event_id: str
+    position: int
+    status: str
+    lease_until: int = 0
+
+    def claimed(self) -> Claimed:
+        return Claimed(self.id, self.subscription_id, self.event_id, self.position, 0)
+
+
+def new_delivery(subscription_id: str, event_id: str, position: int, status: str) -> NewDelivery:
+    return NewDelivery(uuid.uuid4().hex, subscription_id, event_id, position, status)
 
 
 class DeliveryStore:
@@ -72,12 +90,9 @@ class DeliveryStore:
         )
         return int(rows[0][0]) if rows else 0
 
-    def record(
-        self, cursor: Cursor, rows: Sequence[tuple[str, str, int, str]], start: int, end: int
-    ) -> bool:
-        """Inserts (subscription, event, position, status) deliveries and moves the outbox
-        from `start` to `end`, in the caller's transaction; False if another got there first."""
-        self.record_without_tracking(cursor, rows)
+    def move(self, cursor: Cursor, start: int, end: int) -> bool:
+        """Moves the outbox from `start` to `end` in the caller's transaction (with the
+        deliveries it recorded); False if another got there first."""
         cursor.execute(
             f"UPDATE {self.tracking} SET position = ? WHERE view = 'outbox' AND generation = 0 "
             "AND position = ?",
@@ -87,28 +102,32 @@ class DeliveryStore:
 
     def backfill(self, subscription_id: str, events: Sequence[tuple[str, int]], status: str) -> int:
         with self.db.transaction() as cursor:
-            before = self.count(subscription_id, cursor)
-            self.record_without_tracking(
-                cursor, [(subscription_id, e, p, status) for e, p in events]
+            return self.record_without_tracking(
+                cursor, [new_delivery(subscription_id, e, p, status) for e, p in events]
             )
-            return self.count(subscription_id, cursor) - before
 
-    def record_without_tracking(
-        self, cursor: Cursor, rows: Sequence[tuple[str, str, int, str]]
-    ) -> None:
+    def record_without_tracking(self, cursor: Cursor, rows: Sequence[NewDelivery]) -> int:
+        """Inserts the deliveries not recorded already (one per subscription and event);
+        returns how many were new."""
+        if not rows:
+            return 0
         created = now_micros()
         cursor.executemany(
             f"INSERT INTO {self.deliveries} (id, subscription_id, event_id, position, status, "
-            "attempts, next_attempt_at, lease_until, created_at) VALUES (?,?,?,?,?,0,?,0,?) "
+            "attempts, next_attempt_at, lease_until, created_at) VALUES (?,?,?,?,?,0,?,?,?) "
             "ON CONFLICT (subscription_id, event_id) DO NOTHING",
-            [(uuid.uuid4().hex, s, e, p, status, created, created) for s, e, p, status in rows],
+            [(*row[:5], created, row.lease_until, created) for row in rows],
         )
+        return cursor.rowcount
 
-    def count(self, subscription_id: str, cursor: Cursor) -> int:
+    def present(self, cursor: Cursor, ids: Sequence[str]) -> set[str]:
+        """Which of these deliveries stand in the store (in the caller's transaction)."""
+        if not ids:
+            return set()
         cursor.execute(
-            f"SELECT COUNT(*) FROM {self.deliveries} WHERE subscription_id = ?", (subscription_id,)
+            f"SELECT id FROM {self.deliveries} WHERE id IN ({','.join('?' * len(ids))})", ids
         )
-        return int(cursor.fetchone()[0])
+        return {str(r[0]) for r in cursor.fetchall()}
 
     # --- the dispatcher -----------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -24,7 +25,7 @@ from events.record import Record
 from events.subscriptions import Subscription, SubscriptionNotFound
 from events.webhooks import Subscriptions
 from projections.following import Follower
-from service.webhooks.deliveries import Claimed, DeliveryStore, Status, now_micros
+from service.webhooks.deliveries import Claimed, DeliveryStore, NewDelivery, Status, now_micros
 from service.webhooks.endpoints import Network, UnsafeEndpoint, VettedEndpoint, vet
 from service.webhooks.messages import cloudevent, signed_headers
 from service.webhooks.results import ResultWriter
@@ -101,12 +102,13 @@ class Dispatcher:
 
     def dispatch_due(self) -> int:
         """Leases what is due (as much as there is room for) and hands it to the pool."""
+        inactive = self._inactive()
         with self._lock:
             room = self.settings.concurrency - sum(self._inflight.values())
             now = time.monotonic()
             busy = [s for s, n in self._inflight.items() if n >= self.settings.per_subscription]
             busy += [s for s, until in self._resting.items() if until > now]
-        busy += [s.id for s in self.subscriptions.recent() if s.status != "active"]
+        busy += inactive
         if room <= 0:
             return 0
         claimed = self.store.claim(room, self.settings.lease_seconds, busy)
@@ -116,6 +118,54 @@ class Dispatcher:
                     self._inflight[delivery.subscription_id] += 1
             self._loop.call_soon_threadsafe(self._launch, claimed)
         return len(claimed)
+
+    # --- deliveries handed over by the outbox as it records them ---------------------------
+
+    def take(self, rows: Sequence[NewDelivery]) -> list[NewDelivery]:
+        """The rows again, leased where there is room to send them now (the same limits as
+        a claim: in flight, per subscription, resting, active); their room is held until
+        `launch` or `give_back`."""
+        inactive = set(self._inactive())
+        lease_until = now_micros() + int(self.settings.lease_seconds * 1e6)
+        now = time.monotonic()
+        taken = []
+        with self._lock:
+            room = self.settings.concurrency - sum(self._inflight.values())
+            for row in rows:
+                subscription = row.subscription_id
+                if (
+                    room <= 0
+                    or subscription in inactive
+                    or self._resting.get(subscription, 0.0) > now
+                    or self._inflight[subscription] >= self.settings.per_subscription
+                ):
+                    taken.append(row)
+                    continue
+                self._inflight[subscription] += 1
+                room -= 1
+                taken.append(row._replace(lease_until=lease_until))
+        return taken
+
+    def launch(self, rows: Sequence[NewDelivery], bodies: dict[str, str]) -> None:
+        """Sends recorded deliveries this dispatcher took (their bodies built already)."""
+        for event_id, body in bodies.items():
+            self._remember_body(event_id, body)
+        self._loop.call_soon_threadsafe(self._launch, [row.claimed() for row in rows])
+
+    def give_back(self, rows: Sequence[NewDelivery]) -> None:
+        """Frees the room of taken rows that will not be sent from here after all."""
+        with self._lock:
+            for row in rows:
+                self._inflight[row.subscription_id] -= 1
+        self.wake()
+
+    def in_flight(self) -> int:
+        """Deliveries taken or claimed and not yet finished."""
+        with self._lock:
+            return sum(self._inflight.values())
+
+    def _inactive(self) -> list[str]:
+        return [s.id for s in self.subscriptions.recent() if s.status != "active"]
 
     def _launch(self, claimed: list[Claimed]) -> None:
         for delivery in claimed:
@@ -204,11 +254,14 @@ class Dispatcher:
             cached = self._bodies.get(event_id)
         if cached is None:
             cached = cloudevent(self.record.event(event_id))
-            with self._lock:
-                self._bodies[event_id] = cached
-                while len(self._bodies) > BODY_CACHE:
-                    self._bodies.pop(next(iter(self._bodies)))
+            self._remember_body(event_id, cached)
         return cached
+
+    def _remember_body(self, event_id: str, body: str) -> None:
+        with self._lock:
+            self._bodies[event_id] = body
+            while len(self._bodies) > BODY_CACHE:
+                self._bodies.pop(next(iter(self._bodies)))
 
     def _handle_success(self, delivery: Claimed, response: Response) -> None:
         self._finish(delivery, Status.DELIVERED, response)

@@ -1,19 +1,41 @@
 """The outbox: a tracked follower of the log that records one delivery per (event, matching
 subscription) in the same transaction as its position, so that whatever instant the process
-dies at, no delivery is lost and none is created twice."""
+dies at, no delivery is lost and none is created twice.
+
+The deliveries this process's dispatcher has room for are recorded already leased to it and
+handed over once committed: an event's first attempts need no claim of their own (one
+transaction and one wake-up fewer between an append and its webhooks). Should the process
+die before sending them, their lease runs out and any dispatcher claims them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from events.record import Record
 from events.subjects import Subject
 from events.webhooks import Subscriptions
+from events.wire import to_wire
+from projections.database import Cursor
 from projections.facts import micros
 from projections.following import Follower
-from service.webhooks.deliveries import DeliveryStore, Status
+from service.webhooks.deliveries import DeliveryStore, NewDelivery, Status, new_delivery
+from service.webhooks.messages import cloudevent
 
 PENDING = Status.PENDING.value
+
+
+class Sender(Protocol):
+    """What the outbox needs of a dispatcher to hand deliveries over."""
+
+    def take(self, rows: Sequence[NewDelivery]) -> list[NewDelivery]:
+        """The rows again, those it will send leased (their room held until launch or
+        give_back)."""
+        ...
+
+    def launch(self, rows: Sequence[NewDelivery], bodies: dict[str, str]) -> None: ...
+
+    def give_back(self, rows: Sequence[NewDelivery]) -> None: ...
 
 
 class Outbox:
@@ -24,6 +46,7 @@ class Outbox:
         store: DeliveryStore,
         recorded: Callable[[], None],
         *,
+        sender: Sender | None = None,
         batch_size: int = 500,
         poll_seconds: float = 1.0,
     ) -> None:
@@ -31,6 +54,7 @@ class Outbox:
         self.subscriptions = subscriptions
         self.store = store
         self.recorded = recorded
+        self.sender = sender
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.follower: Follower | None = None
@@ -46,7 +70,8 @@ class Outbox:
         )
         end = notifications[-1].id if len(notifications) == self.batch_size else head
         subscriptions = self.subscriptions.all()
-        rows = []
+        rows: list[NewDelivery] = []
+        events: dict[str, tuple[Subject.Event, int]] = {}
         for notification in notifications:
             event = self.record.mapper.to_domain_event(notification)
             if not isinstance(event, Subject.Event):
@@ -58,18 +83,64 @@ class Outbox:
                 if subscription.matcher.matches(event.development):
                     # Pending even while the subscription is paused: the dispatcher skips
                     # inactive subscriptions, so a resume needs no change here (and no race).
-                    rows.append((subscription.id, event.event_id, notification.id, PENDING))
+                    rows.append(
+                        new_delivery(subscription.id, event.event_id, notification.id, PENDING)
+                    )
+                    events[event.event_id] = (event, notification.id)
+        rows = self.sender.take(rows) if self.sender and rows else rows
+        handed = [row for row in rows if row.lease_until]
         try:
             with self.store.db.transaction() as cursor:
-                if not self.store.record(cursor, rows, start, end):
+                inserted = self.store.record_without_tracking(cursor, rows)
+                if not self.store.move(cursor, start, end):
                     raise _Stale()
+                kept = self._recorded_here(cursor, handed, inserted == len(rows))
         except BaseException:
             self._position = None  # another outbox moved on, or the store failed: ask it
+            if self.sender and handed:
+                self.sender.give_back(handed)
             raise
         self._position = end  # only this outbox moves it from here, unless another took over
-        if rows:
-            self.recorded()
+        self._hand_over(handed, kept, events)
+        if len(kept) < len(rows):
+            self.recorded()  # the rest are the dispatcher's to claim
         return len(notifications)
+
+    def _recorded_here(
+        self, cursor: Cursor, handed: list[NewDelivery], all_new: bool
+    ) -> list[NewDelivery]:
+        """The handed rows this batch recorded: a backfill may have recorded a delivery of
+        the same event first (its row stands, unleased, for the dispatcher to claim)."""
+        if all_new or not handed:
+            return handed
+        present = self.store.present(cursor, [row.id for row in handed])
+        return [row for row in handed if row.id in present]
+
+    def _hand_over(
+        self,
+        handed: list[NewDelivery],
+        kept: list[NewDelivery],
+        events: dict[str, tuple[Subject.Event, int]],
+    ) -> None:
+        if not self.sender or not handed:
+            return
+        if len(kept) < len(handed):
+            ids = {row.id for row in kept}
+            self.sender.give_back([row for row in handed if row.id not in ids])
+        if kept:
+            bodies = {}
+            for event_id in {row.event_id for row in kept}:
+                event, position = events[event_id]
+                bodies[event_id] = cloudevent(
+                    to_wire(
+                        event.event_id,
+                        position,
+                        event.originator_version,
+                        event.timestamp,
+                        event.development,
+                    )
+                )
+            self.sender.launch(kept, bodies)
 
     def start(self) -> Outbox:
         self.follower = Follower("outbox", self._step, poll_seconds=self.poll_seconds)

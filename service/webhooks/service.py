@@ -44,7 +44,9 @@ class Webhooks:
             AsyncWebhookClient(self.settings.webhook_timeout, settings.concurrency),
             settings,
         ).start()
-        outbox = Outbox(self.record, self.subscriptions, self.store, dispatcher.wake).start()
+        outbox = Outbox(
+            self.record, self.subscriptions, self.store, dispatcher.wake, sender=dispatcher
+        ).start()
         clock = start_clock(
             dispatcher, self.subscriptions, self.store, self.settings.webhook_disable_after
         )
