@@ -16,8 +16,19 @@ from projections.database import Cursor, ViewDatabase
 from projections.facts import Fact, Moment, timestamp_of
 
 COLUMNS = (
-    "event_id, row_key, detail, subject, type, position, version, recorded_at, "
-    "source_position, occurred_earliest, occurred_latest, valid_from, valid_to"
+    "event_id",
+    "row_key",
+    "detail",
+    "subject",
+    "type",
+    "position",
+    "version",
+    "recorded_at",
+    "source_position",
+    "occurred_earliest",
+    "occurred_latest",
+    "valid_from",
+    "valid_to",
 )
 DDL_COLUMNS = (
     "event_id TEXT NOT NULL, row_key TEXT NOT NULL, detail TEXT NOT NULL, "
@@ -154,10 +165,7 @@ class ViewRecorder(TrackingRecorder):
                 batch.supersedes,
             )
         if batch.inserts:
-            cursor.executemany(
-                f"INSERT INTO {self.table} ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                batch.inserts,
-            )
+            cursor.insert(self.table, COLUMNS, batch.inserts)
         cursor.execute(
             f"UPDATE {self._tracking} SET position = ? "
             "WHERE view = ? AND generation = ? AND position < ?",
