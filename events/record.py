@@ -28,6 +28,7 @@ from events.log_index import IdempotencyRecord, LogIndex
 from events.lru import DevelopmentCache
 from events.queries import EventFilter, Page, SubjectHistory, state_of, topics_for, type_matches
 from events.schemas.envelope import DevelopmentSchema
+from events.subject_cache import SubjectCache
 from events.subjects import Subject
 from events.wire import StoredDevelopment, to_wire
 
@@ -68,6 +69,7 @@ class Record(Application[str]):
     def __init__(self, env: Any = None) -> None:
         super().__init__(env)
         self._developments = DevelopmentCache(DEVELOPMENT_CACHE_SIZE)
+        self._folded = SubjectCache()
         self.group_commit: GroupCommit[list[Any]] = GroupCommit(self._save_together)
 
     @property
@@ -149,14 +151,20 @@ class Record(Application[str]):
         return events, entries
 
     def _subjects(self, subject_ids: Sequence[str]) -> dict[str, Subject | None]:
-        """Several subjects loaded in one query (None for those not recorded yet)."""
+        """Several subjects (None for those not recorded yet): one query for their stored
+        versions, those an import kept at those versions, and one query for the events of
+        the rest."""
         if len(set(subject_ids)) == 1:
             return {subject_ids[0]: self._subject_or_new(subject_ids[0])}
+        versions = self.index.subject_versions(subject_ids)
         folded: dict[str, Subject | None] = dict.fromkeys(subject_ids)
-        for stored in self.index.select_subjects_events(subject_ids):
-            event = cast(Subject.Event, self.mapper.to_domain_event(stored))
-            subject_id = str(stored.originator_id)
-            folded[subject_id] = event.mutate(folded[subject_id])
+        folded.update(self._folded.take(versions))
+        loading = [subject_id for subject_id in versions if folded[subject_id] is None]
+        if loading:
+            for stored in self.index.select_subjects_events(loading):
+                event = cast(Subject.Event, self.mapper.to_domain_event(stored))
+                subject_id = str(stored.originator_id)
+                folded[subject_id] = event.mutate(folded[subject_id])
         return folded
 
     def _subject_or_new(self, subject_id: str) -> Subject | None:
@@ -351,6 +359,9 @@ class Record(Application[str]):
         if entries:
             kept = positions if len(positions) == len(entries) else None
             self.save(*events, log_entries=entries, positions=kept)
+            for subject in subjects.values():
+                if subject is not None:
+                    self._folded.keep(subject)
         return len(entries)
 
     @staticmethod

@@ -121,6 +121,18 @@ class TrackerPostgresRecorder(PostgresApplicationRecorder):
             for r in rows
         ]
 
+    def subject_versions(self, subjects: Sequence[str]) -> dict[str, int]:
+        """The stored version of each of these subjects that has events (from the key's
+        index alone)."""
+        rows = self._select(
+            SQL(
+                "SELECT originator_id, MAX(originator_version) AS version FROM {} "
+                "WHERE originator_id = ANY(%s) GROUP BY originator_id"
+            ).format(self.events_table),
+            (sorted(set(subjects)),),
+        )
+        return {str(r["originator_id"]): int(r["version"]) for r in rows}
+
     def select_notifications_at(self, positions: Sequence[int]) -> list[Notification]:
         """The events at the given positions (any order), in one query."""
         rows = self._select(

@@ -90,52 +90,57 @@ class TrackerSQLiteRecorder(SQLiteApplicationRecorder):
         return ids
 
     def select_subjects_events(self, subjects: Sequence[str]) -> list[StoredEvent]:
-        """Every event of several subjects, in subject and version order, in one query."""
-        found: list[StoredEvent] = []
-        unique = sorted(set(subjects))
-        with self.datastore.transaction(commit=False) as c:
-            for start in range(0, len(unique), 500):
-                chunk = unique[start : start + 500]
-                c.execute(
-                    f"SELECT originator_id, originator_version, topic, state "
-                    f"FROM {self.events_table_name} WHERE originator_id IN "
-                    f"({','.join('?' * len(chunk))}) ORDER BY originator_id, originator_version",
-                    chunk,
-                )
-                found += [StoredEvent(r[0], r[1], r[2], r[3]) for r in c.fetchall()]
-        return found
+        """Every event of several subjects, in subject and version order."""
+        rows = self._select_among(
+            "SELECT originator_id, originator_version, topic, state "
+            f"FROM {self.events_table_name} WHERE originator_id IN ({{marks}}) "
+            "ORDER BY originator_id, originator_version",
+            subjects,
+        )
+        return [StoredEvent(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def subject_versions(self, subjects: Sequence[str]) -> dict[str, int]:
+        """The stored version of each of these subjects that has events (from the key's
+        index alone)."""
+        rows = self._select_among(
+            f"SELECT originator_id, MAX(originator_version) FROM {self.events_table_name} "
+            "WHERE originator_id IN ({marks}) GROUP BY originator_id",
+            subjects,
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
 
     def select_notifications_at(self, positions: Sequence[int]) -> list[Notification]:
-        """The events at the given positions (any order), in one query per 500."""
-        found: list[Notification] = []
-        unique = sorted(set(positions))
-        with self.datastore.transaction(commit=False) as c:
-            for start in range(0, len(unique), 500):
-                chunk = unique[start : start + 500]
-                c.execute(
-                    f"SELECT rowid, originator_id, originator_version, topic, state "
-                    f"FROM {self.events_table_name} WHERE rowid IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                )
-                found += [
-                    Notification(
-                        id=r[0], originator_id=r[1], originator_version=r[2], topic=r[3], state=r[4]
-                    )
-                    for r in c.fetchall()
-                ]
-        return found
+        """The events at the given positions (any order)."""
+        rows = self._select_among(
+            "SELECT rowid, originator_id, originator_version, topic, state "
+            f"FROM {self.events_table_name} WHERE rowid IN ({{marks}})",
+            positions,
+        )
+        return [
+            Notification(
+                id=r[0], originator_id=r[1], originator_version=r[2], topic=r[3], state=r[4]
+            )
+            for r in rows
+        ]
 
     def held_event_ids(self, event_ids: Sequence[str]) -> set[str]:
         """Which of these event ids the log already holds."""
-        held: set[str] = set()
-        unique = sorted(set(event_ids))
+        rows = self._select_among(
+            "SELECT event_id FROM event_index WHERE event_id IN ({marks})", event_ids
+        )
+        return {r[0] for r in rows}
+
+    def _select_among(self, sql: str, values: Sequence[Any]) -> list[Any]:
+        """The rows of `sql`, whose `{marks}` is an IN list, for many values: in sorted
+        order, 500 a query (SQLite's limit of bound values is not reached)."""
+        rows: list[Any] = []
+        unique = sorted(set(values))
         with self.datastore.transaction(commit=False) as c:
             for start in range(0, len(unique), 500):
                 chunk = unique[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                c.execute(f"SELECT event_id FROM event_index WHERE event_id IN ({marks})", chunk)
-                held.update(r[0] for r in c.fetchall())
-        return held
+                c.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)
+                rows += c.fetchall()
+        return rows
 
     def event_location(self, event_id: str) -> Location | None:
         with self.datastore.transaction(commit=False) as c:
