@@ -173,10 +173,12 @@ class ViewCatalog:
                 (view, generation, self.position(view, generation)),
             )
 
-    def active_generations(self) -> dict[str, int]:
-        """Every view's active generation, in one query."""
-        rows = self.database.query(f"SELECT view, active FROM {self._generations}")
-        return {str(r[0]): int(r[1]) for r in rows}
+    def all_generations(self) -> dict[str, Generations]:
+        """Every view's active and pending generations, in one query."""
+        rows = self.database.query(f"SELECT view, active, pending FROM {self._generations}")
+        return {
+            str(r[0]): Generations(int(r[1]), None if r[2] is None else int(r[2])) for r in rows
+        }
 
     def positions(self) -> dict[tuple[str, int], int]:
         """Every tracked (view, generation)'s position, in one query."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from events.record import Record
-from projections.catalog import ViewCatalog
+from projections.catalog import Generations, ViewCatalog
 from projections.database import ViewDatabase
 from projections.facts import micros
 from projections.following import Follower
@@ -115,11 +115,15 @@ class ViewRunner:
         """Applies up to one batch of new events to every view; returns how many were read."""
         started = time.monotonic()
         head = self.record.max_position()
-        # Two queries for every view's generation and position (not two per view): the
+        # Two queries for every view's generations and position (not two per view): the
         # runner asks them for every batch, and they compete with appends for the store.
-        active = self.catalog.active_generations() if self._follows_active() else {}
-        targets = [(view, self._generation_of(view, active)) for view in self.views]
+        generations = self.catalog.all_generations() if self._follows_active() else {}
         tracked = self.catalog.positions()
+        targets = [
+            (view, self._generation_of(view, generations))
+            for view in self.views
+            if not self._left_to_rebuild(view, generations, tracked)
+        ]
         positions = {view.name: tracked.get((view.name, gen), 0) for view, gen in targets}
         start = min(positions.values(), default=head)
         if start >= head:
@@ -175,15 +179,32 @@ class ViewRunner:
         return self.generation is None and any(v.name not in self.generations for v in self.views)
 
     def _generation_of(
-        self, view: type[FactProjection], active: Mapping[str, int] | None = None
+        self, view: type[FactProjection], known: Mapping[str, Generations] | None = None
     ) -> int:
         if self.generation is not None:
             return self.generation
         if view.name in self.generations:
             return self.generations[view.name]
-        if active and view.name in active:
-            return active[view.name]
+        if known and view.name in known:
+            return known[view.name].active
         return self.catalog.generations(view.name).active
+
+    def _left_to_rebuild(
+        self,
+        view: type[FactProjection],
+        known: Mapping[str, Generations],
+        tracked: Mapping[tuple[str, int], int],
+    ) -> bool:
+        """An empty active generation with a rebuild under way (a first start on a large
+        log) is not caught up here: the rebuild fills its successor faster, and replaces it."""
+        if self.generation is not None or view.name in self.generations:
+            return False
+        generations = known.get(view.name)
+        return (
+            generations is not None
+            and generations.pending is not None
+            and tracked.get((view.name, generations.active), 0) == 0
+        )
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> None:
         """Runs batches until the views have reached the end of the log."""

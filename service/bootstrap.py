@@ -44,8 +44,9 @@ class Container:
     def follow_log(self) -> None:
         """Keeps every view live in this process, finishes rebuilds left unfinished, and
         records and sends webhook deliveries."""
-        self.runner = ViewRunner(self.record, list(VIEWS.values())).start()
         self.rebuilds.resume_pending()
+        self.rebuilds.rebuild_empty_views()  # before the runner, which leaves them alone then
+        self.runner = ViewRunner(self.record, list(VIEWS.values())).start()
         self.webhooks.start()
 
     def close(self) -> None:

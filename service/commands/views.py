@@ -11,7 +11,7 @@ from typing import Any
 from tqdm import tqdm
 
 from projections.registry import VIEWS
-from projections.replay import rebuild
+from projections.replay import rebuild_together
 from projections.runner import ViewRunner
 from service.bootstrap import bootstrap
 from service.commands.serving import configure_logging
@@ -47,10 +47,7 @@ def replay_views(settings: Settings, args: argparse.Namespace) -> int:
                 bar.total = max(bar.total or 0, container.record.max_position())
                 bar.update(position - bar.n)
 
-            runner.catch_up(progress)
-            for name in names:
-                single = ViewRunner(container.record, [VIEWS[name]], generation=generations[name])
-                rebuild(catalog, single, name)
+            rebuild_together(container.record, catalog, runner, progress)
         print(
             f"tracker replay: rebuilt {', '.join(names)} to position "
             f"{min(runner.positions().values(), default=0)}",

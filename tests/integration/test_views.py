@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from bench.dataset import fill
 from events.record import Posting
 from events.schemas.envelope import DevelopmentSchema, ImportedEventSchema
 from projections.activity import activity, period_of
+from projections.catalog import Generations
 from projections.countries import country
 from projections.facts import Moment, micros
 from projections.reader import ViewReader
@@ -380,3 +382,50 @@ def test_many_rows_are_inserted_as_given_whatever_their_text(container: Containe
     with database.transaction() as cursor:
         cursor.insert(table, ("n", "a", "b"), rows)
     assert database.query(f"SELECT n, a, b FROM {table} ORDER BY n") == rows
+
+
+def test_a_first_start_on_a_long_log_rebuilds_the_empty_views_beside_and_swaps_them_in(
+    container: Container,
+):
+    """Views empty beside a long log (an import, then a first start) are rebuilt: the live
+    runner leaves an empty active generation alone while its successor is being rebuilt,
+    and once swapped in every view holds what a live runner would have built."""
+    from bench.dataset import generated_lines
+
+    container.record.restore(list(generated_lines(400, seed=3)))
+    catalog = container.views.catalog
+    assert container.rebuilds.rebuild_empty_views(above=400) == []  # not longer than that
+    for name in VIEWS:
+        catalog.begin_rebuild(name)  # as rebuild_empty_views does, without starting yet
+    live = ViewRunner(container.record, list(VIEWS.values()))
+    assert live.run_batch() == 0  # every view is left to its rebuild
+    assert all(catalog.position(name, 1) == 0 for name in VIEWS)
+    assert sorted(container.rebuilds.resume_pending()) == sorted(VIEWS)
+    deadline = time.monotonic() + 60
+    while any(catalog.generations(n) != Generations(2, None) for n in VIEWS):
+        assert time.monotonic() < deadline, "the rebuilds did not finish"
+        time.sleep(0.05)
+    assert all(catalog.position(name, 1) == 0 for name in VIEWS)
+    rebuilt = {name: _rows(container, name) for name in VIEWS}
+    head = container.record.max_position()
+    for name in VIEWS:
+        generation = catalog.begin_rebuild(name)  # a reference built by the live path
+        reference = ViewRunner(container.record, [VIEWS[name]], generation=generation)
+        while reference.run_batch():
+            pass
+        assert catalog.position(name, generation) == head
+        assert catalog.finish_rebuild(name, generation)
+        assert _rows(container, name) == rebuilt[name], name
+    assert container.rebuilds.rebuild_empty_views(above=100) == []  # none is empty now
+
+
+def test_a_first_start_chooses_the_empty_views_of_a_long_log(container: Container):
+    from bench.dataset import generated_lines
+
+    container.record.restore(list(generated_lines(150, seed=4)))
+    catch_up(container)
+    container.views.catalog.begin_rebuild("deals")  # an empty pending generation ...
+    generations = container.views.catalog.generations("deals")
+    container.views.catalog.finish_rebuild("deals", generations.pending or 0)  # ... made active
+    assert container.rebuilds.rebuild_empty_views(above=100) == ["deals"]
+    container.rebuilds.stop()
