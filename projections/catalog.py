@@ -112,24 +112,27 @@ class ViewCatalog:
     def create_key_index(self, view: str, generation: int) -> None:
         """The lookup indexes: any row by key (for reads at an earlier `known_at`, and of
         the subjects whose states are folded), and the partial indexes of current rows the
-        view's reads use
-        (`FactProjection.indexes`), so that reads of a long history read only what they
-        return. Each index costs every write, so a view has only those it reads by."""
+        view's reads use (`FactProjection.indexes`), so that reads of a long history read
+        only what they return. Each index costs every write, so a view has only those it
+        reads by. One transaction per index: on a rebuilt view of millions of rows each
+        takes seconds, and every other writer waits for the one under way."""
         from projections.registry import VIEWS  # the views import the catalog
 
         name = f"view_{view}_{generation}"
         table = self.database.table(name)
-        with self.database.transaction() as cursor:
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} ({DDL_COLUMNS})")
-            cursor.execute(
-                f'CREATE INDEX IF NOT EXISTS "{name}_key_from" ON {table} '
-                "(row_key, valid_from, valid_to, source_position)"
-            )
-            for suffix in VIEWS[view].indexes:
-                cursor.execute(
-                    f'CREATE INDEX IF NOT EXISTS "{name}_{suffix}" ON {table} '
-                    f"({CURRENT_ROW_INDEXES[suffix]}) WHERE valid_to IS NULL"
-                )
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS {table} ({DDL_COLUMNS})",
+            f'CREATE INDEX IF NOT EXISTS "{name}_key_from" ON {table} '
+            "(row_key, valid_from, valid_to, source_position)",
+            *(
+                f'CREATE INDEX IF NOT EXISTS "{name}_{suffix}" ON {table} '
+                f"({CURRENT_ROW_INDEXES[suffix]}) WHERE valid_to IS NULL"
+                for suffix in VIEWS[view].indexes
+            ),
+        ]
+        for statement in statements:
+            with self.database.transaction() as cursor:
+                cursor.execute(statement)
 
     def ensure_indexes(self, view: str) -> None:
         """Adds indexes a newer release defines to the active generation (a no-op once

@@ -8,6 +8,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from eventsourcing.persistence import ConnectionUnavailableError, OperationalError
+
 log = logging.getLogger(__name__)
 
 
@@ -50,9 +52,16 @@ class Follower:
             try:
                 more = self.step()
                 failures = 0
-            except Exception:
+            except Exception as error:
                 failures += 1
-                log.exception("%s: a batch failed; trying again", self.name)
+                if isinstance(error, ConnectionUnavailableError | OperationalError):
+                    # Another write held the store past the pool's wait (a rebuild building
+                    # its indexes), or the server is away: expected now and then.
+                    log.warning(
+                        "%s: the store was not available (%s); trying again", self.name, error
+                    )
+                else:
+                    log.exception("%s: a batch failed; trying again", self.name)
                 self.stopped.wait(min(30.0, 0.5 * 2**failures))
                 continue
             if not more:

@@ -5,6 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eventsourcing.persistence import (
+    ConnectionUnavailableError,
+    InterfaceError,
+    OperationalError,
+)
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
@@ -91,6 +96,22 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StoreBusy)
     def busy(error: StoreBusy) -> Response:
         return problem(503, "Service Unavailable", str(error), headers={"Retry-After": "1"})
+
+    @app.errorhandler(ConnectionUnavailableError)
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def store_unavailable(error: Exception) -> Response:
+        # No connection in time (another write held SQLite's writer past the pool's wait,
+        # a view rebuild building its indexes, say; PostgreSQL's pool was exhausted, or the
+        # server went away): the transaction was not committed, and a retry will do.
+        log.warning("the store was not available: %s", error, exc_info=True)
+        return problem(
+            503,
+            "Service Unavailable",
+            "The store is not available just now (busy, or reconnecting); nothing was "
+            "written. Try again.",
+            headers={"Retry-After": "2"},
+        )
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:

@@ -187,3 +187,37 @@ def test_openapi_and_docs_are_served(live_server: LiveServer):
     assert {"/v1/events", "/v1/events/batch", "/v1/events/{event_id}"} <= set(spec["paths"])
     assert requests.get(f"{live_server.url}/docs", timeout=5).status_code == 200
     assert requests.get(f"{live_server.url}/healthz", timeout=5).json() == {"status": "ok"}
+
+
+def test_an_append_that_cannot_get_the_store_in_time_is_a_503_and_writes_nothing(
+    container, live_server: LiveServer
+):
+    """SQLite's writer held by another write (a rebuild building indexes), PostgreSQL's pool
+    exhausted: the append gets 503 problem+json with Retry-After, not a 500; nothing is
+    written, and the same request succeeds once the store is free."""
+    datastore = container.record.recorder.datastore
+    pool = datastore.pool
+    held = []
+    if hasattr(pool, "pool_timeout"):  # the library's SQLite pool: one writer at a time
+        pool.pool_timeout = 0.3
+        held.append(pool.get_connection(is_writer=True))
+    else:  # psycopg's pool: every connection taken
+        pool.timeout = 0.3
+        pool.open(wait=True)
+        held += [pool.getconn() for _ in range(pool.max_size)]
+    body = development("meeting.held", "meeting:held-store")
+    try:
+        refused = post(live_server, body, **{"Idempotency-Key": "held-store"})
+    finally:
+        for connection in held:
+            if hasattr(pool, "pool_timeout"):
+                pool.put_connection(connection)
+            else:
+                pool.putconn(connection)
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert refused.headers["Retry-After"] == "2"
+    assert "nothing was written" in refused.json()["detail"]
+    assert container.record.max_position() == 0
+    accepted = post(live_server, body, **{"Idempotency-Key": "held-store"})
+    assert accepted.status_code == 201, accepted.text
