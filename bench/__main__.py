@@ -1,7 +1,9 @@
 """`make bench`: every benchmark on SQLite (and PostgreSQL when reachable), one table.
 
 BENCH_SCALE=large runs at 1,000,000 events; BENCH_EVENTS=n sets the size directly;
-BENCH_ONLY=append,replay,webhooks,reads picks some of them."""
+BENCH_ONLY=append,replay,webhooks,reads picks some of them; BENCH_STORES=sqlite (or
+postgres) picks the stores. Each figure is also printed as soon as it is measured, so a long
+run that is stopped keeps what it measured."""
 
 from __future__ import annotations
 
@@ -22,24 +24,34 @@ def main() -> int:
     scale = os.environ.get("BENCH_SCALE", "default")
     events = int(os.environ.get("BENCH_EVENTS", SIZES.get(scale, SIZES["default"])))
     chosen = [b for b in os.environ.get("BENCH_ONLY", "").split(",") if b] or list(BENCHMARKS)
+    stores = [s for s in os.environ.get("BENCH_STORES", "").split(",") if s]
     figures: list[Figure] = []
-    for kind in kinds():
+
+    def measured(new: list[Figure]) -> None:
+        for figure in new:
+            say(
+                f"  {figure.name} [{figure.store}]: {figure.value:,.1f} {figure.unit}, "
+                f"baseline {figure.baseline:,.1f} ({figure.verdict})"
+            )
+        figures.extend(new)
+
+    for kind in [k for k in kinds() if not stores or k in stores]:
         if "append" in chosen:
             say(f"{kind}: appends with 1, 8 and 32 clients ...")
-            figures += append.measure(kind, APPENDS.get(scale, APPENDS["default"]))
+            measured(append.measure(kind, APPENDS.get(scale, APPENDS["default"])))
         if "replay" in chosen:
             with empty_store(kind) as store:
                 say(f"{kind}: generating {events:,} events ...")
                 fill(store.container, events)
-                figures += replay.measure(store.container, kind, events)
+                measured(replay.measure(store.container, kind, events))
         if "webhooks" in chosen:
             say(f"{kind}: webhook latency and throughput ...")
             with Store.url(kind) as url:
-                figures += webhooks.measure(url, kind)
-            figures += webhooks.throughput(kind)
+                measured(webhooks.measure(url, kind))
+            measured(webhooks.throughput(kind))
         if "reads" in chosen and kind == "sqlite":
             say(f"{kind}: reads over {events:,} events ...")
-            figures += reads.measure(kind, events)
+            measured(reads.measure(kind, events))
     print_table(figures)
     print(f"\nwritten to {write_json(figures, scale)}")
     return 0
