@@ -61,10 +61,17 @@ def measure(kind: str, events: int) -> list[Figure]:
 
 
 def _wait_for_views(server: Server, timeout: float) -> None:
+    """Until every view is live at the head. While a first start rebuilds the views of a
+    long log the server may answer slowly or 503 (reads can wait behind the rebuild's
+    writes): that is waited out too, up to the deadline."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        views = requests.get(f"{server.url}/v1/projections", timeout=10).json()["items"]
-        if all(v["lag"] == 0 and v["state"] == "live" for v in views):
+        try:
+            response = requests.get(f"{server.url}/v1/projections", timeout=30)
+            views = response.json()["items"] if response.ok else []
+        except requests.RequestException:
+            views = []
+        if views and all(v["lag"] == 0 and v["state"] == "live" for v in views):
             return
         time.sleep(0.5)
     raise AssertionError("the views did not catch up with the log")
