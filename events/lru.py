@@ -27,10 +27,6 @@ class LRU(Generic[K, V]):
                 self._items.move_to_end(key)
             return item
 
-    def pop(self, key: K) -> V | None:
-        with self._lock:
-            return self._items.pop(key, None)
-
     def put(self, key: K, value: V) -> None:
         with self._lock:
             self._items[key] = value
