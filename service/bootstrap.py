@@ -25,6 +25,7 @@ from service.store.locations import (
     store_environment,
     subscriptions_environment,
 )
+from service.store.sqlite_pool import readers_beside_the_writer
 from service.store.tokens import PostgresTokens, SQLiteTokens, TokenStore
 from service.webhooks.deliveries import DeliveryStore
 from service.webhooks.service import Webhooks
@@ -95,11 +96,15 @@ def bootstrap(settings: Settings) -> Container:
 def size_sqlite_pool(app: Any, settings: Settings) -> None:
     """The library's SQLite pool allows 15 connections; request threads, the followers and
     the dispatcher's few worker threads may all want one at once, and a wait past its
-    timeout fails the request. (Webhook attempts in flight hold no connection.)"""
-    pool = getattr(getattr(app.recorder, "datastore", None), "pool", None)
-    if pool is not None and not isinstance(app.recorder.datastore, PostgresDatastore):
+    timeout fails the request. (Webhook attempts in flight hold no connection.) Its readers
+    no longer queue behind writers (`service/store/sqlite_pool.py`)."""
+    datastore = getattr(app.recorder, "datastore", None)
+    pool = getattr(datastore, "pool", None)
+    if pool is not None and not isinstance(datastore, PostgresDatastore):
         pool.pool_size = settings.threads + 16
         pool.max_overflow = settings.threads + 8
+        if not pool.is_sqlite_memory_mode:
+            datastore.pool = readers_beside_the_writer(pool)  # type: ignore[union-attr]
 
 
 def _token_store(record: Record) -> TokenStore:
