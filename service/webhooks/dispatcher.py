@@ -104,14 +104,10 @@ class Dispatcher:
         """Leases what is due (as much as there is room for) and hands it to the pool."""
         inactive = self._inactive()
         with self._lock:
-            room = self.settings.concurrency - sum(self._inflight.values())
-            now = time.monotonic()
-            busy = [s for s, n in self._inflight.items() if n >= self.settings.per_subscription]
-            busy += [s for s, until in self._resting.items() if until > now]
-        busy += inactive
+            room, busy = self._room_and_busy(inactive)
         if room <= 0:
             return 0
-        claimed = self.store.claim(room, self.settings.lease_seconds, busy)
+        claimed = self.store.claim(room, self.settings.lease_seconds, sorted(busy))
         if claimed:
             with self._lock:
                 for delivery in claimed:
@@ -125,23 +121,19 @@ class Dispatcher:
         """The rows again, leased where there is room to send them now (the same limits as
         a claim: in flight, per subscription, resting, active); their room is held until
         `launch` or `give_back`."""
-        inactive = set(self._inactive())
         lease_until = now_micros() + int(self.settings.lease_seconds * 1e6)
-        now = time.monotonic()
+        inactive = self._inactive()
         taken = []
         with self._lock:
-            room = self.settings.concurrency - sum(self._inflight.values())
+            room, busy = self._room_and_busy(inactive)
             for row in rows:
                 subscription = row.subscription_id
-                if (
-                    room <= 0
-                    or subscription in inactive
-                    or self._resting.get(subscription, 0.0) > now
-                    or self._inflight[subscription] >= self.settings.per_subscription
-                ):
+                if room <= 0 or subscription in busy:
                     taken.append(row)
                     continue
                 self._inflight[subscription] += 1
+                if self._inflight[subscription] >= self.settings.per_subscription:
+                    busy.add(subscription)
                 room -= 1
                 taken.append(row._replace(lease_until=lease_until))
         return taken
@@ -164,8 +156,19 @@ class Dispatcher:
         with self._lock:
             return sum(self._inflight.values())
 
-    def _inactive(self) -> list[str]:
-        return [s.id for s in self.subscriptions.recent() if s.status != "active"]
+    def _inactive(self) -> set[str]:
+        return {s.id for s in self.subscriptions.recent() if s.status != "active"}
+
+    def _room_and_busy(self, inactive: set[str]) -> tuple[int, set[str]]:
+        """How many more may be in flight, and the subscriptions that may not have one more
+        now (at their limit in flight, resting after a 429 or 503, or not active): the limits
+        a claim and a hand-over both keep. Called with the lock held."""
+        room = self.settings.concurrency - sum(self._inflight.values())
+        now = time.monotonic()
+        busy = set(inactive)
+        busy.update(s for s, n in self._inflight.items() if n >= self.settings.per_subscription)
+        busy.update(s for s, until in self._resting.items() if until > now)
+        return room, busy
 
     def _launch(self, claimed: list[Claimed]) -> None:
         for delivery in claimed:
