@@ -10,10 +10,9 @@ long, and each development is kept whole."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 
+from events.lru import LRU
 from events.subjects import Subject
 
 DEVELOPMENTS_CACHED = 200_000
@@ -21,37 +20,26 @@ DEVELOPMENTS_CACHED = 200_000
 
 class SubjectCache:
     def __init__(self, developments: int = DEVELOPMENTS_CACHED) -> None:
-        self.capacity = developments
-        self._subjects: OrderedDict[str, Subject] = OrderedDict()
-        self._held = 0  # developments held by the cached subjects
-        self._lock = threading.Lock()
+        self._subjects: LRU[str, Subject] = LRU(developments, weigh=_developments)
 
     def take(self, versions: Mapping[str, int]) -> dict[str, Subject]:
         """The cached subjects whose version is the stored one given, taken out of the cache
         (a stale one is dropped)."""
         found = {}
-        with self._lock:
-            for subject_id, version in versions.items():
-                cached = self._subjects.pop(subject_id, None)
-                if cached is None:
-                    continue
-                self._held -= len(cached.entries)
-                if cached.version == version:
-                    found[subject_id] = cached
+        for subject_id, version in versions.items():
+            cached = self._subjects.pop(subject_id)
+            if cached is not None and cached.version == version:
+                found[subject_id] = cached
         return found
 
     def keep(self, subject: Subject) -> None:
         """Keeps a subject just saved, which its saver no longer uses."""
         subject.collect_events()  # saved already: the cache holds state, not pending events
-        with self._lock:
-            earlier = self._subjects.pop(subject.id, None)
-            if earlier is not None:
-                self._held -= len(earlier.entries)
-            self._subjects[subject.id] = subject
-            self._held += len(subject.entries)
-            while self._held > self.capacity and self._subjects:
-                _, evicted = self._subjects.popitem(last=False)
-                self._held -= len(evicted.entries)
+        self._subjects.put(subject.id, subject)
 
     def __len__(self) -> int:
         return len(self._subjects)
+
+
+def _developments(subject: Subject) -> int:
+    return len(subject.entries)
