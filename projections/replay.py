@@ -78,10 +78,11 @@ class Rebuilds:
         events (a first start on an imported log); the live runner leaves them to it."""
         if self.record.max_position() <= above:
             return []
+        known, tracked = self.catalog.all_generations(), self.catalog.positions()
         empty = [
             view
             for view in VIEWS
-            if self.catalog.position(view, self.catalog.generations(view).active) == 0
+            if view not in known or tracked.get((view, known[view].active), 0) == 0
         ]
         if empty:
             log.info("views %s are empty beside a long log: rebuilding them", ", ".join(empty))
