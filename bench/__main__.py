@@ -11,9 +11,8 @@ import os
 import sys
 
 from bench import append, reads, replay, webhooks
-from bench.dataset import fill
 from bench.report import Figure, print_table, write_json
-from bench.stores import Store, empty_store, kinds
+from bench.stores import Store, filled_store, kinds
 
 SIZES = {"default": 10_000, "large": 1_000_000}
 APPENDS = {"default": 500, "large": 5_000}
@@ -40,9 +39,8 @@ def main() -> int:
             say(f"{kind}: appends with 1, 8 and 32 clients ...")
             measured(append.measure(kind, APPENDS.get(scale, APPENDS["default"])))
         if "replay" in chosen:
-            with empty_store(kind) as store:
-                say(f"{kind}: generating {events:,} events ...")
-                fill(store.container, events)
+            say(f"{kind}: generating {events:,} events (or copying them) ...")
+            with filled_store(kind, events) as store:
                 measured(replay.measure(store.container, kind, events))
         if "webhooks" in chosen:
             say(f"{kind}: webhook latency and throughput ...")

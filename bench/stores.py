@@ -10,9 +10,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 
+from bench.dataset import copy_of_filled, fill
 from service.bootstrap import Container, bootstrap
 from service.settings import Settings
 
@@ -45,6 +47,25 @@ def empty_store(kind: str) -> Iterator[Store]:
     """The service's composition root on an empty store of `kind`, in this process."""
     with tempfile.TemporaryDirectory() as folder, Store.url(kind) as url:
         container = bootstrap(Settings(data_dir=folder, database_url=url))
+        try:
+            yield Store(container)
+        finally:
+            container.close()
+
+
+@contextmanager
+def filled_store(kind: str, events: int) -> Iterator[Store]:
+    """The composition root on a store of `kind` whose log holds `events` generated
+    developments and whose views are empty."""
+    if kind != "sqlite":
+        with empty_store(kind) as store:
+            fill(store.container, events)
+            yield store
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder) / "data"
+        copy_of_filled(data, events)
+        container = bootstrap(Settings(data_dir=str(data)))
         try:
             yield Store(container)
         finally:
