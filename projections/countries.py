@@ -25,6 +25,12 @@ class CountriesProjection(FactProjection):
 
 
 def country(reader: ViewReader, code: str, moment: Moment) -> dict[str, Any]:
+    """The store counts a country's rows (0.9 s for a country of 1,000,000 generated
+    events); the answer is kept until a development naming the country lands."""
+    return reader.kept("countries", code, moment, lambda: _counted(reader, code, moment))
+
+
+def _counted(reader: ViewReader, code: str, moment: Moment) -> dict[str, Any]:
     partners: dict[str, dict[str, Any]] = {}
     counts: dict[str, int] = {}
     for group in reader.view("countries").tally(moment, [code]):

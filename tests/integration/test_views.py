@@ -282,6 +282,40 @@ def test_a_remembered_agreement_or_deal_state_is_folded_again_whenever_its_rows_
     assert agreement(read(), "agreement:raa")["signed"] == "2022-01-09"
 
 
+def test_a_country_answer_is_kept_until_a_development_naming_the_country_lands(
+    container: Container,
+):
+    """After each kind of change (a new development, a correction, a retraction) the answer
+    equals one counted afresh; a development naming other countries leaves it as it was."""
+
+    def read() -> dict[str, Any]:
+        return country(container.views, "AUS", Moment())
+
+    def afresh() -> dict[str, Any]:
+        reader = ViewReader(container.views.database, container.record.developments_at)
+        return country(reader, "AUS", Moment())
+
+    append(container, development("agreement.signed", "agreement:raa"))
+    catch_up(container)
+    seen = [read()]
+    append(container, development("statement.issued", "statement:us", parties=["JPN", "USA"]))
+    catch_up(container)
+    assert read() is seen[0]
+    meeting = append(container, development("meeting.held", "meeting:summit"))
+    for change in (
+        None,
+        correction("meeting:summit", meeting["id"], {"occurred": "2024-02-01"}),
+        retraction("meeting:summit", meeting["id"]),
+    ):
+        if change is not None:
+            append(container, change)
+        catch_up(container)
+        seen.append(read())
+        assert seen[-1] == afresh()
+        assert seen[-1] != seen[-2]
+    assert seen[-1]["developments"] == 1
+
+
 def _country_from_rows(container: Container, code: str, moment: Moment) -> dict[str, Any]:
     """A country's counts worked out row by row (how the view once answered)."""
     counts: dict[str, int] = {}
