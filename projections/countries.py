@@ -25,7 +25,7 @@ class CountriesProjection(FactProjection):
 
 
 def country(reader: ViewReader, code: str, moment: Moment) -> dict[str, Any]:
-    """The store counts a country's rows (0.9 s for a country of 1,000,000 generated
+    """The store counts a country's rows (0.7-0.8 s for a country of 1,000,000 generated
     events); the answer is kept until a development naming the country lands."""
     return reader.kept("countries", code, moment, lambda: _counted(reader, code, moment))
 
