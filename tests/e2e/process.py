@@ -1,12 +1,12 @@
-"""The real `tracker` command for end-to-end tests: `TrackerProcess` runs `tracker serve` with
-its own data dir, port and environment, waits for /healthz, keeps stdout and stderr in files
-and stops it (SIGTERM) or kills it (SIGKILL); `run_tracker` runs a one-shot command."""
+"""The real `tracker` command for end-to-end tests: `TrackerProcess` runs `tracker serve` (or
+`tracker worker`) with its own data dir, port and environment, waits for /healthz (or for a
+line of its output), keeps stdout and stderr in files and stops it (SIGTERM) or kills it
+(SIGKILL); `run_tracker` runs a one-shot command."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Mapping
@@ -14,16 +14,12 @@ from pathlib import Path
 
 import requests
 
+from tests.webhook_receiver import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 TRACKER = ROOT / ".venv" / "bin" / "tracker"
-START_TIMEOUT = 20.0
+START_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def tracker_env(data_dir: Path, **settings: str) -> dict[str, str]:
@@ -50,24 +46,25 @@ def run_tracker(
 
 
 class TrackerProcess:
-    """One `tracker serve` process; start it again after stop() or kill() on the same data."""
+    """One long-running `tracker` process (`args` start with "serve" or "worker"); start it
+    again after stop() or kill() on the same data."""
 
-    def __init__(self, env: Mapping[str, str], log_dir: Path, *extra_args: str) -> None:
+    def __init__(self, env: Mapping[str, str], log_dir: Path, *args: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**env, "TRACKER_HOST": "127.0.0.1", "TRACKER_PORT": str(self.port)}
-        self.args = extra_args
+        self.args = args or ("serve",)
         self.log_dir = log_dir
         self.starts = 0
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def stdout_path(self) -> Path:
-        return self.log_dir / f"serve-{self.port}-{self.starts}.stdout"
+        return self.log_dir / f"{self.args[0]}-{self.port}-{self.starts}.stdout"
 
     @property
     def stderr_path(self) -> Path:
-        return self.log_dir / f"serve-{self.port}-{self.starts}.stderr"
+        return self.log_dir / f"{self.args[0]}-{self.port}-{self.starts}.stderr"
 
     def stdout(self) -> str:
         """What the latest start printed on stdout."""
@@ -76,20 +73,21 @@ class TrackerProcess:
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace")
 
-    def start(self) -> TrackerProcess:
+    def start(self, wait_for_http: bool = True) -> TrackerProcess:
         assert not self.running, "already running"
         self.starts += 1
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.process = subprocess.Popen(
-                [str(TRACKER), "serve", *self.args],
+                [str(TRACKER), *self.args],
                 env=self.env,
                 stdout=out,
                 stderr=err,
                 stdin=subprocess.DEVNULL,
                 cwd=ROOT,
             )
-        self.wait_healthy()
+        if wait_for_http:
+            self.wait_healthy()
         return self
 
     @property
@@ -127,6 +125,18 @@ class TrackerProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
+    def wait_for_output(self, text: str, timeout: float = START_TIMEOUT) -> None:
+        """For processes without HTTP (`tracker worker`): until this start's output says
+        `text`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.stderr() or text in self.stdout():
+                return
+            if not self.running:
+                raise AssertionError(f"tracker exited early:\n{self.stderr()[-3000:]}")
+            time.sleep(0.1)
+        raise AssertionError(f"tracker never said {text!r}:\n{self.stderr()[-3000:]}")
+
 
 class TrackerProcesses:
     """Every process a test starts, so that teardown stops them all, even after a failure."""
@@ -136,9 +146,20 @@ class TrackerProcesses:
         self.started: list[TrackerProcess] = []
 
     def serve(self, env: Mapping[str, str], *extra_args: str) -> TrackerProcess:
-        process = TrackerProcess(env, self.root / f"logs-{len(self.started)}", *extra_args)
+        """A started `tracker serve`, answering /healthz."""
+        return self.prepare(env, "serve", *extra_args).start()
+
+    def worker(self, env: Mapping[str, str]) -> TrackerProcess:
+        """A started `tracker worker`, following the log."""
+        worker = self.prepare(env, "worker").start(wait_for_http=False)
+        worker.wait_for_output("following the log")
+        return worker
+
+    def prepare(self, env: Mapping[str, str], *args: str) -> TrackerProcess:
+        """A process not started yet (a test that starts, kills and restarts it)."""
+        process = TrackerProcess(env, self.root / f"logs-{len(self.started)}", *args)
         self.started.append(process)
-        return process.start()
+        return process
 
     def stop_all(self) -> None:
         for process in self.started:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,13 +39,6 @@ class Outcomes:
     lost: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-@pytest.fixture
-def trackers(tmp_path: Path) -> Iterator[TrackerProcesses]:
-    group = TrackerProcesses(tmp_path)
-    yield group
-    group.stop_all()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

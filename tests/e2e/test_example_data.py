@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +29,6 @@ def example_lines() -> list[dict[str, Any]]:
     if not EXAMPLES.exists():
         pytest.fail(f"{EXAMPLES} did not appear within {EXAMPLE_WAIT:.0f} s")
     return [json.loads(line) for line in EXAMPLES.read_text().splitlines() if line.strip()]
-
-
-@pytest.fixture
-def trackers(tmp_path: Path) -> Iterator[TrackerProcesses]:
-    group = TrackerProcesses(tmp_path)
-    yield group
-    group.stop_all()
 
 
 @pytest.fixture

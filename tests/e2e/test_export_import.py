@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,6 @@ from tests.e2e.process import TrackerProcesses, run_tracker, tracker_env
 
 TOKEN = "e2e-export-token"
 EXAMPLE_WAIT = 600.0  # the example file may still be being written by someone else
-
-
-@pytest.fixture
-def trackers(tmp_path: Path) -> Iterator[TrackerProcesses]:
-    group = TrackerProcesses(tmp_path)
-    yield group
-    group.stop_all()
 
 
 @pytest.fixture

@@ -4,21 +4,12 @@ keeps it in <data dir>/admin-token (0600); writes need a token whose scope allow
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
 
 from tests.e2e.process import TrackerProcesses, bearer, run_tracker, tracker_env
 from tests.factories import development
-
-
-@pytest.fixture
-def trackers(tmp_path: Path) -> Iterator[TrackerProcesses]:
-    group = TrackerProcesses(tmp_path)
-    yield group
-    group.stop_all()
 
 
 def post_event(url: str, body: dict[str, object], headers: dict[str, str]) -> requests.Response:
@@ -32,7 +23,7 @@ def test_first_start_prints_an_admin_token_once_and_keeps_it_in_a_private_file(
     server = trackers.serve(tracker_env(data_dir))
     token_file = data_dir / "admin-token"
     token = token_file.read_text().strip()
-    assert token, "the admin-token file is empty"
+    assert token.startswith("trk_"), "the admin-token file holds no token"
     assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     first_output = server.stdout()
     assert first_output.count(token) == 1, first_output

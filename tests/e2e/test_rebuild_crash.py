@@ -4,7 +4,6 @@ the rebuild and ends with the same views it had before."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +14,11 @@ from events.record import Posting
 from events.schemas.envelope import DevelopmentSchema
 from service.bootstrap import bootstrap
 from service.settings import Settings
-from tests.e2e.processes import Tracker, headers
+from tests.e2e.process import TrackerProcess, TrackerProcesses, bearer, tracker_env
 from tests.history import HistoryGenerator
 
 EVENTS = 30_000
+TOKEN = "e2e-admin-token"
 REBUILT = ("relationships", "timeline")
 READS = (
     "/v1/relationships/AUS-JPN",
@@ -30,12 +30,12 @@ READS = (
 )
 
 
-def projections(server: Tracker) -> dict[str, dict[str, Any]]:
+def projections(server: TrackerProcess) -> dict[str, dict[str, Any]]:
     found = requests.get(f"{server.url}/v1/projections", timeout=5).json()
     return {p["name"]: p for p in found["items"]}
 
 
-def wait_until(server: Tracker, done: Any, seconds: float) -> dict[str, dict[str, Any]]:
+def wait_until(server: TrackerProcess, done: Any, seconds: float) -> dict[str, dict[str, Any]]:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         state = projections(server)
@@ -62,17 +62,15 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def serve(data_dir: Path) -> Iterator[Tracker]:
-    server = Tracker(data_dir, "serve")
-    yield server
-    server.stop()
+def serve(data_dir: Path, trackers: TrackerProcesses) -> TrackerProcess:
+    return trackers.prepare(tracker_env(data_dir, TRACKER_API_TOKEN=TOKEN), "serve")
 
 
-def reads(server: Tracker) -> dict[str, Any]:
+def reads(server: TrackerProcess) -> dict[str, Any]:
     return {path: requests.get(server.url + path, timeout=30).json() for path in READS}
 
 
-def test_killed_mid_rebuild_a_restart_finishes_it_with_the_same_views(serve: Tracker):
+def test_killed_mid_rebuild_a_restart_finishes_it_with_the_same_views(serve: TrackerProcess):
     serve.start()
     wait_until(serve, lambda s: all(p["lag"] == 0 for p in s.values()), 180)
     before = reads(serve)
@@ -80,7 +78,7 @@ def test_killed_mid_rebuild_a_restart_finishes_it_with_the_same_views(serve: Tra
     for name in REBUILT:
         started = requests.post(
             f"{serve.url}/v1/projections/{name}/rebuild",
-            headers=headers(),
+            headers=bearer(TOKEN),
             timeout=5,
         )
         assert started.status_code == 202

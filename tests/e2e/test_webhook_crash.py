@@ -7,37 +7,36 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
 from events.subscriptions import Filters
-from tests.e2e.processes import Tracker, headers
+from tests.e2e.process import TrackerProcess, TrackerProcesses, bearer, tracker_env
 from tests.factories import development
 from tests.webhook_receiver import Receiver
 
 EVENTS = 1000
+TOKEN = "e2e-admin-token"
 FILTERS = {"/all": {}, "/agreements": {"types": ["agreement.*"]}, "/deals": {"types": ["deal.*"]}}
 TYPES = ["agreement.signed", "deal.clinched", "meeting.held", "agreement.ratified"]
 
 
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Tracker]:
-    tracker = Tracker(
+def serve(tmp_path: Path, trackers: TrackerProcesses) -> TrackerProcess:
+    env = tracker_env(
         tmp_path / "data",
-        "serve",
-        env={
-            "TRACKER_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
-            "TRACKER_RETRY_SCHEDULE": "0s,0.2s,0.5s,1s,1s,1s,1s,1s,1s,1s",
-        },
+        TRACKER_API_TOKEN=TOKEN,
+        TRACKER_WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8",
+        TRACKER_RETRY_SCHEDULE="0s,0.2s,0.5s,1s,1s,1s,1s,1s,1s,1s",
     )
-    yield tracker
-    tracker.stop()
+    return trackers.prepare(env, "serve")
 
 
-def append_all(server: Tracker, acknowledged: dict[str, dict], stop_at: threading.Event) -> None:
+def append_all(
+    server: TrackerProcess, acknowledged: dict[str, dict], stop_at: threading.Event
+) -> None:
     def client(offset: int) -> None:
         session = requests.Session()
         for number in range(offset, EVENTS, 4):
@@ -48,7 +47,7 @@ def append_all(server: Tracker, acknowledged: dict[str, dict], stop_at: threadin
                     response = session.post(
                         f"{server.url}/v1/events",
                         json=body,
-                        headers={**headers(), "Idempotency-Key": f"crash-{number}"},
+                        headers={**bearer(TOKEN), "Idempotency-Key": f"crash-{number}"},
                         timeout=5,
                     )
                     if response.status_code == 201:
@@ -66,7 +65,7 @@ def append_all(server: Tracker, acknowledged: dict[str, dict], stop_at: threadin
 
 
 def test_a_killed_server_delivers_every_acknowledged_event_after_restart(
-    serve: Tracker, receiver: Receiver
+    serve: TrackerProcess, receiver: Receiver
 ):
     serve.start()
     subscriptions = {}
@@ -74,7 +73,7 @@ def test_a_killed_server_delivers_every_acknowledged_event_after_restart(
         created = requests.post(
             f"{serve.url}/v1/subscriptions",
             json={"url": receiver.url.replace("/hook", path), **filters},
-            headers=headers(),
+            headers=bearer(TOKEN),
             timeout=10,
         ).json()
         subscriptions[path] = created
@@ -115,7 +114,7 @@ def test_a_killed_server_delivers_every_acknowledged_event_after_restart(
         assert all(d["status"] == "delivered" for d in log)
 
 
-def delivery_log(serve: Tracker, subscription_id: str) -> list[dict]:
+def delivery_log(serve: TrackerProcess, subscription_id: str) -> list[dict]:
     """The delivery log once every delivery in it is settled. A receipt reaches the receiver a
     few milliseconds before its result is written, and an attempt in flight at the SIGKILL
     keeps its lease (60 s) before it is sent again and marked delivered."""
@@ -124,7 +123,7 @@ def delivery_log(serve: Tracker, subscription_id: str) -> list[dict]:
         log = requests.get(
             f"{serve.url}/v1/subscriptions/{subscription_id}/deliveries",
             params={"limit": 1000},
-            headers=headers(),
+            headers=bearer(TOKEN),
             timeout=10,
         ).json()["items"]
         if all(d["status"] == "delivered" for d in log) or time.monotonic() > deadline:

@@ -7,7 +7,6 @@ import itertools
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -15,12 +14,13 @@ import pytest
 import requests
 
 from tests.conftest import POSTGRES_URL, postgres_url_for
-from tests.e2e.processes import Tracker, headers
+from tests.e2e.process import TrackerProcess, TrackerProcesses, bearer, tracker_env
 from tests.factories import development
 from tests.webhook_receiver import Receiver
 
 EVENTS = 2000
 SUBSCRIPTIONS = 5
+TOKEN = "e2e-admin-token"
 
 
 class TimingReceiver(Receiver):
@@ -50,25 +50,22 @@ class TimingReceiver(Receiver):
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, postgres_schema: str) -> Iterator[list[Tracker]]:
-    env = {
+def cluster(
+    tmp_path: Path, postgres_schema: str, trackers: TrackerProcesses
+) -> list[TrackerProcess]:
+    settings = {
+        "TRACKER_API_TOKEN": TOKEN,
         "TRACKER_DATABASE_URL": postgres_url_for(postgres_schema),
         "TRACKER_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
         "TRACKER_RETRY_SCHEDULE": "0s,0.2s,0.5s,1s,1s",
     }
-    api = Tracker(tmp_path / "api", "serve", "--api-only", env=env).start()
-    workers = [
-        Tracker(tmp_path / f"w{n}", "worker", env=env).start(wait_for_http=False) for n in range(2)
-    ]
-    for worker in workers:
-        worker.wait_for_output("following the log")
-    yield [api, *workers]
-    for process in [api, *workers]:
-        process.stop()
+    api = trackers.serve(tracker_env(tmp_path / "api", **settings), "--api-only")
+    workers = [trackers.worker(tracker_env(tmp_path / f"w{n}", **settings)) for n in range(2)]
+    return [api, *workers]
 
 
 def test_two_workers_deliver_everything_and_never_attempt_one_delivery_twice_at_once(
-    cluster: list[Tracker], postgres_schema: str
+    cluster: list[TrackerProcess], postgres_schema: str
 ):
     schema = postgres_schema
     api = cluster[0]
@@ -78,7 +75,7 @@ def test_two_workers_deliver_everything_and_never_attempt_one_delivery_twice_at_
             requests.post(
                 f"{api.url}/v1/subscriptions",
                 json={"url": f"{receiver.url}{n}"},
-                headers=headers(),
+                headers=bearer(TOKEN),
                 timeout=10,
             ).raise_for_status()
         ids: list[str] = []
@@ -92,7 +89,7 @@ def test_two_workers_deliver_everything_and_never_attempt_one_delivery_twice_at_
                 response = requests.post(
                     f"{api.url}/v1/events/batch",
                     json={"events": bodies},
-                    headers=headers(),
+                    headers=bearer(TOKEN),
                     timeout=30,
                 )
                 response.raise_for_status()
@@ -119,6 +116,6 @@ def test_two_workers_deliver_everything_and_never_attempt_one_delivery_twice_at_
                 f'SELECT attempted_by, COUNT(*) FROM "{schema}".delivery_attempts GROUP BY 1'
             ).fetchall()
         assert len(shares) == 2, f"both workers should have sent deliveries: {shares}"
-        assert all(worker.alive() for worker in cluster[1:])
+        assert all(worker.running for worker in cluster[1:])
     finally:
         receiver.stop()
