@@ -14,7 +14,8 @@ import requests
 
 from bench.dataset import copy_of_filled
 from bench.report import Figure
-from bench.server import Server, tracker_serve
+from bench.server import resident_mb, tracker_serve
+from tests.e2e.process import TrackerProcess
 
 REQUESTS = 300
 
@@ -22,14 +23,14 @@ REQUESTS = 300
 def measure(kind: str, events: int) -> list[Figure]:
     with tempfile.TemporaryDirectory() as folder:
         with tracker_serve(Path(folder) / "empty", "") as empty:
-            empty_mb = empty.resident_mb()
+            empty_mb = resident_mb(empty)
         loaded = Path(folder) / "loaded"
         copy_of_filled(loaded, events)
         with tracker_serve(loaded, "") as server:
             _wait_for_views(server, timeout=max(120.0, events / 1000))
             relationship = _latencies(server.port, "/v1/relationships/AUS-JPN")
             floor = _latencies(server.port, "/healthz")
-            resident = server.resident_mb()
+            resident = resident_mb(server)
     return [
         Figure(
             f"read: GET /v1/relationships/AUS-JPN p50 ({events:,} events)",
@@ -54,7 +55,7 @@ def measure(kind: str, events: int) -> list[Figure]:
     ]
 
 
-def _wait_for_views(server: Server, timeout: float) -> None:
+def _wait_for_views(server: TrackerProcess, timeout: float) -> None:
     """Until every view is live at the head. While a first start rebuilds the views of a
     long log the server may answer slowly or 503 (reads can wait behind the rebuild's
     writes): that is waited out too, up to the deadline."""

@@ -17,9 +17,10 @@ from standardwebhooks.webhooks import Webhook
 
 from bench.receiver import FastReceiver
 from bench.report import Figure
-from bench.server import AUTH, Server, tracker_serve
+from bench.server import AUTH, tracker_serve
 from bench.stores import Store
 from service.webhooks.messages import signed_headers
+from tests.e2e.process import TrackerProcess
 from tests.factories import development
 
 SUBSCRIPTIONS = 10
@@ -64,7 +65,7 @@ def measure(database_url: str, store: str) -> list[Figure]:
     ]
 
 
-def _latencies(server: Server, receiver: FastReceiver) -> list[float]:
+def _latencies(server: TrackerProcess, receiver: FastReceiver) -> list[float]:
     url, auth = server.url, AUTH
     secrets = [
         requests.post(
