@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from eventsourcing.persistence import (
+    ConnectionUnavailableError,
+    InterfaceError,
+    OperationalError,
+)
+
+# The library's errors for a store that gave no connection in time (another write held
+# SQLite's writer past the pool's wait, a view rebuild building its indexes, say; PostgreSQL's
+# pool was exhausted) or went away: nothing was committed, and a retry will do.
+STORE_UNAVAILABLE = (ConnectionUnavailableError, OperationalError, InterfaceError)
+
 
 class RecordError(Exception):
     """Base of every refusal by the record."""

@@ -8,7 +8,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from eventsourcing.persistence import ConnectionUnavailableError, OperationalError
+from events.errors import STORE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,7 @@ class Follower:
                 failures = 0
             except Exception as error:
                 failures += 1
-                if isinstance(error, ConnectionUnavailableError | OperationalError):
-                    # Another write held the store past the pool's wait (a rebuild building
-                    # its indexes), or the server is away: expected now and then.
+                if isinstance(error, STORE_UNAVAILABLE):  # expected now and then
                     log.warning(
                         "%s: the store was not available (%s); trying again", self.name, error
                     )

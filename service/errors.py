@@ -5,15 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from eventsourcing.persistence import (
-    ConnectionUnavailableError,
-    InterfaceError,
-    OperationalError,
-)
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from events.errors import (
+    STORE_UNAVAILABLE,
     DevelopmentRejected,
     EventNotFound,
     IdempotencyKeyReused,
@@ -97,13 +93,7 @@ def register_error_handlers(app: Flask) -> None:
     def busy(error: StoreBusy) -> Response:
         return problem(503, "Service Unavailable", str(error), headers={"Retry-After": "1"})
 
-    @app.errorhandler(ConnectionUnavailableError)
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(InterfaceError)
     def store_unavailable(error: Exception) -> Response:
-        # No connection in time (another write held SQLite's writer past the pool's wait,
-        # a view rebuild building its indexes, say; PostgreSQL's pool was exhausted, or the
-        # server went away): the transaction was not committed, and a retry will do.
         log.warning("the store was not available: %s", error, exc_info=True)
         return problem(
             503,
@@ -112,6 +102,9 @@ def register_error_handlers(app: Flask) -> None:
             "written. Try again.",
             headers={"Retry-After": "2"},
         )
+
+    for unavailable in STORE_UNAVAILABLE:
+        app.register_error_handler(unavailable, store_unavailable)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
