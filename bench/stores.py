@@ -45,12 +45,12 @@ class Store:
 @contextmanager
 def empty_store(kind: str) -> Iterator[Store]:
     """The service's composition root on an empty store of `kind`, in this process."""
-    with tempfile.TemporaryDirectory() as folder, Store.url(kind) as url:
-        container = bootstrap(Settings(data_dir=folder, database_url=url))
-        try:
-            yield Store(container)
-        finally:
-            container.close()
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        Store.url(kind) as url,
+        _opened(Settings(data_dir=folder, database_url=url)) as store,
+    ):
+        yield store
 
 
 @contextmanager
@@ -65,11 +65,17 @@ def filled_store(kind: str, events: int) -> Iterator[Store]:
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder) / "data"
         copy_of_filled(data, events)
-        container = bootstrap(Settings(data_dir=str(data)))
-        try:
-            yield Store(container)
-        finally:
-            container.close()
+        with _opened(Settings(data_dir=str(data))) as store:
+            yield store
+
+
+@contextmanager
+def _opened(settings: Settings) -> Iterator[Store]:
+    container = bootstrap(settings)
+    try:
+        yield Store(container)
+    finally:
+        container.close()
 
 
 def kinds() -> list[str]:

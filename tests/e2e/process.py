@@ -53,7 +53,7 @@ class TrackerProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**env, "TRACKER_HOST": "127.0.0.1", "TRACKER_PORT": str(self.port)}
-        self.args = args or ("serve",)
+        self.args = args
         self.log_dir = log_dir
         self.starts = 0
         self.process: subprocess.Popen[bytes] | None = None
