@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
 from marshmallow import Schema
 
 from events.schemas import data as d
+from events.schemas.fields import SUBJECT_KINDS
 
 CORRECTION = "development.corrected"
 RETRACTION = "development.retracted"
@@ -83,8 +85,28 @@ TYPES: dict[str, DevelopmentType] = {
 }
 
 
+AMENDMENT_KIND = "development"
+KINDS = (*SUBJECT_KINDS, AMENDMENT_KIND)
+
+
 def kind_of(subject: str) -> str:
     return subject.split(":", 1)[0]
+
+
+def type_matches(pattern: str, name: str) -> bool:
+    """A type pattern is a type's name or '<kind>.*'."""
+    return pattern == name or (pattern.endswith(".*") and name.startswith(pattern[:-1]))
+
+
+def is_type_pattern(text: str) -> bool:
+    """A known type, or '<kind>.*' for a known kind: what filters by type accept."""
+    return text in TYPES or (text.endswith(".*") and text[:-2] in KINDS)
+
+
+def types_matching(patterns: Iterable[str]) -> list[str]:
+    """The type names any of these patterns matches, sorted."""
+    wanted = list(patterns)
+    return sorted(name for name in TYPES if any(type_matches(p, name) for p in wanted))
 
 
 @cache

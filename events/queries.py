@@ -7,7 +7,7 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
-from events.catalogue import TYPES
+from events.catalogue import TYPES, type_matches
 from events.subjects import EVENT_CLASSES, Subject
 from events.wire import StoredDevelopment
 
@@ -32,10 +32,6 @@ class EventFilter:
     types: tuple[str, ...] = ()
     party: str | None = None
     subject: str | None = None
-
-
-def type_matches(pattern: str, name: str) -> bool:
-    return pattern == name or (pattern.endswith(".*") and name.startswith(pattern[:-1]))
 
 
 def topics_for(patterns: tuple[str, ...]) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, NamedTuple, cast
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Notification
 
-from events.catalogue import CORRECTION, TYPES
+from events.catalogue import CORRECTION, TYPES, type_matches
 from events.corrections import checked_correction
 from events.errors import (
     DevelopmentRejected,
@@ -26,7 +26,7 @@ from events.errors import (
 from events.group_commit import GroupCommit
 from events.log_index import IdempotencyRecord, LogIndex
 from events.lru import DevelopmentCache
-from events.queries import EventFilter, Page, SubjectHistory, state_of, topics_for, type_matches
+from events.queries import EventFilter, Page, SubjectHistory, state_of, topics_for
 from events.schemas.envelope import DevelopmentSchema
 from events.subject_cache import SubjectCache
 from events.subjects import Subject

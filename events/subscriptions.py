@@ -10,6 +10,7 @@ from typing import Any
 
 from eventsourcing.domain import BaseAggregate, CanMutateAggregate, MetaDomainEvent
 
+from events.catalogue import type_matches
 from events.errors import RecordError
 
 ROTATION_OVERLAP = dt.timedelta(hours=24)
@@ -41,11 +42,7 @@ class Filters:
         names = [kind]
         if kind.startswith("development."):
             names.append(development["subject"].split(":", 1)[0] + ".")
-        if self.types and not any(
-            p == name or (p.endswith(".*") and name.startswith(p[:-1]))
-            for p in self.types
-            for name in names
-        ):
+        if self.types and not any(type_matches(p, name) for p in self.types for name in names):
             return False
         if self.parties and not set(self.parties) & set(development["parties"]):
             return False

@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from events.catalogue import is_type_pattern
+
+
+def type_patterns(max_items: int | None = None) -> fields.List[str]:
+    """A list of types, each a type's name or '<kind>.*' ('deal.*'), as every filter by type
+    takes them."""
+    checks: list[Any] = [_check_type_patterns]
+    if max_items is not None:
+        checks.insert(0, validate.Length(max=max_items))
+    return fields.List(
+        fields.String(), validate=checks, metadata={"description": "a type, or '<kind>.*'"}
+    )
+
+
+def _check_type_patterns(value: list[str]) -> None:
+    for name in value:
+        if not is_type_pattern(name):
+            raise ValidationError(f"Unknown type '{name}'; give a type or '<kind>.*'.")
 
 
 class StoredEventSchema(Schema):

@@ -9,12 +9,12 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, fields, validate
 
-from events.catalogue import TYPES
 from events.schemas.fields import Country, subject_ref
 from events.subscriptions import Filters, Subscription
 from service.api import container
+from service.api.schemas import type_patterns
 from service.settings import Settings
 from service.webhooks.endpoints import UnsafeEndpoint, VettedEndpoint, networks, vet
 from service.webhooks.messages import signed_headers
@@ -22,19 +22,11 @@ from service.webhooks.sender import AsyncWebhookClient, Response
 
 blp = Blueprint("subscriptions", __name__, url_prefix="/v1", description="Webhook subscriptions.")
 
-KINDS = sorted({t.split(".")[0] for t in TYPES})
-
 
 class FilterFieldsSchema(Schema):
-    types = fields.List(fields.String(), validate=validate.Length(max=50))
+    types = type_patterns(max_items=50)
     parties = fields.List(Country(), validate=validate.Length(max=50))
     subjects = fields.List(subject_ref(), validate=validate.Length(max=100))
-
-    @validates("types")
-    def check_types(self, value: list[str], **_: Any) -> None:
-        for name in value:
-            if name not in TYPES and not (name.endswith(".*") and name[:-2] in KINDS):
-                raise ValidationError(f"Unknown type '{name}'; give a type or '<kind>.*'.")
 
 
 class SubscriptionCreateSchema(FilterFieldsSchema):

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, fields, validate
 
-from events.catalogue import TYPES
+from events.catalogue import types_matching
 from events.schemas.fields import Country, EDTFDate
 from events.values.dates import parse_occurred
 from events.values.parties import UnknownCountry, to_alpha3
@@ -16,10 +16,9 @@ from projections import activity, agreements, countries, deals, relationships, t
 from projections.activity import PERIODS
 from service.api import container
 from service.api.moments import MomentArgsSchema, moment_of, read_view
+from service.api.schemas import type_patterns
 
 blp = Blueprint("views", __name__, url_prefix="/v1", description="Current-state views of the log.")
-
-KINDS = sorted({t.split(".")[0] for t in TYPES})
 
 
 class ViewSchema(Schema):
@@ -105,17 +104,11 @@ class DealsSchema(ItemsSchema):
 
 class TimelineArgsSchema(MomentArgsSchema):
     party = Country()
-    type = fields.List(fields.String(), metadata={"description": "a type, or '<kind>.*'"})
+    type = type_patterns()
     from_ = EDTFDate(data_key="from")
     to = EDTFDate()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
-
-    @validates("type")
-    def check_types(self, value: list[str], **_: Any) -> None:
-        for name in value:
-            if name not in TYPES and not (name.endswith(".*") and name[:-2] in [*KINDS]):
-                raise ValidationError(f"Unknown type '{name}'; give a type or '<kind>.*'.")
 
 
 class CountrySchema(ViewSchema):
@@ -255,11 +248,4 @@ def _path_problem(field: str, message: str) -> None:
 def _types(patterns: list[str] | None) -> list[str] | None:
     if not patterns:
         return None
-    return sorted(
-        {
-            name
-            for name in TYPES
-            for p in patterns
-            if p == name or (p.endswith(".*") and name.startswith(p[:-1]))
-        }
-    )
+    return types_matching(patterns)
