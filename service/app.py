@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from projections.registry import VIEWS
+from service.access import (
+    BEARER,
+    accepts_batches,
+    check_declared,
+    declared_scope,
+    open_library_routes,
+)
 from service.api import events, health, projections_admin, subjects, subscriptions, views
 from service.auth import Scope
 from service.bootstrap import Container
@@ -17,9 +24,8 @@ from service.json_provider import FastJSONProvider
 from service.metrics import Metrics, instrument
 from service.problems import problem
 
-OPEN_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
-BATCH_ENDPOINTS = {"events.EventBatch"}
-ADMIN_ENDPOINTS = {"projections.Rebuild"}
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+LIBRARY_ROUTES = {"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "static"}
 
 
 class TrackerApi(Api):  # type: ignore[misc]
@@ -42,8 +48,7 @@ def create_app(container: Container) -> Flask:
                 "description": "Developments in international cooperation, as an "
                 "ordered immutable log with views and signed webhooks."
             },
-            "security": [{"bearerAuth": []}],
-            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "components": {"securitySchemes": {BEARER: {"type": "http", "scheme": "bearer"}}},
         },
         MAX_CONTENT_LENGTH=container.settings.max_batch_bytes,
     )
@@ -67,6 +72,8 @@ def create_app(container: Container) -> Flask:
     metrics.watch_group_commit(lambda: (commits.groups, commits.requests))
     app.extensions["metrics"] = metrics
     instrument(app, metrics)
+    open_library_routes(app, [e for e in app.view_functions if e in LIBRARY_ROUTES])
+    check_declared(app)
     return app
 
 
@@ -78,11 +85,11 @@ def _view_positions(container: Container) -> tuple[int, dict[str, int]]:
 
 
 def _guard_request() -> Response | None:
-    """Body size and media type first, then the bearer token's scope."""
+    """Body size and media type first, then the bearer token against the view's scope."""
     settings = _container().settings
-    limit = (
-        settings.max_batch_bytes if request.endpoint in BATCH_ENDPOINTS else settings.max_body_bytes
-    )
+    view = current_app.view_functions.get(request.endpoint or "")
+    batches = accepts_batches(view, request.method)
+    limit = settings.max_batch_bytes if batches else settings.max_body_bytes
     request.max_content_length = limit
     if request.content_length is not None and request.content_length > limit:
         return problem(413, "Content Too Large", f"The body is over {limit} bytes.")
@@ -93,19 +100,19 @@ def _guard_request() -> Response | None:
             "Send the body as application/json.",
             headers={"Accept-Post": "application/json"},
         )
-    return _check_scope(_required_scope())
+    return _check_scope(_required_scope(settings.require_read_token))
 
 
-def _required_scope() -> Scope | None:
-    if request.path in OPEN_PATHS or request.path.startswith("/docs"):
+def _required_scope(require_read_token: bool) -> Scope | None:
+    """The view's declared scope; a request that matches no route (404, 405) is held to what
+    its method would need anywhere, so probing the API tells nothing without a token."""
+    if request.endpoint is None or request.routing_exception is not None:
+        required: Scope | None = Scope.READ if request.method in SAFE_METHODS else Scope.WRITE
+    else:
+        required = declared_scope(current_app, request.endpoint, request.method)
+    if required is Scope.READ and not require_read_token:
         return None
-    if request.endpoint in ADMIN_ENDPOINTS:
-        return Scope.ADMIN
-    if request.path.startswith(("/v1/subscriptions", "/v1/deliveries")):
-        return Scope.WRITE  # endpoints and delivery logs are not public
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return Scope.READ if _container().settings.require_read_token else None
-    return Scope.WRITE
+    return required
 
 
 def _check_scope(required: Scope | None) -> Response | None:

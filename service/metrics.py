@@ -12,6 +12,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
+from service.access import public
+
 
 class Metrics:
     """One registry per app, so that several apps in one process (tests) do not collide."""
@@ -103,4 +105,9 @@ def instrument(app: Flask, metrics: Metrics) -> None:
             metrics.append_seconds.labels(endpoint).observe(time.perf_counter() - g.started)
         return response
 
-    app.add_url_rule("/metrics", "metrics", metrics.render)
+    @public
+    def serve_metrics() -> Any:
+        """Prometheus metrics."""
+        return metrics.render()
+
+    app.add_url_rule("/metrics", "metrics", serve_metrics)

@@ -7,14 +7,15 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from events.queries import EventFilter
 from events.record import Appended, Posting
 from events.schemas.envelope import DevelopmentSchema
 from events.schemas.fields import Country, subject_ref
-from service.api import container
+from service.access import Scope, requires, takes_batches
+from service.api import Blueprint, container
 from service.api.schemas import (
     EventBatchResultSchema,
     EventPageSchema,
@@ -67,6 +68,7 @@ class EventQueryArgsSchema(Schema):
 
 @blp.route("/events")
 class Events(MethodView):
+    @requires(Scope.READ)
     @blp.arguments(EventQueryArgsSchema(), location="query")
     @blp.response(200, EventPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
@@ -75,6 +77,7 @@ class Events(MethodView):
         page = container().record.events_after(args["after"], args["limit"], where)
         return {"items": page.items, "next_after": page.next_after}
 
+    @requires(Scope.WRITE)
     @blp.arguments(DevelopmentSchema())
     @blp.arguments(AppendHeadersSchema(), location="headers")
     @blp.response(201, StoredEventSchema)
@@ -92,6 +95,8 @@ class Events(MethodView):
 
 @blp.route("/events/batch")
 class EventBatch(MethodView):
+    @requires(Scope.WRITE)
+    @takes_batches
     @blp.arguments(BatchSchema())
     @blp.arguments(BatchHeadersSchema(), location="headers")
     @blp.response(201, EventBatchResultSchema)
@@ -108,6 +113,7 @@ class EventBatch(MethodView):
 
 @blp.route("/events/<event_id>")
 class Event(MethodView):
+    @requires(Scope.READ)
     @blp.response(200, StoredEventSchema)
     def get(self, event_id: str) -> Any:
         """Returns one event by id."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, fields
 
 from events.catalogue import TYPES
 from projections.registry import VIEWS
-from service.api import container
+from service.access import Scope, public, requires
+from service.api import Blueprint, container
 
 blp = Blueprint("operations", __name__, description="Health and the type catalogue.")
 
@@ -31,6 +32,7 @@ class DevelopmentTypeSchema(Schema):
 
 @blp.route("/healthz")
 class Health(MethodView):
+    @public
     @blp.response(200, HealthSchema)
     def get(self) -> Any:
         """The process is alive."""
@@ -39,6 +41,7 @@ class Health(MethodView):
 
 @blp.route("/readyz")
 class Ready(MethodView):
+    @public
     @blp.response(200, HealthSchema)
     def get(self) -> Any:
         """The store answers and the views are not far behind the log."""
@@ -59,6 +62,7 @@ class Ready(MethodView):
 
 @blp.route("/v1/types")
 class Types(MethodView):
+    @requires(Scope.READ)
     @blp.response(200, DevelopmentTypeSchema(many=True))
     def get(self) -> Any:
         """Lists the development types with their PLOVER and CAMEO codes and data fields."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, fields
 
 from projections.registry import VIEWS
-from service.api import container
+from service.access import Scope, requires
+from service.api import Blueprint, container
 
 blp = Blueprint("projections", __name__, url_prefix="/v1", description="View state and rebuilds.")
 
@@ -38,6 +39,7 @@ class RebuildSchema(Schema):
 
 @blp.route("/projections")
 class Projections(MethodView):
+    @requires(Scope.READ)
     @blp.response(200, ProjectionListSchema)
     def get(self) -> Any:
         """Each view's position, lag behind the log, state and rate."""
@@ -48,6 +50,7 @@ class Projections(MethodView):
 
 @blp.route("/projections/<name>/rebuild")
 class Rebuild(MethodView):
+    @requires(Scope.ADMIN)
     @blp.response(202, RebuildSchema)
     def post(self, name: str) -> Any:
         """Rebuilds a view from the start beside the live one, which serves until the swap."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, fields
 
 from events.schemas.fields import SUBJECT_PATTERN
-from service.api import container
+from service.access import Scope, requires
+from service.api import Blueprint, container
 from service.api.schemas import StoredEventSchema
 
 blp = Blueprint("subjects", __name__, url_prefix="/v1", description="Streams of developments.")
@@ -25,6 +26,7 @@ class SubjectSchema(Schema):
 
 @blp.route("/subjects/<path:subject>")
 class SubjectView(MethodView):
+    @requires(Scope.READ)
     @blp.response(200, SubjectSchema)
     def get(self, subject: str) -> Any:
         """Returns a subject's events in version order and its current state."""

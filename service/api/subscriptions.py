@@ -8,12 +8,13 @@ import datetime as dt
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
 from events.schemas.fields import Country, subject_ref
 from events.subscriptions import Filters, Subscription
-from service.api import container
+from service.access import Scope, requires
+from service.api import Blueprint, container
 from service.api.schemas import type_patterns
 from service.settings import Settings
 from service.webhooks.endpoints import UnsafeEndpoint, VettedEndpoint, networks, vet
@@ -82,6 +83,7 @@ class RedeliverySchema(Schema):
 
 @blp.route("/subscriptions")
 class SubscriptionList(MethodView):
+    @requires(Scope.WRITE)
     @blp.arguments(SubscriptionCreateSchema())
     @blp.response(201, SubscriptionSchema)
     def post(self, body: dict[str, Any]) -> Any:
@@ -97,6 +99,7 @@ class SubscriptionList(MethodView):
             "Location": f"/v1/subscriptions/{created.id}"
         }
 
+    @requires(Scope.WRITE)
     @blp.response(200, SubscriptionSchema(many=True))
     def get(self) -> Any:
         """Lists subscriptions (without secrets)."""
@@ -105,11 +108,13 @@ class SubscriptionList(MethodView):
 
 @blp.route("/subscriptions/<subscription_id>")
 class SubscriptionItem(MethodView):
+    @requires(Scope.WRITE)
     @blp.response(200, SubscriptionSchema)
     def get(self, subscription_id: str) -> Any:
         """One subscription (without its secret)."""
         return _public(container().subscriptions.get(subscription_id))
 
+    @requires(Scope.WRITE)
     @blp.arguments(SubscriptionPatchSchema())
     @blp.response(200, SubscriptionSchema)
     def patch(self, body: dict[str, Any], subscription_id: str) -> Any:
@@ -140,6 +145,7 @@ class SubscriptionItem(MethodView):
             c.webhooks.wake()
         return _public(subscription)
 
+    @requires(Scope.WRITE)
     @blp.response(204)
     def delete(self, subscription_id: str) -> None:
         """Deletes the subscription; nothing more is sent to it."""
@@ -151,6 +157,7 @@ class SubscriptionItem(MethodView):
 
 @blp.route("/subscriptions/<subscription_id>/rotate-secret")
 class RotateSecret(MethodView):
+    @requires(Scope.WRITE)
     @blp.response(200, SubscriptionSchema)
     def post(self, subscription_id: str) -> Any:
         """A new secret; the old one stays valid 24 h and both signatures are sent."""
@@ -163,6 +170,7 @@ class RotateSecret(MethodView):
 
 @blp.route("/subscriptions/<subscription_id>/ping")
 class Ping(MethodView):
+    @requires(Scope.WRITE)
     @blp.response(
         200,
         Schema.from_dict(
@@ -196,6 +204,7 @@ class Ping(MethodView):
 
 @blp.route("/subscriptions/<subscription_id>/replay")
 class Replay(MethodView):
+    @requires(Scope.WRITE)
     @blp.arguments(ReplaySchema())
     @blp.response(202, ReplayResultSchema)
     def post(self, body: dict[str, Any], subscription_id: str) -> Any:
@@ -221,6 +230,7 @@ class Replay(MethodView):
 
 @blp.route("/subscriptions/<subscription_id>/deliveries")
 class Deliveries(MethodView):
+    @requires(Scope.WRITE)
     @blp.arguments(DeliveryQuerySchema(), location="query")
     @blp.response(200, DeliveryListSchema)
     def get(self, args: dict[str, Any], subscription_id: str) -> Any:
@@ -240,6 +250,7 @@ class Deliveries(MethodView):
 
 @blp.route("/deliveries/<delivery_id>/redeliver")
 class Redeliver(MethodView):
+    @requires(Scope.WRITE)
     @blp.response(202, RedeliverySchema)
     def post(self, delivery_id: str) -> Any:
         """Sends a failed (or delivered) delivery again."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
 from events.catalogue import types_matching
@@ -14,7 +14,8 @@ from events.values.dates import parse_occurred
 from events.values.parties import UnknownCountry, to_alpha3
 from projections import activity, agreements, countries, deals, relationships, timeline
 from projections.activity import PERIODS
-from service.api import container
+from service.access import Scope, requires
+from service.api import Blueprint, container
 from service.api.moments import MomentArgsSchema, moment_of, read_view
 from service.api.schemas import type_patterns
 
@@ -133,6 +134,7 @@ class ActivitySchema(ViewSchema):
 
 @blp.route("/relationships/<pair>")
 class Relationship(MethodView):
+    @requires(Scope.READ)
     @blp.arguments(RelationshipArgsSchema(), location="query")
     @blp.response(200, RelationshipSchema)
     def get(self, args: dict[str, Any], pair: str) -> Any:
@@ -145,6 +147,7 @@ class Relationship(MethodView):
 
 @blp.route("/agreements")
 class Agreements(MethodView):
+    @requires(Scope.READ)
     @blp.arguments(AgreementArgsSchema(), location="query")
     @blp.response(200, ItemsSchema)
     def get(self, args: dict[str, Any]) -> Any:
@@ -163,6 +166,7 @@ class Agreements(MethodView):
 
 @blp.route("/deals")
 class Deals(MethodView):
+    @requires(Scope.READ)
     @blp.arguments(DealArgsSchema(), location="query")
     @blp.response(200, DealsSchema)
     def get(self, args: dict[str, Any]) -> Any:
@@ -176,6 +180,7 @@ class Deals(MethodView):
 
 @blp.route("/timeline")
 class Timeline(MethodView):
+    @requires(Scope.READ)
     @blp.arguments(TimelineArgsSchema(), location="query")
     @blp.response(200, ItemsSchema)
     def get(self, args: dict[str, Any]) -> Any:
@@ -198,6 +203,7 @@ class Timeline(MethodView):
 
 @blp.route("/countries/<code>")
 class CountryView(MethodView):
+    @requires(Scope.READ)
     @blp.arguments(MomentArgsSchema(), location="query")
     @blp.response(200, CountrySchema)
     def get(self, args: dict[str, Any], code: str) -> Any:
@@ -212,6 +218,7 @@ class CountryView(MethodView):
 
 @blp.route("/activity")
 class Activity(MethodView):
+    @requires(Scope.READ)
     @blp.arguments(ActivityArgsSchema(), location="query")
     @blp.response(200, ActivitySchema)
     def get(self, args: dict[str, Any]) -> Any:
