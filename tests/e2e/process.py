@@ -8,12 +8,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import requests
 
+from tests.eventually import eventually
 from tests.webhook_receiver import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +43,11 @@ def run_tracker(
         check=False,
         cwd=ROOT,
     )
+
+
+class ExitedEarly(Exception):
+    """A process ended while a test waited for it. Not an AssertionError, so that `eventually`
+    stops waiting at once instead of waiting out its timeout."""
 
 
 class TrackerProcess:
@@ -95,18 +100,28 @@ class TrackerProcess:
         return self.process is not None and self.process.poll() is None
 
     def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.running:
-                raise AssertionError(f"tracker serve exited early:\n{self.stderr()[-3000:]}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.kill()
-        raise AssertionError(f"tracker serve did not answer /healthz in {timeout} s")
+        try:
+            eventually(
+                self._healthy,
+                timeout=timeout,
+                interval=0.1,
+                message=f"tracker {self.args[0]} did not answer /healthz",
+            )
+        except AssertionError:
+            self.kill()
+            raise
+
+    def _healthy(self) -> bool:
+        self._still_running()
+        try:
+            return requests.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def _still_running(self) -> None:
+        """Waiting for a process that has ended cannot succeed: fail now, with what it said."""
+        if not self.running:
+            raise ExitedEarly(f"tracker {self.args[0]} exited early:\n{self.stderr()[-3000:]}")
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM, then SIGKILL if it has not exited within `timeout`; the exit code."""
@@ -128,14 +143,17 @@ class TrackerProcess:
     def wait_for_output(self, text: str, timeout: float = START_TIMEOUT) -> None:
         """For processes without HTTP (`tracker worker`): until this start's output says
         `text`."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def said() -> bool:
             if text in self.stderr() or text in self.stdout():
-                return
-            if not self.running:
-                raise AssertionError(f"tracker exited early:\n{self.stderr()[-3000:]}")
-            time.sleep(0.1)
-        raise AssertionError(f"tracker never said {text!r}:\n{self.stderr()[-3000:]}")
+                return True
+            self._still_running()
+            return False
+
+        try:
+            eventually(said, timeout=timeout, interval=0.1, message=f"tracker never said {text!r}")
+        except AssertionError as error:
+            raise AssertionError(f"{error}:\n{self.stderr()[-3000:]}") from None
 
 
 class TrackerProcesses:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,16 +17,10 @@ from tests.e2e.process import TrackerProcess, TrackerProcesses, run_tracker, tra
 
 TOKEN = "e2e-example-data-token"
 RAA = "agreement:jpn-aus-raa"
-EXAMPLE_WAIT = 600.0  # the example file may still be being written by someone else
 STORE_FIELDS = ("id", "position", "version", "recorded_at")
 
 
 def example_lines() -> list[dict[str, Any]]:
-    deadline = time.monotonic() + EXAMPLE_WAIT
-    while not EXAMPLES.exists() and time.monotonic() < deadline:
-        time.sleep(30)
-    if not EXAMPLES.exists():
-        pytest.fail(f"{EXAMPLES} did not appear within {EXAMPLE_WAIT:.0f} s")
     return [json.loads(line) for line in EXAMPLES.read_text().splitlines() if line.strip()]
 
 
@@ -38,7 +31,6 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def served(env: dict[str, str], trackers: TrackerProcesses) -> TrackerProcess:
-    example_lines()
     imported = run_tracker("import", "--if-empty", str(EXAMPLES), env=env)
     assert imported.returncode == 0, imported.stderr
     return trackers.serve(env)

@@ -3,7 +3,6 @@ the rebuild and ends with the same views it had before."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from events.schemas.envelope import DevelopmentSchema
 from service.bootstrap import bootstrap
 from service.settings import Settings
 from tests.e2e.process import TrackerProcess, TrackerProcesses, bearer, tracker_env
+from tests.eventually import eventually
 from tests.history import HistoryGenerator
 
 EVENTS = 30_000
@@ -36,13 +36,14 @@ def projections(server: TrackerProcess) -> dict[str, dict[str, Any]]:
 
 
 def wait_until(server: TrackerProcess, done: Any, seconds: float) -> dict[str, dict[str, Any]]:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    """The views' state once `done` says so of it."""
+
+    def reached() -> dict[str, dict[str, Any]]:
         state = projections(server)
-        if done(state):
-            return state
-        time.sleep(0.05)
-    raise AssertionError(f"views did not get there: {projections(server)}")
+        assert done(state), state
+        return state
+
+    return eventually(reached, timeout=seconds, message="the views did not get there")
 
 
 @pytest.fixture

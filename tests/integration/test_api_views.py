@@ -11,6 +11,7 @@ import requests
 from service.auth import Scope
 from service.bootstrap import Container
 from tests.conftest import LiveServer, auth
+from tests.eventually import eventually
 from tests.factories import development
 from tests.integration.test_views import load_examples
 
@@ -174,15 +175,18 @@ def test_a_rebuild_needs_admin_and_swaps_in_a_new_generation(live_views: LiveSer
     started = requests.post(url, headers=auth(), timeout=5)
     assert started.status_code == 202
     generation = started.json()["generation"]
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        timeline = next(
-            p for p in get(live_views, "/v1/projections").json()["items"] if p["name"] == "timeline"
-        )
-        if timeline["generation"] == generation and timeline["state"] == "live":
-            break
-        time.sleep(0.1)
-    assert timeline["generation"] == generation
+
+    def timeline_live_on_the_new_generation() -> bool:
+        views = get(live_views, "/v1/projections").json()["items"]
+        timeline = next(p for p in views if p["name"] == "timeline")
+        return timeline["generation"] == generation and timeline["state"] == "live"
+
+    eventually(
+        timeline_live_on_the_new_generation,
+        timeout=30,
+        interval=0.1,
+        message="the timeline did not go live on the new generation",
+    )
     assert get(live_views, "/v1/timeline", min_position=15).json() == before
 
 

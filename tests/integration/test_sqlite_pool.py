@@ -13,6 +13,7 @@ from service.bootstrap import bootstrap
 from service.settings import Settings
 from service.store.sqlite_pool import ReadersBesideTheWriter
 from tests.conftest import ADMIN_TOKEN
+from tests.eventually import eventually
 
 
 def test_reads_do_not_wait_behind_a_writer_waiting_for_the_writer_lock(tmp_path: Path):
@@ -38,11 +39,18 @@ def test_reads_do_not_wait_behind_a_writer_waiting_for_the_writer_lock(tmp_path:
     waiting = threading.Thread(target=second_writer)
     try:
         waiting.start()
-        time.sleep(0.2)  # the second writer now waits, holding the pool's queue
+        # The library's queue is one semaphore: taken, the second writer now waits in it.
+        eventually(
+            lambda: pool._get_semaphore._value == 0,
+            timeout=5,
+            interval=0.01,
+            message="the second writer did not queue for the writer lock",
+        )
         began = time.monotonic()
         assert container.record.max_position() == 0  # a read of the log
         assert container.views.catalog.positions() is not None  # and of the views
         assert time.monotonic() - began < 1.0  # not the 2 s the waiting writer holds out
+        assert waiting.is_alive(), "the reads ran after the second writer had given up"
     finally:
         waiting.join()
         pool.put_connection(held)

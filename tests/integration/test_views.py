@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from projections.replay import rebuild
 from projections.runner import ViewRunner
 from service.bootstrap import Container, bootstrap
 from tests.conftest import EXAMPLES
+from tests.eventually import eventually
 from tests.factories import correction, development, retraction
 from tests.history import HistoryGenerator
 
@@ -436,10 +436,11 @@ def test_a_first_start_on_a_long_log_rebuilds_the_empty_views_beside_and_swaps_t
     assert live.run_batch() == 0  # every view is left to its rebuild
     assert all(catalog.position(name, 1) == 0 for name in VIEWS)
     assert sorted(container.rebuilds.resume_pending()) == sorted(VIEWS)
-    deadline = time.monotonic() + 60
-    while any(catalog.generations(n) != Generations(2, None) for n in VIEWS):
-        assert time.monotonic() < deadline, "the rebuilds did not finish"
-        time.sleep(0.05)
+    eventually(
+        lambda: all(catalog.generations(n) == Generations(2, None) for n in VIEWS),
+        timeout=60,
+        message="the rebuilds did not finish",
+    )
     assert all(catalog.position(name, 1) == 0 for name in VIEWS)
     rebuilt = {name: _rows(container, name) for name in VIEWS}
     head = container.record.max_position()
@@ -473,13 +474,16 @@ def test_a_finished_rebuild_lets_go_of_its_runner_and_what_it_remembered(contain
 
     container.record.restore(list(generated_lines(150, seed=4)))
     container.rebuilds.start_together(["deals", "agreements"])
-    catalog, deadline = container.views.catalog, time.monotonic() + 60
-    while any(
-        container.rebuilds.status(name) or catalog.generations(name) != Generations(2, None)
-        for name in ("deals", "agreements")
-    ):
-        assert time.monotonic() < deadline, "the rebuild did not finish"
-        time.sleep(0.05)
+    catalog = container.views.catalog
+    eventually(
+        lambda: all(
+            not container.rebuilds.status(name)
+            and catalog.generations(name) == Generations(2, None)
+            for name in ("deals", "agreements")
+        ),
+        timeout=60,
+        message="the rebuild did not finish",
+    )
     gc.collect()
     assert not [
         kept

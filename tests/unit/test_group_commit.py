@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +10,7 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from events.group_commit import GroupCommit
+from tests.eventually import eventually
 
 
 class Store:
@@ -68,10 +68,8 @@ def finish(store: Store, outcomes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _wait_for(condition: Any) -> None:
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline, "requests did not queue"
-        time.sleep(0.001)
+    # A short interval: every request of every test waits here for the one before to queue.
+    eventually(condition, timeout=10, interval=0.001, message="requests did not queue")
 
 
 def request(payload: str, *keys: str, size: int = 1) -> tuple[int, frozenset[str], str]:
