@@ -1,1 +1,4 @@
-"""Recorders that extend the library's with the log index, idempotency keys and API tokens."""
+"""The store: the library's SQLite and PostgreSQL recorders extended with the log index and
+idempotency keys (`sqlite.py`, `postgres.py`, rows shared by both in `rows.py`), where the
+store lives (`locations.py`), wake-ups on append (`listeners.py`), the SQLite pool with
+readers beside the writer (`sqlite_pool.py`), and API tokens (`tokens.py`)."""
