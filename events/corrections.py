@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from events.subjects import Subject
 
 ENVELOPE_FIELDS = ("occurred", "title", "summary", "parties", "place", "sources", "tags")
-REQUIRED_ENVELOPE = ("occurred", "title", "parties", "sources")
 
 
 def change_key_problem(key: str) -> str | None:

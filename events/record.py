@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple, cast
 
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, Notification
 
 from events.catalogue import CORRECTION, TYPES, type_matches
@@ -27,14 +27,12 @@ from events.group_commit import GroupCommit
 from events.log_index import IdempotencyRecord, LogIndex
 from events.lru import DevelopmentCache
 from events.queries import EventFilter, Page, SubjectHistory, state_of, topics_for
-from events.schemas.envelope import DevelopmentSchema
 from events.subject_cache import SubjectCache
 from events.subjects import Subject
 from events.wire import StoredDevelopment, to_wire
 
 MAX_ATTEMPTS = 8
 DEVELOPMENT_CACHE_SIZE = 20_000  # ~1.5 KB each: resident memory stays flat past this
-DEVELOPMENT_SCHEMA = DevelopmentSchema()
 SCAN_LIMIT = 10_000
 
 
@@ -170,10 +168,8 @@ class Record(Application[str]):
     def _subject_or_new(self, subject_id: str) -> Subject | None:
         try:
             return self.repository.get(subject_id, projector_func=_fold)
-        except Exception as error:  # the library raises AggregateNotFoundError
-            if type(error).__name__ == "AggregateNotFoundError":
-                return None
-            raise
+        except AggregateNotFoundError:
+            return None
 
     def _check_expected_version(
         self, subject_id: str, subject: Subject | None, posting: Posting
