@@ -193,7 +193,8 @@ class Record(Application[str]):
             subject.check_target_can_be_amended(
                 development["data"]["target"], TYPES[development["type"]]
             )
-            development = checked_correction(subject, development)
+            target = subject.target_development(development["data"]["target"])
+            development = checked_correction(target, development)
         subject.record(event_id, development, timestamp=recorded_at)
         return subject
 
