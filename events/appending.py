@@ -46,7 +46,8 @@ class Staged(NamedTuple):
 
 @dataclass(frozen=True)
 class Appended:
-    """The stored events; `replayed` when they answer a repeated idempotency key."""
+    """The stored events; `replayed` (as the Idempotent-Replayed header says) when they are
+    the first answer to a repeated idempotency key."""
 
     events: list[StoredDevelopment]
     replayed: bool = False
