@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import copy
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from marshmallow import ValidationError
 
 from events.errors import DevelopmentRejected
 from events.schemas.envelope import DevelopmentSchema
 
-if TYPE_CHECKING:
-    from events.subjects import Subject
-
 ENVELOPE_FIELDS = ("occurred", "title", "summary", "parties", "place", "sources", "tags")
-REQUIRED_ENVELOPE = ("occurred", "title", "parties", "sources")
 
 
 def change_key_problem(key: str) -> str | None:
@@ -51,14 +47,16 @@ def normalized_changes(corrected: dict[str, Any], keys: list[str]) -> dict[str, 
     return result
 
 
-def checked_correction(subject: Subject, correction: dict[str, Any]) -> dict[str, Any]:
-    """Validates a correction against its target; stores the changes in normalized form."""
+def checked_correction(target: dict[str, Any], correction: dict[str, Any]) -> dict[str, Any]:
+    """Validates a correction against the current form of its target development; stores the
+    changes in normalized form. (The target, not its subject, is passed in: subjects apply
+    corrections, so this module knows nothing of subjects.)"""
     data = correction["data"]
     changes: dict[str, Any] = data["changes"]
     problems = {f"data.changes.{key}": [why] for key in changes if (why := change_key_problem(key))}
     if problems:
         raise DevelopmentRejected(problems)
-    corrected = apply_changes(subject.target_development(data["target"]), changes)
+    corrected = apply_changes(target, changes)
     try:
         loaded = _schema().load(corrected)
     except ValidationError as error:

@@ -81,7 +81,7 @@ def _parse_common(text: str) -> OccurredRange | None:
 
 
 def _parse_plain(text: str) -> OccurredRange | None:
-    """The common shapes, without the general parser (replays parse many dates)."""
+    """The common shapes, without the general parser (rebuilding the views parses many dates)."""
     if match := _DAY.match(text):
         year, month, day = (int(g) for g in match.groups())
         try:

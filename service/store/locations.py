@@ -1,4 +1,10 @@
-"""Where the store lives: an SQLite file (the default) or PostgreSQL, as library settings."""
+"""Where the store lives: an SQLite file (the default) or PostgreSQL, as library settings.
+
+`TRACKER_DATABASE_URL` is empty (SQLite file tracker.db in the data dir), `sqlite:///<file>`, or
+`postgresql://user:password@host:port/db` with optional query parameters: `schema` (created
+if missing; default public), `pool_size` (connections each connection pool keeps open; default
+10) and `max_overflow` (connections a pool may open beyond those under load; default 10).
+"""
 
 from __future__ import annotations
 

@@ -15,10 +15,8 @@ def index_rows(
     positions: Sequence[int],
     log_entries: Sequence[tuple[str, str, int]],
 ) -> list[tuple[str, str, int, int]]:
-    """(event_id, subject, version, position) for each stored event. Appends made without
-    event ids (the library's own recorder tests) leave no index rows."""
-    if not log_entries:
-        return []
+    """(event_id, subject, version, position) for each stored event; every one must be named
+    in `log_entries`, or the log index would be incomplete."""
     event_ids = {(subject, version): event_id for event_id, subject, version in log_entries}
     rows = []
     for stored, position in zip(stored_events, positions, strict=True):

@@ -38,7 +38,7 @@ def test_versions_count_up_within_a_subject(container: Container):
     assert second["position"] > first["position"]
 
 
-def test_an_idempotency_key_stores_one_event_and_replays_the_first_answer(container: Container):
+def test_an_idempotency_key_stores_one_event_and_gives_the_first_answer_again(container: Container):
     record = container.record
     body = development("deal.clinched")
     first = record.append([posting(body)], "key-1")
