@@ -146,7 +146,7 @@ class ViewRunner:
             done = positions[view.name]
             if done < end:
                 recorder = ViewRecorder(self.database, view.name, generation)
-                projection = view(recorder, self._originals)
+                projection = view(recorder)
                 for position, change in changes:
                     if position > done:
                         projection.apply(change)
