@@ -154,8 +154,7 @@ def test_views_built_live_while_appending_equal_a_replay_from_scratch(container:
             for event in stored:
                 generator.remember(event)
         head = container.record.max_position()
-        for name in VIEWS:
-            assert runner.wait_for(name, head, timeout=60), name
+        assert container.views.wait_for(list(VIEWS), head, timeout=60)
     finally:
         runner.stop()
     live = {name: _rows(container, name) for name in VIEWS}
