@@ -51,7 +51,7 @@ def database_of(record: Record) -> ViewDatabase:
 
 class Originals:
     """Where each development first stood in the log, for the corrections and retractions
-    that name it: remembered as the runner passes the development (so a replay never asks the
+    that name it: remembered as the runner passes the development (so a rebuild never asks the
     store), looked up in the log for those recorded before this runner started."""
 
     def __init__(self, record: Record, remember: int = ORIGINALS_REMEMBERED) -> None:

@@ -18,10 +18,10 @@ from projections.catalog import Generations
 from projections.countries import country
 from projections.facts import Moment, micros
 from projections.reader import ViewReader
+from projections.rebuild import rebuild
 from projections.recorder import COLUMNS
 from projections.registry import VIEWS
 from projections.relationships import relationship
-from projections.replay import rebuild
 from projections.runner import ViewRunner
 from service.bootstrap import Container, bootstrap
 from tests.conftest import EXAMPLES
@@ -160,8 +160,8 @@ def test_views_built_live_while_appending_equal_a_replay_from_scratch(container:
     live = {name: _rows(container, name) for name in VIEWS}
     for name in VIEWS:
         generation = container.views.catalog.begin_rebuild(name)
-        replayer = ViewRunner(container.record, [VIEWS[name]], generation=generation)
-        assert rebuild(container.views.catalog, replayer, name)
+        rebuilder = ViewRunner(container.record, [VIEWS[name]], generation=generation)
+        assert rebuild(container.views.catalog, rebuilder, name)
         assert container.views.catalog.generations(name).active == generation
         assert _rows(container, name) == live[name], name
     assert len(live["timeline"]) > 10_000
