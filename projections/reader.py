@@ -1,4 +1,5 @@
-"""Reads views at their active generation, and says which log position they reflect."""
+"""Reads views at their active generation, says which log position they reflect, and waits
+for them to reach one (a client reading its own writes)."""
 
 from __future__ import annotations
 
