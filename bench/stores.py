@@ -14,9 +14,10 @@ from pathlib import Path
 
 import psycopg
 
-from bench.dataset import copy_of_filled, fill
+from bench.dataset import copy_of_filled
 from service.bootstrap import Container, bootstrap
 from service.settings import Settings
+from tests.history import fill
 
 POSTGRES_URL = os.environ.get(
     "TRACKER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

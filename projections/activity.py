@@ -15,7 +15,6 @@ PERIODS = ("quarter", "year")
 
 class ActivityProjection(FactProjection):
     name = "activity"
-    indexes = ("tally",)
 
     def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
         return [(EVERYONE, ""), *((party, "") for party in fact.parties)]

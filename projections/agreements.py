@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.facts import Fact, Moment
+from projections.facts import Moment
 from projections.lifecycle import agreement_states, in_force_on
-from projections.projection import FactProjection
+from projections.projection import SubjectProjection
 from projections.reader import ViewReader
 
 
-class AgreementsProjection(FactProjection):
+class AgreementsProjection(SubjectProjection):
     name = "agreements"
     subject_kinds = frozenset({"agreement"})
-
-    def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
-        return [(fact.subject, fact.type)]
 
 
 def agreements(

@@ -14,7 +14,6 @@ ALONE = ""
 
 class CountriesProjection(FactProjection):
     name = "countries"
-    indexes = ("tally",)
 
     def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
         keys = []

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.facts import Fact, Moment
+from projections.facts import Moment
 from projections.ledger import deal_states, totals_per_currency
-from projections.projection import FactProjection
+from projections.projection import SubjectProjection
 from projections.reader import ViewReader
 
 
-class DealsProjection(FactProjection):
+class DealsProjection(SubjectProjection):
     name = "deals"
     subject_kinds = frozenset({"deal"})
-
-    def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
-        return [(fact.subject, fact.type)]
 
 
 def deals(

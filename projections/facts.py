@@ -40,7 +40,7 @@ class Fact:
     latest: str = ""
 
     def __post_init__(self) -> None:
-        # Derived once here: every view reads them, thousands of times a second in a replay.
+        # Derived once here: every view reads them, thousands of times a second in a rebuild.
         development = self.development
         set_field = object.__setattr__
         set_field(self, "type", development["type"])

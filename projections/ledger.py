@@ -8,8 +8,6 @@ from typing import Any
 from events.values.money import Money, Qualifier
 from projections.recorder import Row
 
-STAGE_ORDER = ("preferred_bidder_selected", "agreed", "contract_signed", "delivered")
-
 
 def deal_states(rows: Iterable[Row]) -> list[dict[str, Any]]:
     by_subject: dict[str, dict[str, Row]] = {}

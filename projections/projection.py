@@ -7,9 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
-
 from events.catalogue import kind_of
 from events.subjects import Subject
 from projections.facts import Fact, micros
@@ -25,32 +22,37 @@ class Original:
     recorded_at: int
 
 
-class FactProjection(Projection[ViewRecorder]):
-    """Stages a view's rows for each event; the runner writes them with the batch's tracking."""
+class FactProjection:
+    """Stages a view's rows for each change; the runner writes them with the batch's position.
+    (Not the library's `Projection`: the runner derives each change once for all views, so
+    no view processes events one by one.)"""
 
     name = ""
     subject_kinds: ClassVar[frozenset[str]] = frozenset()  # empty: every kind
-    indexes: ClassVar[tuple[str, ...]] = ()  # partial indexes its reads use (catalog.py)
 
-    def __init__(self, view: ViewRecorder, originals: Callable[[str], Original]) -> None:
-        super().__init__(view)
-        self.originals = originals
+    def __init__(self, view: ViewRecorder) -> None:
+        self.view = view
 
     def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
         """The (key, detail) rows one development contributes to this view."""
         raise NotImplementedError
 
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.apply(change_of(domain_event, tracking.notification_id, self.originals))
-
     def apply(self, change: Change) -> None:
-        """Stages the rows of one change (the runner derives each change once for all views)."""
+        """Stages the rows of one change."""
         if self.subject_kinds and change.subject_kind not in self.subject_kinds:
             return
         if change.target is not None:
             self.view.supersede(change.target, change.at)
         if change.fact is not None:
             self.view.add(change.fact, self.keys_for(change.fact))
+
+
+class SubjectProjection(FactProjection):
+    """A view of one kind of subject whose reads fold each subject's rows into its state:
+    one row per development, keyed by its subject, with its type as the detail."""
+
+    def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
+        return [(fact.subject, fact.type)]
 
 
 @dataclass(frozen=True)

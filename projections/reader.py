@@ -1,7 +1,9 @@
-"""Reads views at their active generation, and says which log position they reflect."""
+"""Reads views at their active generation, says which log position they reflect, and waits
+for them to reach one (a client reading its own writes)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, TypeVar, cast
 
@@ -16,6 +18,7 @@ STATES_CACHED = 10_000
 ANSWERS_KEPT = 1_000
 T = TypeVar("T")
 CHUNK = 500
+POLL_SECONDS = 0.02  # how often a wait for a position looks again
 
 
 class ViewReader:
@@ -37,6 +40,16 @@ class ViewReader:
         return min(
             self.catalog.position(name, self.catalog.generations(name).active) for name in names
         )
+
+    def wait_for(self, names: Sequence[str], position: int, timeout: float) -> bool:
+        """Whether the named views reach `position` within `timeout` seconds. It looks at the
+        store, since the runner that moves them may be in another process (`tracker worker`)."""
+        deadline = time.monotonic() + timeout
+        while self.position(*names) < position:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(POLL_SECONDS)
+        return True
 
     def states(
         self, name: str, moment: Moment, fold: Fold, keys: Sequence[str] | None = None

@@ -10,8 +10,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventsourcing.persistence import Tracking, TrackingRecorder
-
 from projections.database import Cursor, ViewDatabase
 from projections.facts import Fact, Moment, timestamp_of
 
@@ -84,7 +82,7 @@ class _Batch:
     supersedes: list[tuple[int, int]] = field(default_factory=list)
 
 
-class ViewRecorder(TrackingRecorder):
+class ViewRecorder:
     """The rows of one generation of one view."""
 
     def __init__(
@@ -138,11 +136,6 @@ class ViewRecorder(TrackingRecorder):
         if position not in batch.added:  # its rows may stand in the store already
             batch.supersedes.append((at, position))
 
-    def insert_tracking(self, tracking: Tracking) -> None:
-        """Writes the staged rows and the new position, in a transaction of their own."""
-        with self.database.transaction() as cursor:
-            self.write(cursor, tracking.notification_id)
-
     def write(self, cursor: Cursor, position: int) -> None:
         """Writes the staged rows and moves the view to `position`, in the caller's
         transaction; raises StaleTracking (the caller rolls back) if another runner did."""
@@ -186,16 +179,6 @@ class ViewRecorder(TrackingRecorder):
             )
             keys.update(str(r[0]) for r in cursor.fetchall())
         return keys
-
-    def discard(self) -> None:
-        self._batch = _Batch()
-
-    def max_tracking_id(self, application_name: str = "") -> int | None:
-        rows = self.database.query(
-            f"SELECT position FROM {self._tracking} WHERE view = ? AND generation = ?",
-            (self.view, self.generation),
-        )
-        return int(rows[0][0]) if rows else None
 
     # --- reading ----------------------------------------------------------------------------
 

@@ -24,7 +24,6 @@ def pair_key(a: str, b: str) -> str:
 
 class RelationshipsProjection(FactProjection):
     name = "relationships"
-    indexes = ("latest", "detail", "types")
 
     def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
         return [(pair_key(a, b), fact.kind) for a, b in itertools.combinations(fact.parties, 2)]

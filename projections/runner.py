@@ -51,7 +51,7 @@ def database_of(record: Record) -> ViewDatabase:
 
 class Originals:
     """Where each development first stood in the log, for the corrections and retractions
-    that name it: remembered as the runner passes the development (so a replay never asks the
+    that name it: remembered as the runner passes the development (so a rebuild never asks the
     store), looked up in the log for those recorded before this runner started."""
 
     def __init__(self, record: Record, remember: int = ORIGINALS_REMEMBERED) -> None:
@@ -103,7 +103,6 @@ class ViewRunner:
         self.catalog = ViewCatalog(self.database)
         self.stats = {view.name: ViewStats() for view in self.views}
         self.stopped = threading.Event()
-        self.changed = threading.Condition()
         self.follower: Follower | None = None
         self.lock = ViewLock(self.database, "")
         self._originals = Originals(record)
@@ -146,7 +145,7 @@ class ViewRunner:
             done = positions[view.name]
             if done < end:
                 recorder = ViewRecorder(self.database, view.name, generation)
-                projection = view(recorder, self._originals)
+                projection = view(recorder)
                 for position, change in changes:
                     if position > done:
                         projection.apply(change)
@@ -154,8 +153,6 @@ class ViewRunner:
         self._commit(staged, end)
         for view, _, count in staged:
             self.stats[view.name].record(count, time.monotonic() - started)
-        with self.changed:
-            self.changed.notify_all()
         return len(notifications)
 
     def _batch_size_for(self, behind: int) -> int:
@@ -241,16 +238,3 @@ class ViewRunner:
             self.follower.stop()
             self.record.index.remove_listener(self.follower.wakeup)
         self.lock.release()
-
-    def wait_for(self, view: str, position: int, timeout: float) -> bool:
-        """Blocks until `view` has reached `position`, or the timeout passes."""
-        deadline = time.monotonic() + timeout
-        view_class = next(v for v in self.views if v.name == view)
-        while True:
-            if self.catalog.position(view, self._generation_of(view_class)) >= position:
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            with self.changed:
-                self.changed.wait(min(remaining, 0.05))

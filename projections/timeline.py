@@ -13,7 +13,6 @@ EVERYONE = "*"
 
 class TimelineProjection(FactProjection):
     name = "timeline"
-    indexes = ("earliest",)
 
     def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
         return [(EVERYONE, ""), *((party, "") for party in fact.parties)]

@@ -1,4 +1,4 @@
-"""The `tracker` command: serve, import, export, token."""
+"""The `tracker` command: serve, import, export, token, rebuild (or replay), worker."""
 
 from __future__ import annotations
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from flask_smorest import abort
@@ -36,14 +35,12 @@ def read_view(args: dict[str, Any], *views: str) -> int:
     returns the position the views reflect."""
     reader = container().views
     wanted = args.get("min_position")
-    if wanted is not None:
-        deadline = time.monotonic() + container().settings.min_position_wait
-        while reader.position(*views) < wanted:
-            if time.monotonic() >= deadline:
-                abort(
-                    503,
-                    message=f"The views have not reached position {wanted} yet.",
-                    headers={"Retry-After": "1"},
-                )
-            time.sleep(0.02)
+    if wanted is not None and not reader.wait_for(
+        views, wanted, container().settings.min_position_wait
+    ):
+        abort(
+            503,
+            message=f"The views have not reached position {wanted} yet.",
+            headers={"Retry-After": "1"},
+        )
     return reader.position(*views)

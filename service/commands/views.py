@@ -1,4 +1,5 @@
-"""`tracker replay` (rebuild views from the start, with progress) and `tracker worker`."""
+"""`tracker rebuild` (views from the start of the log, with progress; `tracker replay` is its
+former name, kept as an alias) and `tracker worker`."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Any
 
 from tqdm import tqdm
 
+from projections.rebuild import rebuild_together
 from projections.registry import VIEWS
-from projections.replay import rebuild_together
 from projections.runner import ViewRunner
 from service.bootstrap import bootstrap
 from service.commands.serving import configure_logging
@@ -19,21 +20,23 @@ from service.settings import Settings
 
 
 def add_parsers(commands: Any) -> None:
-    replay = commands.add_parser("replay", help="rebuild views from the start of the log")
-    replay.add_argument(
+    rebuild = commands.add_parser(
+        "rebuild", aliases=["replay"], help="rebuild views from the start of the log"
+    )
+    rebuild.add_argument(
         "--view",
         choices=sorted(VIEWS),
         action="append",
         help="a view to rebuild (repeatable; default: all)",
     )
-    replay.set_defaults(run=replay_views)
+    rebuild.set_defaults(run=rebuild_views)
     worker = commands.add_parser(
         "worker", help="keep the views live outside the API process (scale-out)"
     )
     worker.set_defaults(run=run_worker)
 
 
-def replay_views(settings: Settings, args: argparse.Namespace) -> int:
+def rebuild_views(settings: Settings, args: argparse.Namespace) -> int:
     names = args.view or sorted(VIEWS)
     container = bootstrap(settings)
     try:
@@ -41,7 +44,7 @@ def replay_views(settings: Settings, args: argparse.Namespace) -> int:
         generations = {name: catalog.begin_rebuild(name) for name in names}
         runner = ViewRunner(container.record, [VIEWS[n] for n in names], generations=generations)
         head = container.record.max_position()
-        with tqdm(total=head, unit="ev", desc="replay", file=sys.stderr, disable=None) as bar:
+        with tqdm(total=head, unit="ev", desc="rebuild", file=sys.stderr, disable=None) as bar:
 
             def progress(position: int) -> None:
                 bar.total = max(bar.total or 0, container.record.max_position())
@@ -49,7 +52,7 @@ def replay_views(settings: Settings, args: argparse.Namespace) -> int:
 
             rebuild_together(container.record, catalog, runner, progress)
         print(
-            f"tracker replay: rebuilt {', '.join(names)} to position "
+            f"tracker rebuild: rebuilt {', '.join(names)} to position "
             f"{min(runner.positions().values(), default=0)}",
             file=sys.stderr,
         )

@@ -322,8 +322,8 @@ def test_an_import_in_batches_folds_each_subject_as_a_fresh_reader_does(
     """An import keeps the subjects it saved for its next batch (corrections and retractions
     included): each subject then stands as a process that folds it from the store sees it,
     and a second import of the same lines holds them all."""
-    from bench.dataset import generated_lines
     from service.bootstrap import bootstrap
+    from tests.history import generated_lines
 
     lines = list(generated_lines(600, seed=11))
     for start in range(0, len(lines), 50):

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from bench.dataset import fill
 from events.record import Posting
 from events.schemas.envelope import DevelopmentSchema, ImportedEventSchema
 from projections.activity import activity, period_of
@@ -18,16 +17,16 @@ from projections.catalog import Generations
 from projections.countries import country
 from projections.facts import Moment, micros
 from projections.reader import ViewReader
+from projections.rebuild import rebuild
 from projections.recorder import COLUMNS
 from projections.registry import VIEWS
 from projections.relationships import relationship
-from projections.replay import rebuild
 from projections.runner import ViewRunner
 from service.bootstrap import Container, bootstrap
 from tests.conftest import EXAMPLES
 from tests.eventually import eventually
 from tests.factories import correction, development, retraction
-from tests.history import HistoryGenerator
+from tests.history import HistoryGenerator, fill, generated_lines
 
 
 def load_examples(container: Container) -> None:
@@ -155,15 +154,14 @@ def test_views_built_live_while_appending_equal_a_replay_from_scratch(container:
             for event in stored:
                 generator.remember(event)
         head = container.record.max_position()
-        for name in VIEWS:
-            assert runner.wait_for(name, head, timeout=60), name
+        assert container.views.wait_for(list(VIEWS), head, timeout=60)
     finally:
         runner.stop()
     live = {name: _rows(container, name) for name in VIEWS}
     for name in VIEWS:
         generation = container.views.catalog.begin_rebuild(name)
-        replayer = ViewRunner(container.record, [VIEWS[name]], generation=generation)
-        assert rebuild(container.views.catalog, replayer, name)
+        rebuilder = ViewRunner(container.record, [VIEWS[name]], generation=generation)
+        assert rebuild(container.views.catalog, rebuilder, name)
         assert container.views.catalog.generations(name).active == generation
         assert _rows(container, name) == live[name], name
     assert len(live["timeline"]) > 10_000
@@ -425,8 +423,6 @@ def test_a_first_start_on_a_long_log_rebuilds_the_empty_views_beside_and_swaps_t
     """Views empty beside a long log (an import, then a first start) are rebuilt: the live
     runner leaves an empty active generation alone while its successor is being rebuilt,
     and once swapped in every view holds what a live runner would have built."""
-    from bench.dataset import generated_lines
-
     container.record.restore(list(generated_lines(400, seed=3)))
     catalog = container.views.catalog
     assert container.rebuilds.rebuild_empty_views(above=400) == []  # not longer than that
@@ -456,8 +452,6 @@ def test_a_first_start_on_a_long_log_rebuilds_the_empty_views_beside_and_swaps_t
 
 
 def test_a_first_start_chooses_the_empty_views_of_a_long_log(container: Container):
-    from bench.dataset import generated_lines
-
     container.record.restore(list(generated_lines(150, seed=4)))
     catch_up(container)
     container.views.catalog.begin_rebuild("deals")  # an empty pending generation ...
@@ -470,8 +464,6 @@ def test_a_first_start_chooses_the_empty_views_of_a_long_log(container: Containe
 def test_a_finished_rebuild_lets_go_of_its_runner_and_what_it_remembered(container: Container):
     """A runner remembers up to 100,000 developments' places in the log; once its rebuild is
     swapped in, nothing keeps it (after a first start of 1,000,000 events: 51 MB)."""
-    from bench.dataset import generated_lines
-
     container.record.restore(list(generated_lines(150, seed=4)))
     container.rebuilds.start_together(["deals", "agreements"])
     catalog = container.views.catalog

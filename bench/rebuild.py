@@ -1,4 +1,4 @@
-"""Replay: rebuilding every view from the whole log, against reading and decoding that log."""
+"""Rebuild: every view from the whole log, against reading and decoding that log."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import statistics
 import time
 
 from bench.report import Figure
+from projections.rebuild import rebuild_together
 from projections.registry import VIEWS
-from projections.replay import rebuild_together
 from projections.runner import ViewRunner
 from service.bootstrap import Container
 
@@ -46,7 +46,7 @@ def measure(container: Container, store: str, events: int) -> list[Figure]:
     figure = statistics.median(rebuild_all(container) for _ in range(RUNS))
     return [
         Figure(
-            name=f"replay: rebuild {len(VIEWS)} views ({events:,} events)",
+            name=f"rebuild: {len(VIEWS)} views ({events:,} events)",
             store=store,
             value=figure,
             baseline=baseline,
