@@ -14,5 +14,4 @@ the live ones. Its modules, from the bottom up:
 - following, locks: the background loop and the one-process-at-a-time lock of the runner.
 - runner: keeps views up to date with the log, a batch of events at a time.
 - rebuild: rebuilding views from the start of the log, then swapping them in.
-- replay: the former name of rebuild, until the composition root imports rebuild.
 """

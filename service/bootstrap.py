@@ -13,8 +13,8 @@ from events.record import Record
 from events.webhooks import Subscriptions
 from projections.catalog import ViewCatalog
 from projections.reader import ViewReader
+from projections.rebuild import Rebuilds
 from projections.registry import VIEWS
-from projections.replay import Rebuilds
 from projections.runner import ViewRunner, database_of
 from service.auth import Authenticator
 from service.settings import Settings
