@@ -14,11 +14,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from eventsourcing.application import Application
+
 from bench.report import Figure
 from bench.server import AUTH, tracker_serve
-from bench.stores import Store, empty_store
+from bench.stores import Store
 from events.schemas.envelope import DevelopmentSchema
 from events.subjects import Subject
+from service.settings import Settings
+from service.store.locations import is_postgres, postgres_setup, sqlite_path, store_environment
 from tests.factories import development
 
 CLIENTS = (1, 8, 32)
@@ -46,17 +50,30 @@ def measure(kind: str, count: int) -> list[Figure]:
 
 
 def _library_saves(kind: str, bodies: list[dict[str, Any]]) -> float:
-    """Events per second for saving each (already validated) development as a new subject."""
+    """Events per second for saving each (already validated) development as a new subject,
+    by the library's own application and recorder (no log index, no idempotency keys)."""
     schema = DevelopmentSchema()
     developments = [schema.load(body) for body in bodies]
-    with empty_store(kind) as store:
-        app = store.container.record
-        started = time.perf_counter()
-        for loaded in developments:
-            event_id = str(uuid.uuid4())
-            subject = Subject.open(loaded["subject"], event_id, loaded)
-            app.save(subject, log_entries=[(event_id, subject.id, 1)])  # the store indexes ids
-        return len(developments) / (time.perf_counter() - started)
+    with tempfile.TemporaryDirectory() as folder, Store.url(kind) as url:
+        app = _library_application(Settings(data_dir=folder, database_url=url))
+        try:
+            started = time.perf_counter()
+            for loaded in developments:
+                app.save(Subject.open(loaded["subject"], str(uuid.uuid4()), loaded))
+            return len(developments) / (time.perf_counter() - started)
+        finally:
+            app.close()
+
+
+def _library_application(settings: Settings) -> Application[str]:
+    """The eventsourcing library's Application on an empty store of the same kind."""
+    env = {**store_environment(settings), "ORIGINATOR_ID_TYPE": "text"}
+    env.pop("APPLICATION_RECORDER_TOPIC")
+    if is_postgres(settings.database_url):
+        with postgres_setup(settings.database_url):
+            return Application[str](env=env)
+    sqlite_path(settings).parent.mkdir(parents=True, exist_ok=True)
+    return Application[str](env=env)
 
 
 def _service_appends(kind: str, bodies: list[dict[str, Any]], clients: int) -> float:
