@@ -10,7 +10,7 @@ from typing import Any
 from eventsourcing.postgres import PostgresDatastore
 
 from events.record import Record
-from events.webhooks import Subscriptions
+from events.subscriptions import Subscriptions
 from projections.catalog import ViewCatalog
 from projections.reader import ViewReader
 from projections.registry import VIEWS

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 
 from events.schemas.fields import Country, subject_ref
-from events.subscriptions import Filters, Subscription
+from events.subscription import Filters, Subscription
 from service.api import container
 from service.api.schemas import type_patterns
 from service.settings import Settings

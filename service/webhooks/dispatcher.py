@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 from events.errors import EventNotFound
 from events.lru import LRU
 from events.record import Record
-from events.subscriptions import Subscription, SubscriptionNotFound
-from events.webhooks import Subscriptions
+from events.subscription import Subscription, SubscriptionNotFound
+from events.subscriptions import Subscriptions
 from projections.following import Follower
 from service.webhooks.deliveries import Claimed, DeliveryStore, NewDelivery, Status, now_micros
 from service.webhooks.endpoints import Network, UnsafeEndpoint, VettedEndpoint, vet

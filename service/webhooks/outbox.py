@@ -14,7 +14,7 @@ from typing import Protocol
 
 from events.record import Record
 from events.subjects import Subject
-from events.webhooks import Subscriptions
+from events.subscriptions import Subscriptions
 from events.wire import to_wire
 from projections.database import Cursor
 from projections.facts import micros

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from events.record import Record
-from events.webhooks import Subscriptions
+from events.subscriptions import Subscriptions
 from service.settings import Settings
 from service.webhooks.clock import start_clock
 from service.webhooks.deliveries import DeliveryStore

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from events.subscriptions import Filters
+from events.subscription import Filters
 from tests.e2e.process import TrackerProcess, TrackerProcesses, bearer, tracker_env
 from tests.factories import development
 from tests.webhook_receiver import Receiver

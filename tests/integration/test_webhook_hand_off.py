@@ -14,7 +14,7 @@ import pytest
 
 from events.record import Posting
 from events.schemas.envelope import DevelopmentSchema
-from events.subscriptions import Filters
+from events.subscription import Filters
 from service.bootstrap import Container, bootstrap
 from service.settings import Settings
 from service.webhooks.deliveries import Status

@@ -16,8 +16,8 @@ from standardwebhooks.webhooks import Webhook
 
 from events.record import Posting
 from events.schemas.envelope import DevelopmentSchema
-from events.subscriptions import Filters
-from events.webhooks import Subscriptions
+from events.subscription import Filters
+from events.subscriptions import Subscriptions
 from service.bootstrap import bootstrap
 from service.settings import Settings
 from service.store.locations import subscriptions_environment
