@@ -8,7 +8,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from events.subscriptions import Subscriptions
-from service.webhooks.deliveries import DeliveryStore, now_micros
+from service.webhooks.delivery import DeliveryStore, now_micros
 from service.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
