@@ -77,7 +77,8 @@ class Outbox:
             if not isinstance(event, Subject.Event):
                 continue
             for subscription in subscriptions:
-                # A subscription hears of what is recorded after it was made (replay backfills).
+                # A subscription hears of what is recorded after it was made (a backfill
+                # sends what came before).
                 if micros(event.timestamp) < micros(subscription.created_on):
                     continue
                 if subscription.matcher.matches(event.development):

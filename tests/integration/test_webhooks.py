@@ -198,7 +198,7 @@ def test_a_paused_subscription_holds_its_deliveries_until_resumed(
     eventually(receiver.bodies)
 
 
-def test_replay_backfills_events_recorded_before_the_subscription(
+def test_a_backfill_sends_events_recorded_before_the_subscription(
     hooks: LiveServer, receiver: Receiver
 ):
     before = post(hooks, development("deal.clinched", "deal:x"))
@@ -208,13 +208,13 @@ def test_replay_backfills_events_recorded_before_the_subscription(
         message="the outbox past the earlier event",
     )
     assert deliveries(hooks, subscription) == [] and receiver.bodies() == []
-    replay = requests.post(
+    backfill = requests.post(
         f"{hooks.url}/v1/subscriptions/{subscription['id']}/replay",
         json={"after_position": 0},
         headers=auth(),
         timeout=10,
     )
-    assert replay.status_code == 202 and replay.json() == {"scheduled": 1}
+    assert backfill.status_code == 202 and backfill.json() == {"scheduled": 1}
     received = eventually(receiver.bodies)
     assert received[0].headers["webhook-id"] == before["id"]
 
