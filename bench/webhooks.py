@@ -19,7 +19,7 @@ from bench.receiver import FastReceiver
 from bench.report import Figure
 from bench.server import AUTH, tracker_serve
 from bench.stores import Store
-from service.webhooks.messages import signed_headers
+from service.webhooks.message import signed_headers
 from tests.e2e.process import TrackerProcess
 from tests.factories import development
 

@@ -8,11 +8,11 @@ Where each concept lives:
 - `subjects`: the `Subject` aggregate whose events are the developments.
 - `corrections`: which fields a correction may change, and the target as corrected.
 - `record`: the `Record` application, put together from its use cases:
-- `appending`: new developments, all of a request or none; idempotency keys answered again.
-- `reading`: one event, a subject's history, pages of the log, the whole log for an export.
-- `importing`: an export appended again with its ids, versions and positions.
-- `subject_loading`: subjects loaded from the store for the use cases above; why mixins.
-- `recording`: one development recorded on a subject, shared by appending and importing.
+  - `appending`: new developments, all of a request or none; idempotency keys answered again.
+  - `reading`: one event, a subject's history, pages of the log, the whole log for an export.
+  - `importing`: an export appended again with its ids, versions and positions.
+  - `subject_loading`: subjects loaded from the store for the use cases above; why mixins.
+  - `recording`: one development recorded on a subject, shared by appending and importing.
 - `group_commit`: concurrent appends sharing one transaction.
 - `subject_cache`: subjects an import saved, kept for its next batch.
 - `lru`: a bounded least-recently-used cache (developments by position).
@@ -20,5 +20,6 @@ Where each concept lives:
 - `queries`: what reading returns (`Page`, `SubjectHistory`) and the filter it takes.
 - `wire`: a stored event as clients see it.
 - `errors`: what the record refuses, and why.
-- `subscriptions`, `webhooks`: webhook subscriptions, in an application of their own.
+- `subscription`: the webhook `Subscription` aggregate and its filters.
+- `subscriptions`: the `Subscriptions` application, its own log; its methods are the use cases.
 """

@@ -1,192 +1,146 @@
-"""Webhook subscriptions: event-sourced, with filters on type, party and subject."""
+"""The subscriptions application: its own log, apart from the developments', and the use cases
+on one subscription (create, change, rotate the secret, disable, delete), each load, call, save,
+return. Domain only: the URL's safety and the deliveries are service/webhooks/webhooks.py's."""
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import secrets
-from dataclasses import dataclass
-from typing import Any
+import math
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any, ClassVar, cast
 
-from eventsourcing.domain import BaseAggregate, CanMutateAggregate, MetaDomainEvent
+from eventsourcing.application import AggregateNotFoundError, Application
 
-from events.catalogue import type_matches
-from events.errors import RecordError
+from events.subscription import Filters, Subscription, SubscriptionNotFound
 
-ROTATION_OVERLAP = dt.timedelta(hours=24)
-
-
-class SubscriptionNotFound(RecordError):
-    def __init__(self, subscription_id: str) -> None:
-        super().__init__(f"No subscription '{subscription_id}'.")
-        self.subscription_id = subscription_id
+FRESH_SECONDS = 0.25
 
 
-def new_secret() -> str:
-    """A Standard Webhooks secret: whsec_ and 32 random bytes in base64."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+class Subscriptions(Application[str]):
+    name = "subscriptions"
+    env: ClassVar[dict[str, str]] = {"ORIGINATOR_ID_TYPE": "text"}
 
+    def __init__(self, env: Any = None) -> None:
+        super().__init__(env)
+        self._lock = threading.Lock()
+        self._known: tuple[int, list[Subscription]] = (-1, [])
+        self._checked_at = -math.inf
 
-@dataclass(frozen=True)
-class Filters:
-    """Which developments a subscription hears of; an empty list means no restriction."""
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        recordings = super().save(*objs, **kwargs)
+        with self._lock:
+            self._checked_at = -math.inf  # this process changed one: re-read on the next ask
+        return recordings
 
-    types: tuple[str, ...] = ()
-    parties: tuple[str, ...] = ()
-    subjects: tuple[str, ...] = ()
-
-    def matches(self, development: dict[str, Any]) -> bool:
-        """A correction or retraction matches the filters its subject's kind matches, so that
-        a subscriber to 'agreement.*' hears when an agreement's development is corrected."""
-        kind = development["type"]
-        names = [kind]
-        if kind.startswith("development."):
-            names.append(development["subject"].split(":", 1)[0] + ".")
-        if self.types and not any(type_matches(p, name) for p in self.types for name in names):
-            return False
-        if self.parties and not set(self.parties) & set(development["parties"]):
-            return False
-        return not self.subjects or development["subject"] in self.subjects
-
-    def as_json(self) -> dict[str, list[str]]:
-        return {
-            "types": list(self.types),
-            "parties": list(self.parties),
-            "subjects": list(self.subjects),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Filters:
-        return cls(
-            tuple(data.get("types", ())),
-            tuple(data.get("parties", ())),
-            tuple(data.get("subjects", ())),
-        )
-
-
-class Subscription(BaseAggregate[str]):
-    """An endpoint that is sent the developments its filters match."""
-
-    def __init__(self, url: str, filters: dict[str, Any], secret: str, description: str) -> None:
-        self.url = url
-        self.filters = filters
-        self.description = description
-        self.secret = secret
-        self.previous_secret: str | None = None
-        self.previous_secret_until: dt.datetime | None = None
-        self.status = "active"
-        self.disabled_reason: str | None = None
-
-    class Event(CanMutateAggregate[str], metaclass=MetaDomainEvent):
-        originator_id: str
-        originator_version: int
-        timestamp: dt.datetime
-
-    class Created(Event):
-        url: str
-        filters: dict[str, Any]
-        secret: str
-        description: str
-
-        def mutate(self, aggregate: Any) -> Any:
-            subscription = Subscription.__new__(Subscription)
-            subscription.__base_init__(self.originator_id, self.originator_version, self.timestamp)
-            Subscription.__init__(
-                subscription, self.url, self.filters, self.secret, self.description
-            )
-            return subscription
-
-    class Changed(Event):
-        changes: dict[str, Any]
-
-        def apply(self, aggregate: Subscription) -> None:
-            for name, value in self.changes.items():
-                setattr(aggregate, name, value)
-
-    class Paused(Event):
-        def apply(self, aggregate: Subscription) -> None:
-            aggregate.status = "paused"
-
-    class Resumed(Event):
-        def apply(self, aggregate: Subscription) -> None:
-            aggregate.status = "active"
-            aggregate.disabled_reason = None
-
-    class SecretRotated(Event):
-        secret: str
-
-        def apply(self, aggregate: Subscription) -> None:
-            aggregate.previous_secret = aggregate.secret
-            aggregate.previous_secret_until = self.timestamp + ROTATION_OVERLAP
-            aggregate.secret = self.secret
-
-    class Disabled(Event):
-        reason: str
-
-        def apply(self, aggregate: Subscription) -> None:
-            aggregate.status = "disabled"
-            aggregate.disabled_reason = self.reason
-
-    class Deleted(Event):
-        def apply(self, aggregate: Subscription) -> None:
-            aggregate.status = "deleted"
-
-    @classmethod
-    def create(cls, url: str, filters: Filters, description: str = "") -> Subscription:
-        subscription_id = f"subscription:{secrets.token_hex(12)}"
-        event = cls.Created(  # type: ignore[call-arg]
-            originator_id=subscription_id,
-            originator_version=1,
-            timestamp=cls.Created.create_timestamp(),
-            url=url,
-            filters=filters.as_json(),
-            secret=new_secret(),
-            description=description,
-        )
-        subscription: Subscription = event.mutate(None)
-        subscription.pending_events.append(event)
+    def create(self, url: str, filters: Filters, description: str = "") -> Subscription:
+        subscription = Subscription.create(url, filters, description)
+        self.save(subscription)
         return subscription
 
-    @property
-    def matcher(self) -> Filters:
-        return Filters.from_json(self.filters)
+    def change(
+        self,
+        subscription_id: str,
+        *,
+        url: str | None = None,
+        description: str | None = None,
+        types: Sequence[str] | None = None,
+        parties: Sequence[str] | None = None,
+        subjects: Sequence[str] | None = None,
+        status: str | None = None,
+    ) -> Subscription:
+        """Changes what is given (None: unchanged); a filter not given keeps its current
+        value. Status 'paused' pauses, 'active' resumes."""
+        subscription = self.get(subscription_id)
+        changes: dict[str, Any] = {}
+        if url is not None:
+            changes["url"] = url
+        if description is not None:
+            changes["description"] = description
+        if types is not None or parties is not None or subjects is not None:
+            current = subscription.matcher
+            changes["filters"] = Filters(
+                tuple(current.types if types is None else types),
+                tuple(current.parties if parties is None else parties),
+                tuple(current.subjects if subjects is None else subjects),
+            ).as_json()
+        subscription.change(**changes)
+        if status == "paused":
+            subscription.pause()
+        elif status == "active":
+            subscription.resume()
+        self.save(subscription)
+        return subscription
 
-    def secrets_now(self, now: dt.datetime) -> list[str]:
-        """The secrets to sign with: the current one, and the previous one for 24 h."""
-        found = [self.secret]
-        if self.previous_secret and self.previous_secret_until and now < self.previous_secret_until:
-            found.append(self.previous_secret)
-        return found
+    def rotate_secret(self, subscription_id: str) -> tuple[Subscription, str]:
+        """A new secret, returned with the subscription (the only time it is shown)."""
+        subscription = self.get(subscription_id)
+        secret = subscription.rotate_secret()
+        self.save(subscription)
+        return subscription, secret
 
-    def change(self, **changes: Any) -> None:
-        self.check_not_deleted()
-        if changes:
-            self.trigger_event(self.Changed, changes=changes)
+    def disable(self, subscription_id: str, reason: str) -> bool:
+        """Disables an active subscription; False when it is not active (or deleted
+        meanwhile), so nothing was recorded."""
+        try:
+            subscription = self.get(subscription_id)
+        except SubscriptionNotFound:
+            return False
+        if subscription.status != "active":
+            return False
+        subscription.disable(reason)
+        self.save(subscription)
+        return True
 
-    def pause(self) -> None:
-        self.check_not_deleted()
-        if self.status != "paused":
-            self.trigger_event(self.Paused)
+    def delete(self, subscription_id: str) -> None:
+        subscription = self.get(subscription_id)
+        subscription.delete()
+        self.save(subscription)
 
-    def resume(self) -> None:
-        self.check_not_deleted()
-        if self.status != "active":
-            self.trigger_event(self.Resumed)
+    def get(self, subscription_id: str) -> Subscription:
+        """A subscription that exists and is not deleted."""
+        try:
+            subscription = cast(Subscription, self.repository.get(subscription_id))
+        except AggregateNotFoundError:
+            raise SubscriptionNotFound(subscription_id) from None
+        subscription.check_not_deleted()
+        return subscription
 
-    def rotate_secret(self) -> str:
-        self.check_not_deleted()
-        secret = new_secret()
-        self.trigger_event(self.SecretRotated, secret=secret)
-        return secret
+    def current(self, subscription_id: str) -> Subscription:
+        """From the recent list (the dispatcher asks this for every delivery); one made since
+        that list was read is looked for in the store before it is called unknown."""
+        for subscriptions in (self.recent, self.all):
+            for subscription in subscriptions():
+                if subscription.id == subscription_id:
+                    return subscription
+        raise SubscriptionNotFound(subscription_id)
 
-    def disable(self, reason: str) -> None:
-        if self.status == "active":
-            self.trigger_event(self.Disabled, reason=reason)
+    def recent(self) -> list[Subscription]:
+        """Every subscription not deleted, as read at most FRESH_SECONDS ago (at once after a
+        change in this process): for the dispatcher's hot path, where asking the store for
+        every delivery cost a query each. Never for deciding who hears of an event."""
+        with self._lock:
+            if time.monotonic() - self._checked_at < FRESH_SECONDS:
+                return self._known[1]
+        return self.all()
 
-    def delete(self) -> None:
-        self.check_not_deleted()
-        self.trigger_event(self.Deleted)
-
-    def check_not_deleted(self) -> None:
-        if self.status == "deleted":
-            raise SubscriptionNotFound(self.id)
+    def all(self) -> list[Subscription]:
+        """Every subscription not deleted, as of now; re-read only when something changed."""
+        head = self.recorder.max_notification_id() or 0
+        with self._lock:
+            if self._known[0] == head:
+                self._checked_at = time.monotonic()
+                return self._known[1]
+        ids: dict[str, None] = {}
+        after = 0
+        while batch := self.recorder.select_notifications(
+            start=after, limit=1000, inclusive_of_start=False
+        ):
+            ids.update(dict.fromkeys(str(n.originator_id) for n in batch))
+            after = batch[-1].id
+        found = [cast(Subscription, self.repository.get(i)) for i in ids]
+        current = [s for s in found if s.status != "deleted"]
+        with self._lock:
+            self._known = (head, current)
+            self._checked_at = time.monotonic()
+        return current

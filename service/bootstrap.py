@@ -1,16 +1,18 @@
-"""The composition root: builds the record, the token store and the API from settings.
-Nothing connects at import time; tests call `bootstrap` with their own settings."""
+"""The composition root: builds the record, the token store, the views and the webhooks from
+settings. Nothing connects at import time; tests call `bootstrap` with their own settings, and
+may give it parts of their own (the webhook workers, their client, their dispatch settings)."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.postgres import PostgresDatastore
 
 from events.record import Record
-from events.webhooks import Subscriptions
+from events.subscriptions import Subscriptions
 from projections.catalog import ViewCatalog
 from projections.reader import ViewReader
 from projections.rebuild import Rebuilds
@@ -27,8 +29,14 @@ from service.store.locations import (
 )
 from service.store.sqlite_pool import readers_beside_the_writer
 from service.store.tokens import PostgresTokens, SQLiteTokens, TokenStore
-from service.webhooks.deliveries import DeliveryStore
-from service.webhooks.service import Webhooks
+from service.webhooks.client import WebhookClient
+from service.webhooks.delivery import DeliveryStore
+from service.webhooks.dispatcher import DispatchSettings
+from service.webhooks.endpoint import networks
+from service.webhooks.webhooks import Webhooks
+from service.webhooks.workers import WebhookWorkers
+
+WorkersFactory = Callable[[Record, Subscriptions, DeliveryStore], WebhookWorkers]
 
 
 @dataclass
@@ -40,6 +48,7 @@ class Container:
     rebuilds: Rebuilds
     subscriptions: Subscriptions
     webhooks: Webhooks
+    workers: WebhookWorkers
     runner: ViewRunner | None = None
 
     def follow_log(self) -> None:
@@ -48,10 +57,10 @@ class Container:
         self.rebuilds.resume_pending()
         self.rebuilds.rebuild_empty_views()  # before the runner, which leaves them alone then
         self.runner = ViewRunner(self.record, list(VIEWS.values())).start()
-        self.webhooks.start()
+        self.workers.start()
 
     def close(self) -> None:
-        self.webhooks.stop()
+        self.workers.stop()
         if self.runner is not None:
             self.runner.stop()
         self.rebuilds.stop()
@@ -62,7 +71,16 @@ class Container:
         self.subscriptions.close()
 
 
-def bootstrap(settings: Settings) -> Container:
+def bootstrap(
+    settings: Settings,
+    *,
+    dispatch: DispatchSettings | None = None,
+    client: WebhookClient | None = None,
+    workers: WorkersFactory | None = None,
+) -> Container:
+    """Everything a process needs, from settings. The webhook parts default to production's:
+    `dispatch` (limits, schedule, lease) from settings, a `client` per dispatcher, and
+    `workers` built from those; a test may give any of them."""
     if is_postgres(settings.database_url):
         setup: contextlib.AbstractContextManager[None] = postgres_setup(settings.database_url)
     else:
@@ -72,16 +90,15 @@ def bootstrap(settings: Settings) -> Container:
         record = Record(env=store_environment(settings))
         size_sqlite_pool(record, settings)
         tokens = _token_store(record)
-        tokens.create_table()
         database = database_of(record)
         catalog = ViewCatalog(database)
-        catalog.create_tables()
-        for view in VIEWS:
-            catalog.ensure_indexes(view)
         deliveries = DeliveryStore(database)
-        deliveries.create_tables()
+        create_tables(tokens, catalog, deliveries)
         subscriptions = Subscriptions(env=subscriptions_environment(settings))
         size_sqlite_pool(subscriptions, settings)
+    if workers is None:
+        workers = _production_workers(settings, dispatch, client)
+    running = workers(record, subscriptions, deliveries)
     return Container(
         settings,
         record,
@@ -89,8 +106,45 @@ def bootstrap(settings: Settings) -> Container:
         ViewReader(database, record.developments_at),
         Rebuilds(record),
         subscriptions,
-        Webhooks(settings, record, subscriptions, deliveries),
+        Webhooks(
+            record,
+            subscriptions,
+            deliveries,
+            running,
+            allowed_networks=networks(settings.webhook_allowed_networks),
+            timeout=settings.webhook_timeout,
+        ),
+        running,
     )
+
+
+def create_tables(tokens: TokenStore, catalog: ViewCatalog, deliveries: DeliveryStore) -> None:
+    """The service's own tables beside the event store's (which the library makes): made if
+    missing, so that every start may call this."""
+    tokens.create_table()
+    catalog.create_tables()
+    for view in VIEWS:
+        catalog.ensure_indexes(view)
+    deliveries.create_tables()
+
+
+def _production_workers(
+    settings: Settings, dispatch: DispatchSettings | None, client: WebhookClient | None
+) -> WorkersFactory:
+    def build(
+        record: Record, subscriptions: Subscriptions, deliveries: DeliveryStore
+    ) -> WebhookWorkers:
+        return WebhookWorkers(
+            record,
+            subscriptions,
+            deliveries,
+            dispatch or DispatchSettings.from_settings(settings),
+            timeout=settings.webhook_timeout,
+            disable_after=settings.webhook_disable_after,
+            client=client,
+        )
+
+    return build
 
 
 def size_sqlite_pool(app: Any, settings: Settings) -> None:

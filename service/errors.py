@@ -17,7 +17,7 @@ from events.errors import (
     SubjectNotFound,
     VersionConflict,
 )
-from events.subscriptions import SubscriptionNotFound
+from events.subscription import SubscriptionNotFound
 from service.problems import errors_from_problems, field_errors, problem
 
 log = logging.getLogger(__name__)

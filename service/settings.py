@@ -7,7 +7,7 @@ import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ class Settings:
     webhook_disable_after: float = 432_000.0
     webhook_concurrency: int = 64
     webhook_per_subscription: int = 16
-    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    webhook_lease_seconds: float = 60.0
 
     @property
     def data_path(self) -> Path:
@@ -60,7 +60,7 @@ def load_settings(
         values.update(_read_toml(Path(path)))
     for setting in fields(Settings):
         name = f"TRACKER_{setting.name.upper()}"
-        if name in environ and setting.name != "extra":
+        if name in environ:
             values[setting.name] = environ[name]
     return Settings(**{k: _coerce(k, v) for k, v in values.items()})
 
@@ -71,7 +71,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise SettingsError(f"cannot read settings file {path}: {error}") from None
     table = document.get("tracker", document)
-    known = {f.name for f in fields(Settings)} - {"extra"}
+    known = {f.name for f in fields(Settings)}
     unknown = set(table) - known
     if unknown:
         raise SettingsError(f"unknown settings in {path}: {', '.join(sorted(unknown))}")

@@ -1,25 +1,24 @@
-"""Webhook subscriptions: create, read, change, delete, rotate the secret, ping, replay, and
-the delivery log."""
+"""Webhook subscriptions: create, read, change, delete, rotate the secret, ping, backfill (the
+path says replay), and the delivery log. Each view validates, calls one use case, answers."""
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
+from werkzeug.exceptions import HTTPException
 
 from events.schemas.fields import Country, subject_ref
-from events.subscriptions import Filters, Subscription
+from events.subscription import Filters, Subscription
 from service.access import Scope, requires
 from service.api import Blueprint, container
 from service.api.schemas import type_patterns
-from service.settings import Settings
-from service.webhooks.endpoints import UnsafeEndpoint, VettedEndpoint, networks, vet
-from service.webhooks.messages import signed_headers
-from service.webhooks.sender import AsyncWebhookClient, Response
+from service.errors import http_problem
+from service.webhooks.endpoint import UnsafeEndpoint
+from service.webhooks.webhooks import DeliveryNotFound, NoStartingPoint, NotRedeliverable
 
 blp = Blueprint("subscriptions", __name__, url_prefix="/v1", description="Webhook subscriptions.")
 
@@ -52,7 +51,7 @@ class SubscriptionSchema(Schema):
     secret = fields.String(metadata={"description": "shown on creation and rotation only"})
 
 
-class ReplaySchema(Schema):
+class ReplaySchema(Schema):  # named for the path: OpenAPI component names are public
     after_position = fields.Integer(validate=validate.Range(min=0))
     from_ = fields.AwareDateTime(data_key="from", metadata={"description": "recorded since"})
 
@@ -88,13 +87,12 @@ class SubscriptionList(MethodView):
     @blp.response(201, SubscriptionSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Subscribes a URL; the answer carries the signing secret (shown only now)."""
-        _vet(body["url"])
         filters = Filters(
             tuple(body.get("types", ())),
             tuple(body.get("parties", ())),
             tuple(body.get("subjects", ())),
         )
-        created = container().subscriptions.create(body["url"], filters, body["description"])
+        created = container().webhooks.subscribe(body["url"], filters, body["description"])
         return {**_public(created), "secret": created.secret}, {
             "Location": f"/v1/subscriptions/{created.id}"
         }
@@ -119,40 +117,13 @@ class SubscriptionItem(MethodView):
     @blp.response(200, SubscriptionSchema)
     def patch(self, body: dict[str, Any], subscription_id: str) -> Any:
         """Changes the URL, filters or description, or pauses and resumes."""
-        c = container()
-        subscription = c.subscriptions.get(subscription_id)
-        changes: dict[str, Any] = {}
-        if "url" in body:
-            _vet(body["url"])
-            changes["url"] = body["url"]
-        if "description" in body:
-            changes["description"] = body["description"]
-        if {"types", "parties", "subjects"} & set(body):
-            current = subscription.matcher
-            changes["filters"] = Filters(
-                tuple(body.get("types", current.types)),
-                tuple(body.get("parties", current.parties)),
-                tuple(body.get("subjects", current.subjects)),
-            ).as_json()
-        subscription.change(**changes)
-        if body.get("status") == "paused":
-            subscription.pause()
-        elif body.get("status") == "active":
-            subscription.resume()
-        c.subscriptions.save(subscription)
-        if body.get("status") == "active":
-            c.webhooks.store.resend_failed(subscription.id)
-            c.webhooks.wake()
-        return _public(subscription)
+        return _public(container().webhooks.change(subscription_id, **body))
 
     @requires(Scope.WRITE)
     @blp.response(204)
     def delete(self, subscription_id: str) -> None:
         """Deletes the subscription; nothing more is sent to it."""
-        c = container()
-        subscription = c.subscriptions.get(subscription_id)
-        subscription.delete()
-        c.subscriptions.save(subscription)
+        container().webhooks.delete(subscription_id)
 
 
 @blp.route("/subscriptions/<subscription_id>/rotate-secret")
@@ -161,70 +132,34 @@ class RotateSecret(MethodView):
     @blp.response(200, SubscriptionSchema)
     def post(self, subscription_id: str) -> Any:
         """A new secret; the old one stays valid 24 h and both signatures are sent."""
-        c = container()
-        subscription = c.subscriptions.get(subscription_id)
-        secret = subscription.rotate_secret()
-        c.subscriptions.save(subscription)
+        subscription, secret = container().webhooks.rotate_secret(subscription_id)
         return {**_public(subscription), "secret": secret}
 
 
 @blp.route("/subscriptions/<subscription_id>/ping")
 class Ping(MethodView):
     @requires(Scope.WRITE)
-    @blp.response(
-        200,
-        Schema.from_dict(
-            {
-                "status": fields.Integer(allow_none=True),
-                "duration_ms": fields.Integer(),
-                "error": fields.String(allow_none=True),
-            }
-        )(),
-    )
+    @blp.response(200, PingResultSchema)
     def post(self, subscription_id: str) -> Any:
         """Sends a signed test event now and says how the endpoint answered."""
-        c = container()
-        subscription = c.subscriptions.get(subscription_id)
-        endpoint = _vet(subscription.url)
-        now = dt.datetime.now(dt.UTC)
-        body = (
-            f'{{"specversion":"1.0","id":"ping-{now.timestamp()}","type":"tracker.ping",'
-            f'"source":"/v1/subscriptions/{subscription.id}","time":"{now.isoformat()}"}}'
-        )
-        headers = signed_headers(
-            f"ping-{now.timestamp()}", body, subscription.secrets_now(now), now
-        )
-        response = asyncio.run(_post_once(endpoint, body.encode(), headers, c.settings))
+        outcome = container().webhooks.ping(subscription_id)
         return {
-            "status": response.status,
-            "duration_ms": int(response.seconds * 1000),
-            "error": response.error,
+            "status": outcome.status,
+            "duration_ms": int(outcome.seconds * 1000),
+            "error": outcome.error,
         }
 
 
 @blp.route("/subscriptions/<subscription_id>/replay")
-class Replay(MethodView):
+class Backfill(MethodView):
     @requires(Scope.WRITE)
     @blp.arguments(ReplaySchema())
     @blp.response(202, ReplayResultSchema)
     def post(self, body: dict[str, Any], subscription_id: str) -> Any:
         """Backfills: deliveries for the matching events after a position or since a time."""
-        c = container()
-        subscription = c.subscriptions.get(subscription_id)
-        since = body.get("from_")
-        if "after_position" not in body and since is None:
-            abort(422, messages={"json": {"after_position": ["Give after_position or from."]}})
-        matcher, found, after = subscription.matcher, [], body.get("after_position", 0)
-        while batch := c.record.events_after(after, 1000, _everything()).items:
-            for event in batch:
-                recorded = dt.datetime.fromisoformat(event["recorded_at"].replace("Z", "+00:00"))
-                if since and recorded < since:
-                    continue
-                if matcher.matches(event):
-                    found.append((event["id"], event["position"]))
-            after = batch[-1]["position"]
-        scheduled = c.webhooks.store.backfill(subscription.id, found, "pending")
-        c.webhooks.wake()
+        scheduled = container().webhooks.backfill(
+            subscription_id, after_position=body.get("after_position"), since=body.get("from_")
+        )
         return {"scheduled": scheduled}
 
 
@@ -235,16 +170,7 @@ class Deliveries(MethodView):
     @blp.response(200, DeliveryListSchema)
     def get(self, args: dict[str, Any], subscription_id: str) -> Any:
         """The delivery log, each delivery with its attempts."""
-        c = container()
-        active = c.subscriptions.get(subscription_id).status == "active"
-        wanted = args.get("status")
-        if wanted in ("held", "pending") and active != (wanted == "pending"):
-            return {"items": []}
-        stored = "pending" if wanted == "held" else wanted
-        items = c.webhooks.store.of_subscription(subscription_id, stored, args["limit"])
-        for item in items:
-            if item["status"] == "pending" and not active:
-                item["status"] = "held"  # waiting for the subscription to be active again
+        items = container().webhooks.deliveries(subscription_id, args.get("status"), args["limit"])
         return {"items": items}
 
 
@@ -254,20 +180,37 @@ class Redeliver(MethodView):
     @blp.response(202, RedeliverySchema)
     def post(self, delivery_id: str) -> Any:
         """Sends a failed (or delivered) delivery again."""
-        c = container()
-        if c.webhooks.store.get(delivery_id) is None:
-            abort(404, message=f"No delivery '{delivery_id}'.")
-        if not c.webhooks.store.redeliver(delivery_id):
-            abort(409, message="Only failed or delivered deliveries can be redelivered.")
-        c.webhooks.wake()
+        container().webhooks.redeliver(delivery_id)
         return {"id": delivery_id, "status": "pending"}
 
 
-def _vet(url: str) -> Any:
+@blp.errorhandler(UnsafeEndpoint)
+def unsafe_endpoint(error: UnsafeEndpoint) -> Response:
+    return _problem(422, messages={"json": {"url": [str(error)]}})
+
+
+@blp.errorhandler(NoStartingPoint)
+def no_starting_point(error: NoStartingPoint) -> Response:
+    return _problem(422, messages={"json": {"after_position": [str(error)]}})
+
+
+@blp.errorhandler(DeliveryNotFound)
+def delivery_not_found(error: DeliveryNotFound) -> Response:
+    return _problem(404, message=str(error))
+
+
+@blp.errorhandler(NotRedeliverable)
+def not_redeliverable(error: NotRedeliverable) -> Response:
+    return _problem(409, message=str(error))
+
+
+def _problem(status: int, **data: Any) -> Response:
+    """The answer these errors always had: a webargs-style problem, as `abort` gives."""
     try:
-        return vet(url, networks(container().settings.webhook_allowed_networks))
-    except UnsafeEndpoint as unsafe:
-        abort(422, messages={"json": {"url": [str(unsafe)]}})
+        abort(status, **data)
+    except HTTPException as aborted:
+        answer = http_problem(aborted)
+    return answer
 
 
 def _public(subscription: Subscription) -> dict[str, Any]:
@@ -280,20 +223,3 @@ def _public(subscription: Subscription) -> dict[str, Any]:
         "disabled_reason": subscription.disabled_reason,
         "created_at": subscription.created_on.isoformat().replace("+00:00", "Z"),
     }
-
-
-def _everything() -> Any:
-    from events.queries import EventFilter
-
-    return EventFilter()
-
-
-async def _post_once(
-    endpoint: VettedEndpoint, body: bytes, headers: dict[str, str], settings: Settings
-) -> Response:
-    """One POST with the dispatcher's client, on an event loop of this request's own."""
-    client = AsyncWebhookClient(settings.webhook_timeout)
-    try:
-        return await client.post(endpoint, body, headers)
-    finally:
-        client.close()

@@ -1,1 +1,2 @@
-"""One module per group of CLI commands."""
+"""One module per group of `tracker` commands: `serving` (serve), `views` (rebuild, worker),
+`exchange` (export, import), `tokens` (token create)."""

@@ -7,8 +7,8 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from events.webhooks import Subscriptions
-from service.webhooks.deliveries import DeliveryStore, now_micros
+from events.subscriptions import Subscriptions
+from service.webhooks.delivery import DeliveryStore, now_micros
 from service.webhooks.dispatcher import Dispatcher
 
 log = logging.getLogger(__name__)
@@ -50,15 +50,10 @@ def start_clock(
 def disable_failing(subscriptions: Subscriptions, store: DeliveryStore, after: float) -> list[str]:
     """Disables subscriptions that have been failing for longer than `after` seconds,
     recording subscription.disabled; their deliveries wait until re-enabled."""
+    reason = f"Deliveries failed for more than {after / 86400:g} days."
     disabled = []
     for subscription_id in store.failing_since(now_micros() - int(after * 1e6)):
-        try:
-            subscription = subscriptions.get(subscription_id)
-        except Exception:  # deleted meanwhile
-            continue
-        if subscription.status == "active":
-            subscription.disable(f"Deliveries failed for more than {after / 86400:g} days.")
-            subscriptions.save(subscription)
+        if subscriptions.disable(subscription_id, reason):
             disabled.append(subscription_id)
             log.warning("webhooks: disabled %s after continuous failures", subscription_id)
     return disabled

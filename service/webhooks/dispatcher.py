@@ -22,15 +22,16 @@ from urllib.parse import urlsplit
 from events.errors import EventNotFound
 from events.lru import LRU
 from events.record import Record
-from events.subscriptions import Subscription, SubscriptionNotFound
-from events.webhooks import Subscriptions
+from events.subscription import Subscription, SubscriptionNotFound
+from events.subscriptions import Subscriptions
 from projections.following import Follower
-from service.webhooks.deliveries import Claimed, DeliveryStore, NewDelivery, Status, now_micros
-from service.webhooks.endpoints import Network, UnsafeEndpoint, VettedEndpoint, vet
-from service.webhooks.messages import cloudevent, signed_headers
-from service.webhooks.results import ResultWriter
-from service.webhooks.retry import SLOW_DOWN, next_delay
-from service.webhooks.sender import AsyncWebhookClient, Response
+from service.settings import Settings
+from service.webhooks.attempt import AttemptOutcome, AttemptWriter
+from service.webhooks.client import WebhookClient
+from service.webhooks.delivery import Claimed, DeliveryStore, NewDelivery, Status, now_micros
+from service.webhooks.endpoint import Network, UnsafeEndpoint, VettedEndpoint, networks, vet
+from service.webhooks.message import cloudevent, signed_headers
+from service.webhooks.retry import SLOW_DOWN, next_delay, parse_schedule
 
 log = logging.getLogger(__name__)
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -44,7 +45,18 @@ class DispatchSettings:
     concurrency: int = 64
     per_subscription: int = 16
     retry_after_cap: float = 3600.0
-    lease_seconds: float = 60.0
+    lease_seconds: float = 60.0  # a delivery claimed and not finished by then is due again
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DispatchSettings:
+        return cls(
+            schedule=parse_schedule(settings.retry_schedule),
+            allowed_networks=networks(settings.webhook_allowed_networks),
+            concurrency=settings.webhook_concurrency,
+            per_subscription=settings.webhook_per_subscription,
+            retry_after_cap=settings.webhook_retry_after_cap,
+            lease_seconds=settings.webhook_lease_seconds,
+        )
 
 
 class Dispatcher:
@@ -53,7 +65,7 @@ class Dispatcher:
         record: Record,
         subscriptions: Subscriptions,
         store: DeliveryStore,
-        client: AsyncWebhookClient,
+        client: WebhookClient,
         settings: DispatchSettings,
     ) -> None:
         self.record = record
@@ -67,19 +79,19 @@ class Dispatcher:
         self._resting: dict[str, float] = {}  # subscription -> monotonic time it may resume
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
-        self._sender = threading.Thread(
+        self._loop_thread = threading.Thread(
             target=self._loop.run_forever, name="webhook-sender", daemon=True
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self._addresses: LRU[str, VettedEndpoint] = LRU(1000)
         self._bodies: dict[str, str] = {}
-        self.results = ResultWriter(store)
+        self.results = AttemptWriter(store)
 
     def wake(self) -> None:
         self.follower.wakeup.set()
 
     def start(self) -> Dispatcher:
-        self._sender.start()
+        self._loop_thread.start()
         self.results.start()
         self.follower.start()
         return self
@@ -88,11 +100,13 @@ class Dispatcher:
         """Stops claiming, lets the attempts in flight finish (within the receivers' timeout),
         and writes their results."""
         self.follower.stop()
-        if self._sender.is_alive():
+        if self._loop_thread.is_alive():
             finished = asyncio.run_coroutine_threadsafe(self._finish_in_flight(), self._loop)
             finished.result(timeout=self.client.timeout + 15)
             self._loop.call_soon_threadsafe(self._loop.stop)
-            self._sender.join(timeout=5)
+            self._loop_thread.join(timeout=5)
+        elif self._loop_thread.ident is None:  # never started: its loop never ran
+            self._loop.close()
         self.results.stop()
 
     async def _finish_in_flight(self) -> None:
@@ -187,7 +201,7 @@ class Dispatcher:
             try:
                 endpoint = await self._vetted(subscription.url)
             except UnsafeEndpoint as unsafe:
-                self._handle_failure(delivery, Response(None, 0.0, "", None, str(unsafe)))
+                self._handle_failure(delivery, AttemptOutcome(None, 0.0, "", None, str(unsafe)))
                 return
             response = await self.client.post(endpoint, body.encode(), headers)
             if response.status is not None and 200 <= response.status < 300:
@@ -223,7 +237,7 @@ class Dispatcher:
             subscription = self.subscriptions.current(delivery.subscription_id)
         except SubscriptionNotFound:
             self._finish(
-                delivery, Status.FAILED, Response(None, 0, "", None, "subscription deleted")
+                delivery, Status.FAILED, AttemptOutcome(None, 0, "", None, "subscription deleted")
             )
             return None
         if subscription.status != "active":  # paused since the claim: leave it for later
@@ -233,7 +247,9 @@ class Dispatcher:
             cached = self._cached_body(delivery.event_id)
             body = cached if cached is not None else await self._loaded_body(delivery.event_id)
         except EventNotFound:
-            self._finish(delivery, Status.FAILED, Response(None, 0, "", None, "event not found"))
+            self._finish(
+                delivery, Status.FAILED, AttemptOutcome(None, 0, "", None, "event not found")
+            )
             return None
         now = dt.datetime.now(dt.UTC)
         return (
@@ -266,11 +282,11 @@ class Dispatcher:
             while len(self._bodies) > BODY_CACHE:
                 self._bodies.pop(next(iter(self._bodies)))
 
-    def _handle_success(self, delivery: Claimed, response: Response) -> None:
+    def _handle_success(self, delivery: Claimed, response: AttemptOutcome) -> None:
         self._finish(delivery, Status.DELIVERED, response)
 
     def _handle_failure(
-        self, delivery: Claimed, response: Response, subscription: Subscription | None = None
+        self, delivery: Claimed, response: AttemptOutcome, subscription: Subscription | None = None
     ) -> None:
         if response.status == 410 and subscription is not None:
             subscription.disable("The endpoint answered 410 Gone.")
@@ -294,7 +310,7 @@ class Dispatcher:
         self._finish(delivery, Status.PENDING, response, now_micros() + int(delay * 1e6))
 
     def _finish(
-        self, delivery: Claimed, status: Status, response: Response, next_at: int = 0
+        self, delivery: Claimed, status: Status, response: AttemptOutcome, next_at: int = 0
     ) -> None:
         self.results.put(
             delivery,

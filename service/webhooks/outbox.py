@@ -14,18 +14,18 @@ from typing import Protocol
 
 from events.record import Record
 from events.subjects import Subject
-from events.webhooks import Subscriptions
+from events.subscriptions import Subscriptions
 from events.wire import to_wire
 from projections.database import Cursor
 from projections.facts import micros
 from projections.following import Follower
-from service.webhooks.deliveries import DeliveryStore, NewDelivery, Status, new_delivery
-from service.webhooks.messages import cloudevent
+from service.webhooks.delivery import DeliveryStore, NewDelivery, Status, new_delivery
+from service.webhooks.message import cloudevent
 
 PENDING = Status.PENDING.value
 
 
-class Sender(Protocol):
+class HandOff(Protocol):
     """What the outbox needs of a dispatcher to hand deliveries over."""
 
     def take(self, rows: Sequence[NewDelivery]) -> list[NewDelivery]:
@@ -44,17 +44,17 @@ class Outbox:
         record: Record,
         subscriptions: Subscriptions,
         store: DeliveryStore,
-        recorded: Callable[[], None],
+        wake_dispatcher: Callable[[], None],
         *,
-        sender: Sender | None = None,
+        hand_off: HandOff | None = None,
         batch_size: int = 500,
         poll_seconds: float = 1.0,
     ) -> None:
         self.record = record
         self.subscriptions = subscriptions
         self.store = store
-        self.recorded = recorded
-        self.sender = sender
+        self.wake_dispatcher = wake_dispatcher
+        self.hand_off = hand_off
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.follower: Follower | None = None
@@ -77,7 +77,8 @@ class Outbox:
             if not isinstance(event, Subject.Event):
                 continue
             for subscription in subscriptions:
-                # A subscription hears of what is recorded after it was made (replay backfills).
+                # A subscription hears of what is recorded after it was made (a backfill
+                # sends what came before).
                 if micros(event.timestamp) < micros(subscription.created_on):
                     continue
                 if subscription.matcher.matches(event.development):
@@ -87,7 +88,7 @@ class Outbox:
                         new_delivery(subscription.id, event.event_id, notification.id, PENDING)
                     )
                     events[event.event_id] = (event, notification.id)
-        rows = self.sender.take(rows) if self.sender and rows else rows
+        rows = self.hand_off.take(rows) if self.hand_off and rows else rows
         handed = [row for row in rows if row.lease_until]
         try:
             with self.store.db.transaction() as cursor:
@@ -97,13 +98,13 @@ class Outbox:
                 kept = self._recorded_here(cursor, handed, inserted == len(rows))
         except BaseException:
             self._position = None  # another outbox moved on, or the store failed: ask it
-            if self.sender and handed:
-                self.sender.give_back(handed)
+            if self.hand_off and handed:
+                self.hand_off.give_back(handed)
             raise
         self._position = end  # only this outbox moves it from here, unless another took over
         self._hand_over(handed, kept, events)
         if len(kept) < len(rows):
-            self.recorded()  # the rest are the dispatcher's to claim
+            self.wake_dispatcher()  # the rest are the dispatcher's to claim
         return len(notifications)
 
     def _recorded_here(
@@ -122,11 +123,11 @@ class Outbox:
         kept: list[NewDelivery],
         events: dict[str, tuple[Subject.Event, int]],
     ) -> None:
-        if not self.sender or not handed:
+        if not self.hand_off or not handed:
             return
         if len(kept) < len(handed):
             ids = {row.id for row in kept}
-            self.sender.give_back([row for row in handed if row.id not in ids])
+            self.hand_off.give_back([row for row in handed if row.id not in ids])
         if kept:
             bodies = {}
             for event_id in {row.event_id for row in kept}:
@@ -140,7 +141,7 @@ class Outbox:
                         event.development,
                     )
                 )
-            self.sender.launch(kept, bodies)
+            self.hand_off.launch(kept, bodies)
 
     def start(self) -> Outbox:
         self.follower = Follower("outbox", self._step, poll_seconds=self.poll_seconds)

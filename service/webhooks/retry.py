@@ -1,4 +1,5 @@
-"""When to try again: a pure function of the attempt number and the receiver's answer."""
+"""The retry policy: when to try again, a pure function of the attempt number and the
+receiver's answer."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from collections.abc import Sequence
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+# The answers that rest the whole subscription, not only their delivery. Retry-After is
+# honoured on these and on 503, which delays only its own delivery (as the README says).
 SLOW_DOWN = {429, 502, 504}
+HONOURS_RETRY_AFTER = SLOW_DOWN | {503}
 
 
 def parse_schedule(texts: Sequence[str]) -> list[float]:
@@ -38,7 +42,7 @@ def next_delay(
         return None
     delay = schedule[attempts_made] * jitter.uniform(0.8, 1.2)
     asked = _retry_after_seconds(retry_after)
-    if asked is not None and (status in SLOW_DOWN or status == 503):
+    if asked is not None and status in HONOURS_RETRY_AFTER:
         delay = max(delay, min(asked, retry_after_cap))
     return delay
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from events.subscriptions import Filters
+from events.subscription import Filters
 from tests.e2e.process import TrackerProcess, TrackerProcesses, bearer, tracker_env
+from tests.eventually import eventually
 from tests.factories import development
 from tests.webhook_receiver import Receiver
 
@@ -81,8 +82,12 @@ def test_a_killed_server_delivers_every_acknowledged_event_after_restart(
     done = threading.Event()
     appender = threading.Thread(target=append_all, args=(serve, acknowledged, done))
     appender.start()
-    while len(acknowledged) < EVENTS // 3:
-        time.sleep(0.01)
+    eventually(
+        lambda: len(acknowledged) >= EVENTS // 3,
+        timeout=60,
+        interval=0.01,
+        message="a third of the events acknowledged",
+    )
     serve.kill()
     killed_after = len(acknowledged)
     time.sleep(0.5)
@@ -95,37 +100,35 @@ def test_a_killed_server_delivers_every_acknowledged_event_after_restart(
         for path, f in FILTERS.items()
     }
 
-    def received() -> dict[str, set[str]]:
-        got: dict[str, set[str]] = defaultdict(set)
-        for request in receiver.bodies():
-            got[request.path].add(request.headers["webhook-id"])
-        return got
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and any(expected[p] - received()[p] for p in FILTERS):
-        time.sleep(0.2)
-    got = received()
+    # The delivery log first: once every delivery in it is settled, nothing more is on its
+    # way, so what the receiver got is all it will get.
+    for path, subscription in subscriptions.items():
+        log = delivery_log(serve, subscription["id"], len(expected[path]))
+        assert {d["event_id"] for d in log} == expected[path]
+        assert all(d["status"] == "delivered" for d in log)
+    got: dict[str, set[str]] = defaultdict(set)
+    for request in receiver.bodies():
+        got[request.path].add(request.headers["webhook-id"])
     for path in FILTERS:
         assert expected[path] <= got[path], f"{path}: {len(expected[path] - got[path])} missing"
         assert got[path] <= expected[path]
-    for path, subscription in subscriptions.items():
-        log = delivery_log(serve, subscription["id"])
-        assert {d["event_id"] for d in log} == expected[path]
-        assert all(d["status"] == "delivered" for d in log)
 
 
-def delivery_log(serve: TrackerProcess, subscription_id: str) -> list[dict]:
-    """The delivery log once every delivery in it is settled. A receipt reaches the receiver a
-    few milliseconds before its result is written, and an attempt in flight at the SIGKILL
-    keeps its lease (60 s) before it is sent again and marked delivered."""
-    deadline = time.monotonic() + 75
-    while True:
+def delivery_log(serve: TrackerProcess, subscription_id: str, expected: int) -> list[dict]:
+    """The delivery log once it holds the expected deliveries, every one settled. A receipt
+    reaches the receiver a few milliseconds before its result is written, and an attempt in
+    flight at the SIGKILL keeps its lease (60 s) before it is sent again and marked
+    delivered."""
+
+    def settled() -> list[dict]:
         log = requests.get(
             f"{serve.url}/v1/subscriptions/{subscription_id}/deliveries",
             params={"limit": 1000},
             headers=bearer(TOKEN),
             timeout=10,
         ).json()["items"]
-        if all(d["status"] == "delivered" for d in log) or time.monotonic() > deadline:
-            return log
-        time.sleep(0.1)
+        done = len(log) >= expected and all(d["status"] == "delivered" for d in log)
+        assert done, f"{len(log)} of {expected} deliveries, not all delivered"
+        return log
+
+    return eventually(settled, timeout=135, interval=0.1, message="the delivery log settled")

@@ -15,6 +15,7 @@ import requests
 
 from tests.conftest import POSTGRES_URL, postgres_url_for
 from tests.e2e.process import TrackerProcess, TrackerProcesses, bearer, tracker_env
+from tests.eventually import eventually
 from tests.factories import development
 from tests.webhook_receiver import Receiver
 
@@ -103,10 +104,12 @@ def test_two_workers_deliver_everything_and_never_attempt_one_delivery_twice_at_
             thread.join()
         assert len(ids) == EVENTS
         expected = {(f"/hook{n}", i) for n in range(SUBSCRIPTIONS) for i in ids}
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and expected - set(receiver.spans):
-            time.sleep(0.2)
-        assert not expected - set(receiver.spans), f"{len(expected - set(receiver.spans))} missing"
+        eventually(
+            lambda: not expected - set(receiver.spans),
+            timeout=90,
+            interval=0.2,
+            message="every event at every subscription",
+        )
         for key, spans in receiver.spans.items():
             ordered = sorted(spans)
             for (_, end), (start, _) in itertools.pairwise(ordered):

@@ -7,53 +7,45 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from events.record import Posting
 from events.schemas.envelope import DevelopmentSchema
-from events.subscriptions import Filters
+from events.subscription import Filters
 from service.bootstrap import Container, bootstrap
 from service.settings import Settings
-from service.webhooks.deliveries import Status
-from service.webhooks.dispatcher import Dispatcher
-from service.webhooks.messages import cloudevent
-from service.webhooks.outbox import Outbox
-from service.webhooks.sender import AsyncWebhookClient
-from service.webhooks.service import dispatch_settings
+from service.webhooks.client import WebhookClient
+from service.webhooks.delivery import Status
+from service.webhooks.dispatcher import DispatchSettings
+from service.webhooks.message import cloudevent
+from tests.eventually import eventually
 from tests.factories import development
-from tests.integration.test_webhooks import eventually
 from tests.webhook_receiver import Receiver
+
+LOOPBACK = ("127.0.0.0/8",)
 
 
 @pytest.fixture
-def container(settings: Settings) -> Iterator[Container]:
-    built = bootstrap(settings.replace(webhook_allowed_networks=("127.0.0.0/8",)))
-    yield built
-    built.close()
+def containers(settings: Settings) -> Iterator[Callable[..., Container]]:
+    """Processes on one store, wired by the composition root; a test may swap their parts."""
+    built: list[Container] = []
+
+    def process(**parts: Any) -> Container:
+        container = bootstrap(settings.replace(webhook_allowed_networks=LOOPBACK), **parts)
+        built.append(container)
+        return container
+
+    yield process
+    for container in built:
+        container.close()
 
 
-def dispatcher_of(container: Container, **limits: Any) -> Dispatcher:
-    settings = dataclasses.replace(dispatch_settings(container.settings), **limits)
-    return Dispatcher(
-        container.record,
-        container.subscriptions,
-        container.webhooks.store,
-        AsyncWebhookClient(5.0, settings.concurrency),
-        settings,
-    )
-
-
-def outbox_of(container: Container, dispatcher: Dispatcher, woken: list[int]) -> Outbox:
-    return Outbox(
-        container.record,
-        container.subscriptions,
-        container.webhooks.store,
-        lambda: woken.append(1),
-        sender=dispatcher,
-    )
+@pytest.fixture
+def container(containers: Callable[..., Container]) -> Container:
+    return containers(client=WebhookClient(5.0, 64))
 
 
 def append(container: Container, *subjects: str) -> list[str]:
@@ -73,53 +65,58 @@ def statuses(container: Container) -> Counter[str]:
     return Counter(str(r[0]) for r in store.db.query(f"SELECT status FROM {store.deliveries}"))
 
 
+def delivered(container: Container, count: int) -> None:
+    eventually(
+        lambda: statuses(container) == Counter({Status.DELIVERED.value: count}),
+        message=f"{count} deliveries delivered",
+    )
+
+
 def test_recorded_deliveries_are_sent_at_once_leased_and_never_claimed_again(
     container: Container, receiver: Receiver
 ):
     for path in ("/a", "/b"):
         container.subscriptions.create(receiver.url.replace("/hook", path), Filters())
-    dispatcher = dispatcher_of(container).start()
-    woken: list[int] = []
-    try:
-        ids = append(container, "meeting:one", "meeting:two")
-        outbox_of(container, dispatcher, woken).run_batch()
-        # Recorded leased: a claim (this process's or another's) finds nothing to send.
-        assert container.webhooks.store.claim(100, 60) == []
-        eventually(lambda: statuses(container) == Counter({Status.DELIVERED.value: 4}))
-        assert receipts(receiver) == Counter(
-            {(path, event_id): 1 for path in ("/a", "/b") for event_id in ids}
-        )
-        # The outbox built each body from the event it decoded: the one the log gives.
-        for received in receiver.bodies():
-            assert received.body == cloudevent(
-                container.record.event(received.headers["webhook-id"])
-            )
-        assert woken == []  # nothing was left for the dispatcher to claim
-        assert dispatcher.in_flight() == 0
-    finally:
-        dispatcher.stop()
+    outbox, dispatcher = container.workers.assemble()
+    dispatcher.start()
+    ids = append(container, "meeting:one", "meeting:two")
+    outbox.run_batch()
+    # Recorded leased: a claim (this process's or another's) finds nothing to send, so
+    # nothing was left for the dispatcher to claim.
+    assert container.webhooks.store.claim(100, 60) == []
+    delivered(container, 4)
+    assert receipts(receiver) == Counter(
+        {(path, event_id): 1 for path in ("/a", "/b") for event_id in ids}
+    )
+    # The outbox built each body from the event it decoded: the one the log gives.
+    for received in receiver.bodies():
+        assert received.body == cloudevent(container.record.event(received.headers["webhook-id"]))
+    assert dispatcher.in_flight() == 0
 
 
 def test_the_dispatchers_limits_hold_and_the_rest_is_left_to_claim(
-    container: Container, receiver: Receiver
+    containers: Callable[..., Container], receiver: Receiver, settings: Settings
 ):
     """One per subscription in flight: of three events for one subscription, one is handed
     over and two are recorded for the dispatcher to claim; each arrives once."""
+    container = containers(
+        dispatch=dataclasses.replace(
+            DispatchSettings.from_settings(settings.replace(webhook_allowed_networks=LOOPBACK)),
+            per_subscription=1,
+        )
+    )
     container.subscriptions.create(receiver.url, Filters())
-    dispatcher = dispatcher_of(container, per_subscription=1)
-    woken: list[int] = []
+    outbox, dispatcher = container.workers.assemble()
     ids = append(container, "meeting:one", "meeting:two", "meeting:three")
-    outbox_of(container, dispatcher, woken).run_batch()
+    outbox.run_batch()
     store = container.webhooks.store
     leased = store.db.query(f"SELECT COUNT(*) FROM {store.deliveries} WHERE lease_until > 0")
-    assert int(leased[0][0]) == 1 and dispatcher.in_flight() == 1 and woken == [1]
+    assert int(leased[0][0]) == 1 and dispatcher.in_flight() == 1
+    assert dispatcher.follower.wakeup.is_set()  # the outbox left two for it to claim
     dispatcher.start()  # its sender loop sends the one handed over, then it claims the rest
-    try:
-        eventually(lambda: statuses(container) == Counter({Status.DELIVERED.value: 3}))
-        assert receipts(receiver) == Counter({("/hook", event_id): 1 for event_id in ids})
-        assert dispatcher.in_flight() == 0
-    finally:
-        dispatcher.stop()
+    delivered(container, 3)
+    assert receipts(receiver) == Counter({("/hook", event_id): 1 for event_id in ids})
+    assert dispatcher.in_flight() == 0
 
 
 def test_a_delivery_a_backfill_recorded_first_is_not_handed_over(
@@ -129,58 +126,58 @@ def test_a_delivery_a_backfill_recorded_first_is_not_handed_over(
     not sent from the outbox's hand; the room it held is given back and the backfilled row is
     claimed and sent, once."""
     made = container.subscriptions.create(receiver.url, Filters())
-    dispatcher = dispatcher_of(container).start()
-    woken: list[int] = []
-    try:
-        first, second = append(container, "meeting:one", "meeting:two")
-        position = container.record.event(first)["position"]
-        assert container.webhooks.store.backfill(made.id, [(first, position)], "pending") == 1
-        outbox_of(container, dispatcher, woken).run_batch()
-        assert woken == [1]  # the backfilled delivery is the dispatcher's to claim
-        eventually(lambda: statuses(container) == Counter({Status.DELIVERED.value: 2}))
-        assert receipts(receiver) == Counter({("/hook", first): 1, ("/hook", second): 1})
-        assert dispatcher.in_flight() == 0
-    finally:
-        dispatcher.stop()
+    outbox, dispatcher = container.workers.assemble()
+    first, second = append(container, "meeting:one", "meeting:two")
+    position = container.record.event(first)["position"]
+    assert container.webhooks.store.backfill(made.id, [(first, position)], "pending") == 1
+    outbox.run_batch()
+    assert dispatcher.follower.wakeup.is_set()  # the backfilled delivery is its to claim
+    dispatcher.start()
+    delivered(container, 2)
+    assert receipts(receiver) == Counter({("/hook", first): 1, ("/hook", second): 1})
+    assert dispatcher.in_flight() == 0
 
 
-def test_a_refused_batch_gives_its_room_back(container: Container, receiver: Receiver):
-    """Another outbox moved on first: the batch is rolled back, nothing is sent from it, and
-    the room its deliveries held is free again."""
-    container.subscriptions.create(receiver.url, Filters())
-    dispatcher = dispatcher_of(container).start()
-    woken: list[int] = []
-    try:
-        behind, ahead = (outbox_of(container, dispatcher, woken) for _ in range(2))
-        append(container, "meeting:one")
+def test_a_refused_batch_gives_its_room_back(
+    containers: Callable[..., Container], receiver: Receiver
+):
+    """Another process's outbox moved on first: the batch is rolled back, nothing is sent
+    from it, and the room its deliveries held is free again."""
+    here, elsewhere = containers(), containers()
+    here.subscriptions.create(receiver.url, Filters())
+    behind, ahead = here.workers.outbox, elsewhere.workers.outbox
+    for process in (here, elsewhere):
+        process.workers.dispatcher.start()
+    append(here, "meeting:one")
+    behind.run_batch()
+    append(here, "meeting:two")
+    ahead.run_batch()
+    append(here, "meeting:three")
+    with pytest.raises(Exception) as refused:
         behind.run_batch()
-        append(container, "meeting:two")
-        ahead.run_batch()
-        append(container, "meeting:three")
-        with pytest.raises(Exception) as refused:
-            behind.run_batch()
-        assert type(refused.value).__name__ == "_Stale"
-        behind.run_batch()  # it asks the store where the log was left, and goes on
-        eventually(lambda: statuses(container) == Counter({Status.DELIVERED.value: 3}))
-        assert sorted(receipts(receiver).values()) == [1, 1, 1]
-        assert dispatcher.in_flight() == 0
-    finally:
-        dispatcher.stop()
+    assert type(refused.value).__name__ == "_Stale"
+    behind.run_batch()  # it asks the store where the log was left, and goes on
+    delivered(here, 3)
+    assert sorted(receipts(receiver).values()) == [1, 1, 1]
+    assert here.workers.dispatcher.in_flight() == elsewhere.workers.dispatcher.in_flight() == 0
 
 
 def test_deliveries_handed_to_a_dispatcher_that_never_sends_are_sent_by_another(
-    container: Container, receiver: Receiver
+    containers: Callable[..., Container], receiver: Receiver, settings: Settings
 ):
     """The process dies between recording and sending (its dispatcher's sender never runs):
-    once the lease runs out, another dispatcher claims the deliveries and sends each once."""
-    container.subscriptions.create(receiver.url, Filters())
-    dead = dispatcher_of(container, lease_seconds=0.5)  # never started: nothing is sent
-    ids = append(container, "meeting:one", "meeting:two")
-    outbox_of(container, dead, []).run_batch()
-    assert dead.in_flight() == 2 and receiver.bodies() == []
-    survivor = dispatcher_of(container).start()
-    try:
-        eventually(lambda: statuses(container) == Counter({Status.DELIVERED.value: 2}))
-        assert receipts(receiver) == Counter({("/hook", event_id): 1 for event_id in ids})
-    finally:
-        survivor.stop()
+    once the lease runs out, another process's dispatcher claims the deliveries and sends
+    each once."""
+    dead = containers(
+        dispatch=DispatchSettings.from_settings(
+            settings.replace(webhook_allowed_networks=LOOPBACK, webhook_lease_seconds=0.5)
+        )
+    )
+    dead.subscriptions.create(receiver.url, Filters())
+    ids = append(dead, "meeting:one", "meeting:two")
+    dead.workers.outbox.run_batch()  # its dispatcher is never started: nothing is sent
+    assert dead.workers.dispatcher.in_flight() == 2 and receiver.bodies() == []
+    survivor = containers()
+    survivor.workers.dispatcher.start()
+    delivered(survivor, 2)
+    assert receipts(receiver) == Counter({("/hook", event_id): 1 for event_id in ids})

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from service.webhooks.endpoints import VettedEndpoint
-from service.webhooks.sender import AsyncWebhookClient
+from service.webhooks.client import WebhookClient
+from service.webhooks.endpoint import VettedEndpoint
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 
@@ -74,7 +74,7 @@ def serve() -> Iterator[list[ScriptedServer]]:
         server.close()
 
 
-def post_all(client: AsyncWebhookClient, server: ScriptedServer, count: int) -> list:
+def post_all(client: WebhookClient, server: ScriptedServer, count: int) -> list:
     async def run() -> list:
         answers = [
             await client.post(server.endpoint(), b'{"n":1}', {"webhook-id": "m"})
@@ -88,7 +88,7 @@ def post_all(client: AsyncWebhookClient, server: ScriptedServer, count: int) -> 
 
 def test_a_kept_alive_connection_carries_the_next_delivery(serve):
     serve.append(server := ScriptedServer([OK, OK, OK]))
-    answers = post_all(AsyncWebhookClient(timeout=5), server, 3)
+    answers = post_all(WebhookClient(timeout=5), server, 3)
     assert [a.status for a in answers] == [200, 200, 200]
     assert [a.excerpt for a in answers] == ["ok"] * 3
     assert server.connections == 1
@@ -103,7 +103,7 @@ def test_a_chunked_answer_is_read_whole_and_its_connection_kept(serve):
         b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
     )
     serve.append(server := ScriptedServer([chunked, OK]))
-    answers = post_all(AsyncWebhookClient(timeout=5), server, 2)
+    answers = post_all(WebhookClient(timeout=5), server, 2)
     assert [(a.status, a.excerpt) for a in answers] == [(202, "abcde"), (200, "ok")]
     assert server.connections == 1
 
@@ -111,7 +111,7 @@ def test_a_chunked_answer_is_read_whole_and_its_connection_kept(serve):
 def test_only_the_first_kib_of_a_long_answer_is_kept(serve):
     long = b"HTTP/1.1 500 Oops\r\nContent-Length: 5000\r\n\r\n" + b"x" * 5000
     serve.append(server := ScriptedServer([long, OK]))
-    answers = post_all(AsyncWebhookClient(timeout=5), server, 2)
+    answers = post_all(WebhookClient(timeout=5), server, 2)
     assert answers[0].status == 500 and answers[0].excerpt == "x" * 1024
     assert answers[1].status == 200 and server.connections == 1
 
@@ -120,14 +120,14 @@ def test_an_http_1_0_answer_or_connection_close_is_not_reused(serve):
     old = b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"
     closing = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
     serve.append(server := ScriptedServer([old, closing, OK], delay=0))
-    answers = post_all(AsyncWebhookClient(timeout=5), server, 3)
+    answers = post_all(WebhookClient(timeout=5), server, 3)
     assert [a.status for a in answers] == [200, 200, 200]
     assert server.connections == 3
 
 
 def test_a_connection_the_receiver_closed_while_idle_is_replaced_without_a_failure(serve):
     serve.append(server := ScriptedServer([OK, None, OK]))
-    answers = post_all(AsyncWebhookClient(timeout=5), server, 2)
+    answers = post_all(WebhookClient(timeout=5), server, 2)
     assert [a.status for a in answers] == [200, 200]
     assert server.connections == 2
 
@@ -135,7 +135,7 @@ def test_a_connection_the_receiver_closed_while_idle_is_replaced_without_a_failu
 def test_a_redirect_is_answered_as_it_came_and_not_followed(serve):
     moved = b"HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n"
     serve.append(server := ScriptedServer([moved]))
-    [answer] = post_all(AsyncWebhookClient(timeout=5), server, 1)
+    [answer] = post_all(WebhookClient(timeout=5), server, 1)
     assert answer.status == 302 and len(server.requests) == 1
 
 
@@ -145,16 +145,16 @@ def test_an_interim_answer_is_skipped_and_retry_after_is_kept(serve):
         b"HTTP/1.1 429 Too Many\r\nRetry-After: 30\r\nContent-Length: 0\r\n\r\n"
     )
     serve.append(server := ScriptedServer([answer]))
-    [got] = post_all(AsyncWebhookClient(timeout=5), server, 1)
+    [got] = post_all(WebhookClient(timeout=5), server, 1)
     assert (got.status, got.retry_after) == (429, "30")
 
 
 def test_a_receiver_too_slow_or_speaking_no_http_is_a_failure_with_a_reason(serve):
     serve.append(slow := ScriptedServer([OK], delay=1.0))
-    [late] = post_all(AsyncWebhookClient(timeout=0.2), slow, 1)
+    [late] = post_all(WebhookClient(timeout=0.2), slow, 1)
     assert late.status is None and late.error == "TimeoutError: no answer in time"
     serve.append(garbled := ScriptedServer([b"SMTP ready\r\n\r\n"]))
-    [odd] = post_all(AsyncWebhookClient(timeout=5), garbled, 1)
+    [odd] = post_all(WebhookClient(timeout=5), garbled, 1)
     assert odd.status is None and (odd.error or "").startswith("ProtocolError: not an HTTP answer")
 
 
@@ -164,7 +164,7 @@ def test_a_refused_connection_is_a_failure_naming_the_connection():
     endpoint = VettedEndpoint("http", "127.0.0.1", port, "/", "127.0.0.1")
 
     async def run():
-        return await AsyncWebhookClient(timeout=2).post(endpoint, b"{}", {})
+        return await WebhookClient(timeout=2).post(endpoint, b"{}", {})
 
     answer = asyncio.run(run())
     assert answer.status is None and "Connect" in (answer.error or "")

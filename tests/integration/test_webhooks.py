@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,13 +15,14 @@ from standardwebhooks.webhooks import Webhook
 
 from events.record import Posting
 from events.schemas.envelope import DevelopmentSchema
-from events.subscriptions import Filters
-from events.webhooks import Subscriptions
+from events.subscription import Filters
+from events.subscriptions import Subscriptions
 from service.bootstrap import bootstrap
 from service.settings import Settings
 from service.store.locations import subscriptions_environment
 from service.webhooks.outbox import Outbox
 from tests.conftest import LiveServer, auth
+from tests.eventually import eventually
 from tests.factories import development
 from tests.webhook_receiver import Receiver, free_port
 
@@ -59,13 +59,17 @@ def post(server: LiveServer, body: dict[str, Any]) -> dict[str, Any]:
     return response.json()
 
 
-def eventually(check: Callable[[], Any], seconds: float = 15) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+def outbox_position(server: LiveServer) -> int:
+    """How far along the log the outbox has recorded deliveries."""
+    return int(server.container.webhooks.store.position())  # type: ignore[attr-defined]
+
+
+def settled(server: LiveServer, subscription: dict[str, Any], position: int) -> list[str]:
+    """The statuses in the delivery log once the outbox has recorded every delivery up to
+    `position` (a delivery not in the log then never will be)."""
+    if outbox_position(server) < position:
+        return []
+    return [d["status"] for d in deliveries(server, subscription)]
 
 
 def deliveries(server: LiveServer, subscription: dict[str, Any]) -> list[dict[str, Any]]:
@@ -80,9 +84,12 @@ def test_each_matching_event_arrives_signed_as_a_cloudevent(hooks: LiveServer, r
     signed = post(hooks, development("agreement.signed", "agreement:raa"))
     post(hooks, development("deal.clinched", "deal:x"))
     ratified = post(hooks, development("agreement.ratified", "agreement:raa"))
-    got = eventually(lambda: len(receiver.bodies()) >= 2 and receiver.bodies())
-    time.sleep(0.3)
-    assert len(receiver.bodies()) == 2
+    eventually(
+        lambda: settled(hooks, subscription, ratified["position"]) == ["delivered"] * 2,
+        message="the two matching events delivered, the deal not recorded for it",
+    )
+    got = receiver.bodies()
+    assert len(got) == 2
     for received, stored in zip(
         sorted(got, key=lambda r: json.loads(r.body)["sequence"]), [signed, ratified], strict=True
     ):
@@ -163,8 +170,11 @@ def test_410_disables_and_re_enabling_sends_what_was_missed(hooks: LiveServer, r
     post(hooks, development("meeting.held", "meeting:a"))
     url = f"{hooks.url}/v1/subscriptions/{subscription['id']}"
     eventually(lambda: requests.get(url, headers=auth(), timeout=5).json()["status"] == "disabled")
-    post(hooks, development("meeting.held", "meeting:b"))
-    time.sleep(0.5)
+    held = post(hooks, development("meeting.held", "meeting:b"))
+    eventually(
+        lambda: settled(hooks, subscription, held["position"]) == ["held", "held"],
+        message="the event after the 410 held",
+    )
     assert len(receiver.bodies()) == 1
     assert requests.patch(url, json={"status": "active"}, headers=auth(), timeout=5).ok
     eventually(
@@ -188,20 +198,23 @@ def test_a_paused_subscription_holds_its_deliveries_until_resumed(
     eventually(receiver.bodies)
 
 
-def test_replay_backfills_events_recorded_before_the_subscription(
+def test_a_backfill_sends_events_recorded_before_the_subscription(
     hooks: LiveServer, receiver: Receiver
 ):
     before = post(hooks, development("deal.clinched", "deal:x"))
     subscription = subscribe(hooks, receiver.url)
-    time.sleep(0.3)
-    assert receiver.bodies() == []
-    replay = requests.post(
+    eventually(
+        lambda: outbox_position(hooks) >= before["position"],
+        message="the outbox past the earlier event",
+    )
+    assert deliveries(hooks, subscription) == [] and receiver.bodies() == []
+    backfill = requests.post(
         f"{hooks.url}/v1/subscriptions/{subscription['id']}/replay",
         json={"after_position": 0},
         headers=auth(),
         timeout=10,
     )
-    assert replay.status_code == 202 and replay.json() == {"scheduled": 1}
+    assert backfill.status_code == 202 and backfill.json() == {"scheduled": 1}
     received = eventually(receiver.bodies)
     assert received[0].headers["webhook-id"] == before["id"]
 

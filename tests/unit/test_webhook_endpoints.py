@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.webhooks.endpoints import UnsafeEndpoint, networks, vet
+from service.webhooks.endpoint import UnsafeEndpoint, networks, vet
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,6 @@
-"""Attempt results are written in groups: one transaction for everything finished within a few
+"""An attempt: one HTTP try of a delivery. Its outcome, and the writer of attempt results.
+
+Results are written in groups: one transaction for everything finished within a few
 milliseconds, instead of a commit per delivery. A result not yet written when the process dies
 leaves its delivery leased; the lease runs out and it is sent again (at least once)."""
 
@@ -7,16 +9,28 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from dataclasses import dataclass
 from typing import Any
 
-from service.webhooks.deliveries import Claimed, DeliveryStore
+from service.webhooks.delivery import Claimed, DeliveryStore
 
 log = logging.getLogger(__name__)
 GROUP_SECONDS = 0.005
 GROUP_SIZE = 500
 
 
-class ResultWriter:
+@dataclass(frozen=True)
+class AttemptOutcome:
+    """How the receiver answered (status None: no answer; error says why)."""
+
+    status: int | None
+    seconds: float
+    excerpt: str
+    retry_after: str | None
+    error: str | None
+
+
+class AttemptWriter:
     def __init__(self, store: DeliveryStore) -> None:
         self.store = store
         self._queue: queue.Queue[tuple[Claimed, dict[str, Any]] | None] = queue.Queue()
@@ -29,8 +43,9 @@ class ResultWriter:
         self._queue.put((claimed, result))
 
     def stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=15)
+        if self._thread.is_alive():  # a dispatcher assembled but never started has none
+            self._queue.put(None)
+            self._thread.join(timeout=15)
 
     def _run(self) -> None:
         while True:

@@ -11,21 +11,13 @@ import ssl
 import time
 from dataclasses import dataclass, field
 
-from service.webhooks.endpoints import VettedEndpoint
+from service.webhooks.attempt import AttemptOutcome
+from service.webhooks.endpoint import VettedEndpoint
 
 RESPONSE_EXCERPT = 1024
 DRAIN_LIMIT = 64 * 1024
 HEAD_LIMIT = 64 * 1024
 Key = tuple[str, str, int, str]
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int | None
-    seconds: float
-    excerpt: str
-    retry_after: str | None
-    error: str | None
 
 
 class ProtocolError(Exception):
@@ -51,7 +43,7 @@ class _Answer:
 
 
 @dataclass
-class AsyncWebhookClient:
+class WebhookClient:
     timeout: float
     connections_per_endpoint: int = 16
     _idle: dict[Key, list[_Connection]] = field(default_factory=dict)
@@ -59,21 +51,21 @@ class AsyncWebhookClient:
 
     async def post(
         self, endpoint: VettedEndpoint, body: bytes, headers: dict[str, str]
-    ) -> Response:
+    ) -> AttemptOutcome:
         started = time.perf_counter()
         request = _request_bytes(endpoint, body, headers)
         try:
             answer = await self._exchange(endpoint, request)
         except (OSError, EOFError, TimeoutError, ssl.SSLError, ProtocolError) as error:
             message = str(error) or "no answer in time"
-            return Response(
+            return AttemptOutcome(
                 None,
                 time.perf_counter() - started,
                 "",
                 None,
                 f"{type(error).__name__}: {message}"[:500],
             )
-        return Response(
+        return AttemptOutcome(
             answer.status,
             time.perf_counter() - started,
             answer.excerpt.decode("utf-8", "replace"),

@@ -1,4 +1,5 @@
-"""What a delivery sends: a CloudEvents 1.0 structured JSON body, signed per Standard Webhooks."""
+"""A message: what a delivery (or a ping) sends, a CloudEvents 1.0 structured JSON body signed
+per Standard Webhooks."""
 
 from __future__ import annotations
 
@@ -27,6 +28,16 @@ def cloudevent(event: dict[str, Any]) -> str:
         separators=(",", ":"),
         ensure_ascii=False,
     )
+
+
+def ping(subscription_id: str, now: dt.datetime) -> tuple[str, str]:
+    """The id and body of a test event: no data, nothing recorded."""
+    message_id = f"ping-{now.timestamp()}"
+    body = (
+        f'{{"specversion":"1.0","id":"{message_id}","type":"tracker.ping",'
+        f'"source":"/v1/subscriptions/{subscription_id}","time":"{now.isoformat()}"}}'
+    )
+    return message_id, body
 
 
 def signed_headers(

@@ -1,0 +1,149 @@
+"""The webhook use cases that span a subscription and its deliveries: subscribe and change (the
+URL vetted first), ping, backfill, redeliver, and the delivery log. Each loads, calls, saves
+and returns; the API, the CLI and pages call these rather than the parts."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from events.queries import EventFilter
+from events.record import Record
+from events.subscription import Filters, Subscription
+from events.subscriptions import Subscriptions
+from service.webhooks.attempt import AttemptOutcome
+from service.webhooks.client import WebhookClient
+from service.webhooks.delivery import DeliveryStore, Status
+from service.webhooks.endpoint import Network, VettedEndpoint, vet
+from service.webhooks.message import ping, signed_headers
+from service.webhooks.workers import WebhookWorkers
+
+BACKFILL_BATCH = 1000
+
+
+class DeliveryNotFound(LookupError):
+    def __init__(self, delivery_id: str) -> None:
+        super().__init__(f"No delivery '{delivery_id}'.")
+
+
+class NotRedeliverable(ValueError):
+    def __init__(self) -> None:
+        super().__init__("Only failed or delivered deliveries can be redelivered.")
+
+
+class NoStartingPoint(ValueError):
+    """A backfill needs a position or a time to start from (it has no age limit)."""
+
+
+class Webhooks:
+    def __init__(
+        self,
+        record: Record,
+        subscriptions: Subscriptions,
+        store: DeliveryStore,
+        workers: WebhookWorkers,
+        *,
+        allowed_networks: Sequence[Network],
+        timeout: float,
+    ) -> None:
+        self.record = record
+        self.subscriptions = subscriptions
+        self.store = store
+        self.workers = workers
+        self.allowed_networks = allowed_networks
+        self.timeout = timeout
+
+    def subscribe(self, url: str, filters: Filters, description: str = "") -> Subscription:
+        """A new subscription to a URL that passes endpoint safety (else UnsafeEndpoint)."""
+        self._vet(url)
+        return self.subscriptions.create(url, filters, description)
+
+    def change(self, subscription_id: str, **changes: Any) -> Subscription:
+        """Subscriptions.change, a new URL vetted first; a resumed subscription is sent again
+        what failed while it was failing (what is pending was only waiting)."""
+        if changes.get("url") is not None:
+            self.subscriptions.get(subscription_id)  # an unknown one is not found, not unsafe
+            self._vet(changes["url"])
+        subscription = self.subscriptions.change(subscription_id, **changes)
+        if changes.get("status") == "active":
+            self.store.resend_failed(subscription.id)
+            self.workers.wake()
+        return subscription
+
+    def rotate_secret(self, subscription_id: str) -> tuple[Subscription, str]:
+        return self.subscriptions.rotate_secret(subscription_id)
+
+    def delete(self, subscription_id: str) -> None:
+        self.subscriptions.delete(subscription_id)
+
+    def ping(self, subscription_id: str) -> AttemptOutcome:
+        """Sends a signed test event now, on an event loop of this call's own, and says how
+        the endpoint answered; nothing is recorded."""
+        subscription = self.subscriptions.get(subscription_id)
+        endpoint = self._vet(subscription.url)
+        now = dt.datetime.now(dt.UTC)
+        message_id, body = ping(subscription.id, now)
+        headers = signed_headers(message_id, body, subscription.secrets_now(now), now)
+        return asyncio.run(self._post_once(endpoint, body.encode(), headers))
+
+    def backfill(
+        self,
+        subscription_id: str,
+        *,
+        after_position: int | None = None,
+        since: dt.datetime | None = None,
+    ) -> int:
+        """Records deliveries of the matching events after a position or recorded since a
+        time (those delivered already are not recorded twice); returns how many are new."""
+        subscription = self.subscriptions.get(subscription_id)
+        if after_position is None and since is None:
+            raise NoStartingPoint("Give after_position or from.")
+        matcher, found, after = subscription.matcher, [], after_position or 0
+        while batch := self.record.events_after(after, BACKFILL_BATCH, EventFilter()).items:
+            for event in batch:
+                recorded = dt.datetime.fromisoformat(event["recorded_at"].replace("Z", "+00:00"))
+                if since and recorded < since:
+                    continue
+                if matcher.matches(event):
+                    found.append((event["id"], event["position"]))
+            after = batch[-1]["position"]
+        scheduled = self.store.backfill(subscription.id, found, Status.PENDING.value)
+        self.workers.wake()
+        return scheduled
+
+    def redeliver(self, delivery_id: str) -> None:
+        """Sends a failed or delivered delivery again."""
+        if self.store.get(delivery_id) is None:
+            raise DeliveryNotFound(delivery_id)
+        if not self.store.redeliver(delivery_id):
+            raise NotRedeliverable()
+        self.workers.wake()
+
+    def deliveries(
+        self, subscription_id: str, status: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """The delivery log, each delivery with its attempts. A pending delivery of a
+        subscription that is not active is shown held (the store knows only pending)."""
+        active = self.subscriptions.get(subscription_id).status == "active"
+        if status in (Status.HELD, Status.PENDING) and active != (status == Status.PENDING):
+            return []
+        stored = Status.PENDING.value if status == Status.HELD else status
+        items = self.store.of_subscription(subscription_id, stored, limit)
+        for item in items:
+            if item["status"] == Status.PENDING and not active:
+                item["status"] = Status.HELD.value
+        return items
+
+    def _vet(self, url: str) -> VettedEndpoint:
+        return vet(url, self.allowed_networks)
+
+    async def _post_once(
+        self, endpoint: VettedEndpoint, body: bytes, headers: dict[str, str]
+    ) -> AttemptOutcome:
+        client = WebhookClient(self.timeout)
+        try:
+            return await client.post(endpoint, body, headers)
+        finally:
+            client.close()
