@@ -1,4 +1,5 @@
-"""The type-specific `data` of each development type (DESIGN.md section 2)."""
+"""The type-specific `data` of each development type: one schema per type, named after it
+(the catalogue in `events/catalogue.py` pairs each type with its schema)."""
 
 from __future__ import annotations
 
