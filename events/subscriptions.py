@@ -4,6 +4,7 @@ return. Domain only: the URL's safety and the deliveries are service/webhooks/we
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -15,6 +16,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from events.subscription import Filters, Subscription, SubscriptionNotFound
 
 FRESH_SECONDS = 0.25
+log = logging.getLogger("tracker.subscriptions")
 
 
 class Subscriptions(Application[str]):
@@ -31,6 +33,8 @@ class Subscriptions(Application[str]):
         recordings = super().save(*objs, **kwargs)
         with self._lock:
             self._checked_at = -math.inf  # this process changed one: re-read on the next ask
+        for recording in recordings:
+            _log_change(recording.domain_event)
         return recordings
 
     def create(self, url: str, filters: Filters, description: str = "") -> Subscription:
@@ -144,3 +148,16 @@ class Subscriptions(Application[str]):
             self._known = (head, current)
             self._checked_at = time.monotonic()
         return current
+
+
+def _log_change(event: Any) -> None:
+    """Every state change of a subscription, as it is saved (never a secret)."""
+    facts: dict[str, Any] = {"subscription": event.originator_id}
+    if isinstance(event, Subscription.Created):
+        facts["url"] = event.url
+    elif isinstance(event, Subscription.Changed):
+        facts["changed"] = ",".join(sorted(event.changes))
+    elif isinstance(event, Subscription.Disabled):
+        facts["reason"] = event.reason
+    level = logging.WARNING if isinstance(event, Subscription.Disabled) else logging.INFO
+    log.log(level, "subscription %s", type(event).__name__.lower(), extra={"fields": facts})

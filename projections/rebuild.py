@@ -13,6 +13,7 @@ from projections.registry import VIEWS
 from projections.runner import ViewRunner, ViewStats, database_of
 
 log = logging.getLogger(__name__)
+views_log = logging.getLogger("tracker.views")
 
 # A first start finds views empty and the log longer than this: they are rebuilt beside
 # the empty ones (rows without their read indexes, which are built once at the end) rather
@@ -64,6 +65,11 @@ class Rebuilds:
                 for view in new:
                     self._running[view] = (thread, runner)
                 thread.start()
+                for view, generation in new.items():
+                    views_log.info(
+                        "view rebuilding",
+                        extra={"fields": {"view": view, "generation": generation}},
+                    )
             return {**started, **new}
 
     def resume_pending(self) -> list[str]:
@@ -153,4 +159,16 @@ def rebuild(
     runner.catch_up(progress)
     if runner.stopped.is_set():
         return False
-    return catalog.finish_rebuild(view, runner.generation)
+    swapped = catalog.finish_rebuild(view, runner.generation)
+    if swapped:
+        views_log.info(
+            "view rebuilt and swapped in",
+            extra={
+                "fields": {
+                    "view": view,
+                    "generation": runner.generation,
+                    "position": runner.positions().get(view, 0),
+                }
+            },
+        )
+    return swapped

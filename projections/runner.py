@@ -230,6 +230,10 @@ class ViewRunner:
         )
         self.record.index.add_listener(self.follower.wakeup)
         self.follower.start()
+        log.info(
+            "views following the log",
+            extra={"fields": {"views": ",".join(view.name for view in self.views)}},
+        )
         return self
 
     def stop(self) -> None:

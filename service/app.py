@@ -23,6 +23,7 @@ from service.errors import http_problem, register_error_handlers
 from service.json_provider import FastJSONProvider
 from service.metrics import Metrics, instrument
 from service.problems import problem
+from service.request_log import log_requests
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 LIBRARY_ROUTES = {"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "static"}
@@ -52,6 +53,7 @@ def create_app(container: Container) -> Flask:
         },
         MAX_CONTENT_LENGTH=container.settings.max_batch_bytes,
     )
+    log_requests(app)  # first: a request a guard refuses is identified and logged too
     app.json = FastJSONProvider(app)
     app.extensions["tracker"] = container
     api = TrackerApi(app)

@@ -14,6 +14,9 @@ from typing import Any
 DEFAULT_RETRY_SCHEDULE = ("0s", "5s", "5m", "30m", "2h", "5h", "10h", "14h", "20h", "24h")
 
 
+CHOICES = {"log_format": ("text", "json")}
+
+
 class SettingsError(ValueError):
     """A setting has a value the service cannot use."""
 
@@ -40,6 +43,7 @@ class Settings:
     webhook_concurrency: int = 64
     webhook_per_subscription: int = 16
     webhook_lease_seconds: float = 60.0
+    log_format: str = "text"
 
     @property
     def data_path(self) -> Path:
@@ -90,11 +94,12 @@ def _coerce(name: str, value: Any) -> Any:
         if isinstance(default, tuple):
             items = value.split(",") if isinstance(value, str) else list(value)
             return tuple(str(i).strip() for i in items if str(i).strip())
+        if name in CHOICES and str(value) not in CHOICES[name]:
+            raise ValueError(value)
         return str(value)
     except (TypeError, ValueError):
-        raise SettingsError(
-            f"setting {name}: {value!r} is not a valid {type(default).__name__}"
-        ) from None
+        wanted = " or ".join(CHOICES[name]) if name in CHOICES else f"a {type(default).__name__}"
+        raise SettingsError(f"setting {name}: {value!r} is not {wanted}") from None
 
 
 def _to_bool(value: Any) -> bool:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 from typing import Any
 
 from waitress.server import create_server
 
+from service import logs
 from service.app import create_app
 from service.auth import TOKEN_FILE, ensure_first_admin_token
 from service.bootstrap import bootstrap
@@ -31,14 +31,6 @@ def add_parser(commands: Any) -> None:
     parser.set_defaults(run=serve)
 
 
-def configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line a second otherwise
-    # waitress warns of its task queue on every request that waits for a thread: under load
-    # that is a line per request, and formatting them cost 11% of the server's time.
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-
-
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     settings = settings.replace(
         **{
@@ -47,7 +39,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             if v is not None
         }
     )
-    configure_logging()
+    logs.configure(settings.log_format)
     container = bootstrap(settings)
     if not args.api_only:
         container.follow_log()

@@ -14,8 +14,8 @@ from tqdm import tqdm
 from projections.rebuild import rebuild_together
 from projections.registry import VIEWS
 from projections.runner import ViewRunner
+from service import logs
 from service.bootstrap import bootstrap
-from service.commands.serving import configure_logging
 from service.settings import Settings
 
 
@@ -62,7 +62,7 @@ def rebuild_views(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def run_worker(settings: Settings, args: argparse.Namespace) -> int:
-    configure_logging()
+    logs.configure(settings.log_format)
     container = bootstrap(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -15,6 +15,7 @@ from typing import Any
 from service.webhooks.delivery import Claimed, DeliveryStore
 
 log = logging.getLogger(__name__)
+attempts = logging.getLogger("tracker.deliveries")
 GROUP_SECONDS = 0.005
 GROUP_SIZE = 500
 
@@ -71,3 +72,24 @@ class AttemptWriter:
             self.store.finish_many(group)
         except Exception:  # the leases run out and the deliveries are sent again
             log.exception("webhooks: writing %d attempt results failed", len(group))
+            return
+        for claimed, result in group:
+            _log_attempt(claimed, result)
+
+
+def _log_attempt(claimed: Claimed, result: dict[str, Any]) -> None:
+    """One line per attempt, once its result is recorded: what the receiver answered and
+    what follows (delivered, pending for a retry, failed for good)."""
+    outcome = result["status"].value
+    facts = {
+        "delivery": claimed.id,
+        "subscription": claimed.subscription_id,
+        "event": claimed.event_id,
+        "attempt": claimed.attempts + 1,
+        "status": result["http_status"] if result["http_status"] is not None else "-",
+        "duration_ms": round(result["duration"] * 1000, 1),
+    }
+    if result["error"]:
+        facts["error"] = result["error"]
+    level = logging.INFO if outcome == "delivered" else logging.WARNING
+    attempts.log(level, "delivery %s", outcome, extra={"fields": facts})
