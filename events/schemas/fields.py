@@ -131,16 +131,7 @@ class MoneySchema(Schema):
         try:
             money = parse_money(data["amount"], data["currency"], data["qualifier"])
         except InvalidMoney as error:
-            raise ValidationError(str(error), field_name=_money_field(error)) from None
+            raise ValidationError(str(error), field_name=error.field) from None
         if "minor_units" in data and data["minor_units"] != money.minor_units:
             raise ValidationError("Does not match the amount.", field_name="minor_units")
         return money.as_json()
-
-
-def _money_field(error: InvalidMoney) -> str:
-    message = str(error)
-    if "currency" in message or "ISO 4217" in message:
-        return "currency"
-    if "Qualifier" in message:
-        return "qualifier"
-    return "amount"

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from events.values.dates import InvalidDate, parse_occurred
-from events.values.money import InvalidMoney, Money, Qualifier, parse_money
+from events.values.money import MAX_MINOR_DIGITS, InvalidMoney, Money, Qualifier, parse_money
 from events.values.parties import UnknownCountry, to_alpha3
 
 
@@ -79,6 +79,11 @@ def test_money_is_kept_in_minor_units_of_the_currency():
         ("-5", "AUD", "negative"),
         ("ten", "AUD", "not a decimal"),
         ("NaN", "AUD", "finite"),
+        ("-Infinity", "AUD", "finite"),
+        ("1_000", "AUD", "not a decimal"),
+        ("\u0661", "AUD", "not a decimal"),  # an Arabic-Indic one: decimal, but not ASCII
+        (".", "AUD", "not a decimal"),
+        ("1e", "AUD", "not a decimal"),
         ("1.5", "JPY", "0 decimal places"),
         (10, "AUD", "decimal string"),
         ("1", "aud", "ISO 4217"),
@@ -90,10 +95,71 @@ def test_money_that_cannot_be_recorded_exactly_is_refused(amount, currency, reas
         parse_money(amount, currency)
 
 
-@given(st.integers(min_value=0, max_value=10**20), st.sampled_from(["AUD", "JPY", "KWD", "USD"]))
+@given(
+    st.integers(min_value=0, max_value=10**MAX_MINOR_DIGITS - 1),
+    st.sampled_from(["AUD", "JPY", "KWD", "USD", "CLF"]),
+)
 def test_money_round_trips_through_its_decimal_string(minor: int, currency: str):
     money = Money(minor, currency, Qualifier.EXACT)
     assert parse_money(money.amount, currency).minor_units == minor
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "minor"),
+    [
+        ("12.500", "AUD", 1250),
+        ("1.5e3", "JPY", 1500),
+        ("125E-2", "AUD", 125),
+        ("0e-999999999", "AUD", 0),
+        (" 7 ", "JPY", 7),
+        ("9999999999999999.99", "AUD", 10**18 - 1),
+        ("999999999999999999", "JPY", 10**18 - 1),
+    ],
+)
+def test_money_accepts_every_decimal_form_within_the_currency_and_the_bound(
+    amount: str, currency: str, minor: int
+):
+    assert parse_money(amount, currency).minor_units == minor
+
+
+def test_one_stored_development_cannot_break_views_totals_print_exactly_at_any_size():
+    """Issue 12: a 26-digit AUD amount once stored made every total 500 (the decimal context
+    could not quantize a sum past 28 digits). Totals are integers, printed with integers."""
+    legacy = 10**28 - 1  # 26 digits of dollars, as the record accepted them before the bound
+    for total in (legacy, legacy * 3, 10**60 + 5):
+        money = Money(total, "AUD", Qualifier.EXACT)
+        whole, cents = money.amount.split(".")
+        assert int(whole) * 100 + int(cents) == total and len(cents) == 2
+    assert Money(10**40, "JPY", Qualifier.EXACT).amount == str(10**40)
+    assert Money(1, "KWD", Qualifier.EXACT).amount == "0.001"
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        "10000000000000000",  # 17 digits of dollars: 19 of cents
+        "12345678901234567890123456",  # 26 digits: accepted once, then broke every total
+        "123456789012345678901234567",
+        "1234567890123456789012345678",
+        "1e999999999",
+        "1e99999999999999999999",
+        "1" * 100_000,
+    ],
+)
+def test_money_amounts_of_27_28_digits_and_1e999999999_are_refused_as_too_large(amount: str):
+    with pytest.raises(InvalidMoney, match="too large") as refused:
+        parse_money(amount, "AUD")
+    assert refused.value.field == "amount"
+    assert "9999999999999999.99 AUD" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "amount", ["0.001", "1e-999999999", "1e-99999999999999999999", "1.0000000000000000000001"]
+)
+def test_an_amount_of_1e_minus_999999999_is_refused_like_0_001(amount: str):
+    with pytest.raises(InvalidMoney, match="AUD has 2 decimal places") as refused:
+        parse_money(amount, "AUD")
+    assert refused.value.field == "amount"
 
 
 @pytest.mark.parametrize(("code", "alpha3"), [("JP", "JPN"), ("jpn", "JPN"), (" au ", "AUS")])
