@@ -104,6 +104,8 @@ class Appending(LogReading):
         for request in requests:
             try:
                 share = self._stage(request, subjects)
+                for event in share.events:  # what cannot be stored never reaches the group
+                    self.mapper.to_stored_event(event)
             except Exception as error:  # its own error; the group goes on without it
                 outcomes.append(error)
                 self._restore(subjects, request, shares)
