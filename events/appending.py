@@ -1,10 +1,13 @@
 """Appending: new developments on their subjects, all of a request or none of them.
 
-Concurrent requests share transactions (events/group_commit.py); a writer that lost a race
-stages again on the winner's result, or hears of the version it did not expect. A request that
-repeats an idempotency key gets the first request's answer again, never a second append.
-`Posting` is what an append takes, `Staged` its share of a group commit, `Appended` its answer.
-"""
+Concurrent requests share transactions (events/group_commit.py), and each is staged there, one
+after another on its subjects as the requests before it in the group left them: appends to one
+subject that expect no version all land, in some order, and one that expects a version hears
+of the version it did not get. A request refused while staging, or failing alone when its group
+is written again one request at a time, fails only itself. A request that repeats an
+idempotency key gets the first request's answer again, never a second append. `Posting` is what
+an append takes, `Request` what the group commit stages, `Staged` its share of a group,
+`Appended` its answer."""
 
 from __future__ import annotations
 
@@ -36,6 +39,15 @@ class Posting:
     expected_version: int | None = None
 
 
+class Request(NamedTuple):
+    """One append as the group commit stages it: its postings and idempotency claim."""
+
+    postings: Sequence[Posting]
+    batch: bool
+    key: str | None
+    fingerprint: str
+
+
 class Staged(NamedTuple):
     """One append's share of a group commit: its events, their log entries, its key."""
 
@@ -64,53 +76,66 @@ class Appending(LogReading):
         batch: bool = False,
     ) -> Appended:
         """Appends all postings in one transaction, or none of them."""
-        fingerprint = _fingerprint(postings, batch)
+        request = Request(postings, batch, idempotency_key, _fingerprint(postings, batch))
+        # Only the key keeps two requests apart: appends to one subject share a group, staged
+        # one after another. A retry is needed only when another process extended a subject
+        # between this process's reading and writing it, or won a race for the same key.
+        keys = frozenset([("key", idempotency_key)] if idempotency_key else [])
+        size = len(postings)
         for _ in range(MAX_ATTEMPTS):
             if idempotency_key and (earlier := self.index.idempotency_record(idempotency_key)):
-                return self._answer_again(earlier, fingerprint)
-            events, entries = self._stage(postings, batch)
-            claim = (
-                IdempotencyRecord(idempotency_key, fingerprint, tuple(e for e, _, _ in entries))
-                if idempotency_key
-                else None
-            )
-            keys = frozenset([*(e[1] for e in entries), *([("key", claim.key)] if claim else [])])
+                return self._answer_again(earlier, request.fingerprint)
             try:
-                recordings = self.group_commit.commit(
-                    len(events), keys, Staged(events, entries, claim)
-                )
+                recordings = self.group_commit.commit(size, keys, request)
             except IntegrityError:
-                if idempotency_key and self.index.idempotency_record(idempotency_key):
-                    continue  # a concurrent request with the same key won: answer as it was
-                self._raise_if_expectation_failed(postings)
-                continue  # another writer extended a subject first: stage again on its result
+                continue  # answer as the winner was answered, or stage again on its result
             return Appended([_recording_to_wire(r) for r in recordings])
         raise StoreBusy("Too many concurrent writers on the same subjects; try again.")
 
-    def _save_together(self, staged: Sequence[Staged]) -> list[list[Any]]:
-        """Saves several appends' events in one transaction; returns each one's recordings."""
-        events = [event for share in staged for event in share.events]
-        entries = [entry for share in staged for entry in share.entries]
-        claims = [share.claim for share in staged if share.claim is not None]
+    def _save_together(self, requests: Sequence[Request]) -> list[list[Any] | BaseException]:
+        """Stages several appends one after another on their subjects as staged so far, and
+        saves them in one transaction; returns each one's recordings, or the error that
+        refused it alone (a rule broken, a version not the expected one)."""
+        subjects = self._subjects(
+            [p.development["subject"] for request in requests for p in request.postings]
+        )
+        shares: list[Staged] = []
+        outcomes: list[Staged | BaseException] = []
+        for request in requests:
+            try:
+                share = self._stage(request, subjects)
+                for event in share.events:  # what cannot be stored never reaches the group
+                    self.mapper.to_stored_event(event)
+            except Exception as error:  # its own error; the group goes on without it
+                outcomes.append(error)
+                self._restore(subjects, request, shares)
+                continue
+            shares.append(share)
+            outcomes.append(share)
+        if not shares:
+            return list(outcomes)  # type: ignore[arg-type]
+        events = [event for share in shares for event in share.events]
+        entries = [entry for share in shares for entry in share.entries]
+        claims = [share.claim for share in shares if share.claim is not None]
         recordings = self.save(*events, log_entries=entries, idempotency=claims)
         by_version = {
             (r.domain_event.originator_id, r.domain_event.originator_version): r for r in recordings
         }
         return [
-            [by_version[(subject, version)] for _, subject, version in share.entries]
-            for share in staged
+            outcome
+            if isinstance(outcome, BaseException)
+            else [by_version[(subject, version)] for _, subject, version in outcome.entries]
+            for outcome in outcomes
         ]
 
-    def _stage(
-        self, postings: Sequence[Posting], batch: bool
-    ) -> tuple[list[Subject.Event], list[tuple[str, str, int]]]:
-        """Records the developments on their subjects in memory; returns the new events in
-        the order posted (saving the subjects whole would group the events by subject)."""
-        subjects = self._subjects([p.development["subject"] for p in postings])
+    def _stage(self, request: Request, subjects: dict[str, Subject | None]) -> Staged:
+        """Records the request's developments on the subjects in memory; returns the new
+        events in the order posted (saving the subjects whole would group the events by
+        subject) with their log entries and the request's idempotency claim."""
         events: list[Subject.Event] = []
         entries: list[tuple[str, str, int]] = []
         problems: dict[str, list[str]] = {}
-        for number, posting in enumerate(postings):
+        for number, posting in enumerate(request.postings):
             subject_id = posting.development["subject"]
             try:
                 subject = subjects[subject_id]
@@ -122,19 +147,29 @@ class Appending(LogReading):
                 entries.append((event_id, subject_id, subject.version))
             except DevelopmentRejected as rejected:
                 problems.update(
-                    (rejected.within(f"events.{number}") if batch else rejected).problems
+                    (rejected.within(f"events.{number}") if request.batch else rejected).problems
                 )
         if problems:
             raise DevelopmentRejected(problems)
-        return events, entries
+        claim = (
+            IdempotencyRecord(request.key, request.fingerprint, tuple(e for e, _, _ in entries))
+            if request.key
+            else None
+        )
+        return Staged(events, entries, claim)
 
-    def _raise_if_expectation_failed(self, postings: Sequence[Posting]) -> None:
-        for posting in postings:
-            if posting.expected_version is not None:
-                subject_id = posting.development["subject"]
-                current = self._subject_or_new(subject_id)
-                actual = current.version if current is not None else 0
-                raise VersionConflict(subject_id, posting.expected_version, actual)
+    def _restore(
+        self, subjects: dict[str, Subject | None], refused: Request, shares: Sequence[Staged]
+    ) -> None:
+        """Puts the subjects a refused request touched back as the shares before it left them:
+        as stored, with those shares' events applied again."""
+        touched = sorted({p.development["subject"] for p in refused.postings})
+        fresh = self._subjects(touched)
+        for share in shares:
+            for event in share.events:
+                if event.originator_id in fresh:
+                    fresh[event.originator_id] = event.mutate(fresh[event.originator_id])
+        subjects.update(fresh)
 
     def _answer_again(self, earlier: IdempotencyRecord, fingerprint: str) -> Appended:
         """The first answer to a repeated idempotency key, read back from the log."""

@@ -1,11 +1,16 @@
 """Group commit: appends that arrive while another is being written share the next transaction.
 
 The first request in line leads: it takes the requests queued behind it (up to a cap, and only
-while none of them touches a subject or idempotency key already in the group), writes them all
-in one transaction, and hands each its own result. If that transaction fails on a conflict, the
-leader writes the group again one request at a time, so each request sees only its own
-conflict. Requests that arrive while the leader writes wait for the next group; the first of
-them leads it. No thread of its own: a request is either led or leads.
+while none of them holds a key already in the group), writes them all in one transaction, and
+hands each its own outcome. The write itself may refuse one request (its own error) and still
+commit the others. If the shared transaction fails for any other reason than the store being
+unavailable (a conflict, an event that cannot be encoded, any fault of one request's content),
+the leader writes the group again one request at a time, so that only the request at fault
+hears of it: one client's bad request never fails another's. If the store is unavailable,
+every request of the group hears of it, and so do those queued behind, at once: they would
+only wait out the same timeout one group after another. Requests that arrive while the leader
+writes wait for the next group; the first of them leads it. No thread of its own: a request is
+either led or leads.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from eventsourcing.persistence import IntegrityError
+from events.errors import STORE_UNAVAILABLE
 
 Result = TypeVar("Result")
 
@@ -47,17 +52,22 @@ class Pending(Generic[Result]):
 class GroupCommit(Generic[Result]):
     """Writes queued requests in shared transactions.
 
-    `write(payloads)` writes the payloads in one transaction and returns one result per payload
-    in the same order; it raises `IntegrityError` if any of them conflicts with the store.
+    `write(payloads)` writes the payloads in one transaction and returns one outcome per
+    payload in the same order: its result, or the exception that refused that payload alone
+    (the others are written). It raises if the transaction as a whole fails. Exceptions of the
+    `unavailable` kinds mean the store could not be had: nothing was written, and writing again
+    at once would fail the same way.
     """
 
     def __init__(
         self,
-        write: Callable[[Sequence[Any]], list[Result]],
+        write: Callable[[Sequence[Any]], list[Result | BaseException]],
         max_events: int = MAX_GROUP_EVENTS,
+        unavailable: tuple[type[BaseException], ...] = STORE_UNAVAILABLE,
     ) -> None:
         self._write = write
         self._max_events = max_events
+        self._unavailable = unavailable
         self._lock = threading.Lock()
         self._queue: deque[Pending[Result]] = deque()
         self.groups = 0
@@ -85,16 +95,22 @@ class GroupCommit(Generic[Result]):
     def _lead(self, leader: Pending[Result]) -> None:
         with self._lock:
             group = self._next_group()
+        unavailable: BaseException | None = None
         try:
-            self._write_group(group)
+            unavailable = self._write_group(group)
         finally:
             with self._lock:
                 for _ in group:
                     self._queue.popleft()
+                behind = list(self._queue) if unavailable is not None else []
+                if behind:
+                    self._queue.clear()
                 following = self._queue[0] if self._queue else None
                 self.groups += 1
                 self.requests += len(group)
-            for pending in group:
+            for pending in behind:
+                pending.settle(error=unavailable)
+            for pending in [*group, *behind]:
                 if pending is not leader:
                     pending._woken.set()
             if following is not None:
@@ -113,24 +129,41 @@ class GroupCommit(Generic[Result]):
             events += pending.size
         return group
 
-    def _write_group(self, group: list[Pending[Result]]) -> None:
+    def _write_group(self, group: list[Pending[Result]]) -> BaseException | None:
+        """Writes the group and settles each request; returns the error if the store was
+        unavailable."""
         try:
-            results = self._write([p.payload for p in group])
-        except IntegrityError as error:
-            if len(group) == 1:
-                group[0].settle(error=error)
-                return
-            self._write_one_by_one(group)
-        except BaseException as error:  # every request of the group hears of it
+            outcomes = self._write([p.payload for p in group])
+        except self._unavailable as error:  # every request of the group hears of it
             for pending in group:
                 pending.settle(error=error)
-        else:
-            for pending, result in zip(group, results, strict=True):
-                pending.settle(result)
+            return error
+        except BaseException as error:
+            if len(group) == 1:
+                group[0].settle(error=error)
+                return None
+            return self._write_one_by_one(group)
+        for pending, outcome in zip(group, outcomes, strict=True):
+            _settle(pending, outcome)
+        return None
 
-    def _write_one_by_one(self, group: list[Pending[Result]]) -> None:
-        for pending in group:
+    def _write_one_by_one(self, group: list[Pending[Result]]) -> BaseException | None:
+        """Each request of a failed group in a transaction of its own: only the culprit fails.
+        Should the store become unavailable meanwhile, the rest hear of it without trying."""
+        for number, pending in enumerate(group):
             try:
-                pending.settle(self._write([pending.payload])[0])
+                _settle(pending, self._write([pending.payload])[0])
+            except self._unavailable as error:
+                for rest in group[number:]:
+                    rest.settle(error=error)
+                return error
             except BaseException as error:
                 pending.settle(error=error)
+        return None
+
+
+def _settle(pending: Pending[Any], outcome: Any) -> None:
+    if isinstance(outcome, BaseException):
+        pending.settle(error=outcome)
+    else:
+        pending.settle(outcome)

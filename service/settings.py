@@ -35,6 +35,7 @@ class Settings:
     max_batch_bytes: int = 16_777_216
     min_position_wait: float = 5.0
     ready_max_lag: int = 10_000
+    store_timeout: float = 5.0
     webhook_allowed_networks: tuple[str, ...] = ()
     webhook_timeout: float = 15.0
     retry_schedule: tuple[str, ...] = DEFAULT_RETRY_SCHEDULE

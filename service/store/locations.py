@@ -9,6 +9,7 @@ if missing; default public), `pool_size` (connections each connection pool keeps
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -28,12 +29,12 @@ def is_postgres(url: str) -> bool:
 def store_environment(settings: Settings) -> dict[str, str]:
     """The eventsourcing library's environment for the configured store."""
     env = (
-        _postgres_env(settings.database_url)
+        _postgres_env(settings.database_url, settings.store_timeout)
         if is_postgres(settings.database_url)
         else {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(sqlite_path(settings)),
-            "SQLITE_LOCK_TIMEOUT": "30",
+            "SQLITE_LOCK_TIMEOUT": _whole_seconds(settings.store_timeout),
             "APPLICATION_RECORDER_TOPIC": "service.store.sqlite:TrackerSQLiteRecorder",
         }
     )
@@ -64,7 +65,16 @@ def sqlite_path(settings: Settings) -> Path:
     )
 
 
-def _postgres_env(url: str) -> dict[str, str]:
+def _whole_seconds(seconds: float) -> str:
+    """The library reads its timeouts as whole seconds."""
+    return str(max(1, math.ceil(seconds)))
+
+
+def _postgres_env(url: str, store_timeout: float = 5.0) -> dict[str, str]:
+    """The library's settings for a PostgreSQL URL. Every wait for the store is bounded by
+    `store_timeout`: for a connection from the pool (the library's "connect timeout"; a new
+    connection's own attempt is bounded in service/store/postgres.py) and for the log table's
+    lock, so that with the server away or held a write answers 503 rather than hanging."""
     parts = urlsplit(url)
     query = parse_qs(parts.query)
     return {
@@ -77,7 +87,8 @@ def _postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_SCHEMA": query.get("schema", [""])[0],
         "POSTGRES_POOL_SIZE": query.get("pool_size", ["10"])[0],
         "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", ["10"])[0],
-        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_CONNECT_TIMEOUT": _whole_seconds(store_timeout),
+        "POSTGRES_LOCK_TIMEOUT": _whole_seconds(store_timeout),
         "APPLICATION_RECORDER_TOPIC": "service.store.postgres:TrackerPostgresRecorder",
     }
 

@@ -1,8 +1,17 @@
-"""PostgreSQL: the library's application recorder plus the log index, in one transaction."""
+"""PostgreSQL: the library's application recorder plus the log index, in one transaction.
+
+Every wait for the server is bounded by the pool's timeout (TRACKER_STORE_TIMEOUT): a new
+connection's own attempt as well as the wait for one from the pool. The library retries its
+reads and writes ten times, each attempt waiting out that timeout: with the server stopped a
+POST hung for up to 60 s, and a write retried after its client had given up could still be
+committed, never acknowledged. Here each is tried once; the caller answers 503 and the client
+retries, knowing that nothing it was refused was written.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -18,9 +27,22 @@ from service.store.listeners import Listeners, PostgresNotifications
 from service.store.rows import claim_rows, index_rows
 
 
+def _once(method: Any) -> Any:
+    """The library's method without its retry loop."""
+    return getattr(method, "__wrapped__", method)
+
+
 class TrackerPostgresRecorder(PostgresApplicationRecorder):
+    insert_events = _once(PostgresApplicationRecorder.insert_events)
+    select_events = _once(PostgresApplicationRecorder.select_events)
+    select_notifications = _once(PostgresApplicationRecorder.select_notifications)
+    max_notification_id = _once(PostgresApplicationRecorder.max_notification_id)
+
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
+        kwargs = datastore.pool.kwargs
+        if isinstance(kwargs, dict):  # the library opens connections with these
+            kwargs.setdefault("connect_timeout", max(1, math.ceil(datastore.pool.timeout)))
         self.index_table = Identifier(datastore.schema, f"{events_table_name}_index")
         self.keys_table = Identifier(datastore.schema, f"{events_table_name}_idempotency")
         self.events_table = Identifier(datastore.schema, events_table_name)
@@ -101,6 +123,19 @@ class TrackerPostgresRecorder(PostgresApplicationRecorder):
                     claim_rows(claims),
                 )
         return ids
+
+    def max_position_within(self, seconds: float) -> int:
+        """The log's head, or an error if the server does not give it within `seconds`
+        (readiness must answer at once while the store is away)."""
+        with (
+            self.datastore.pool.connection(timeout=seconds) as connection,
+            connection.transaction(force_rollback=True),
+        ):
+            connection.execute(SQL("SET LOCAL statement_timeout = {}").format(int(seconds * 1000)))
+            row = connection.execute(
+                SQL("SELECT MAX(notification_id) AS head FROM {}").format(self.events_table)
+            ).fetchone()
+        return int(row["head"] or 0) if row else 0
 
     def _select(self, query: Composed, params: tuple[Any, ...]) -> list[DictRow]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -130,6 +130,10 @@ class TrackerSQLiteRecorder(SQLiteApplicationRecorder):
         )
         return {r[0] for r in rows}
 
+    def max_position_within(self, seconds: float) -> int:
+        """The log's head. A file is never away; a reader waits for no writer (WAL)."""
+        return self.max_notification_id() or 0
+
     def _select_among(self, sql: str, values: Sequence[Any]) -> list[Any]:
         """The rows of `sql`, whose `{marks}` is an IN list, for many values: in sorted
         order, 500 a query (SQLite's limit of bound values is not reached)."""

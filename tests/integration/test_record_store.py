@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import sqlite3
 import threading
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import psycopg.sql
 import pytest
 
 from events.errors import DevelopmentRejected, IdempotencyKeyReused, VersionConflict
@@ -12,6 +18,7 @@ from events.queries import EventFilter
 from events.record import Posting, Record
 from events.schemas.envelope import DevelopmentSchema, ImportedEventSchema
 from service.bootstrap import Container
+from tests.eventually import eventually
 from tests.factories import NEWS_TYPES, correction, development, retraction
 
 
@@ -371,3 +378,133 @@ def test_an_import_sees_a_subject_another_writer_extended_between_its_batches(
     assert container.record.restore(later) == 2
     history = container.record.subject("agreement:x")
     assert [e["version"] for e in history.events] == [1, 2, 3]
+
+
+@contextlib.contextmanager
+def writer_held(container: Container) -> Iterator[None]:
+    """Another connection holds the store's writer (SQLite's write lock, PostgreSQL's lock on
+    the log table), so that appends queue behind the one waiting for it."""
+    recorder: Any = container.record.recorder
+    datastore = recorder.datastore
+    if hasattr(datastore, "schema"):  # PostgreSQL
+        with datastore.get_connection() as connection, connection.transaction():
+            connection.execute(
+                psycopg.sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(recorder.events_table)
+            )
+            yield
+    else:
+        connection = sqlite3.connect(datastore.pool.db_name, isolation_level=None)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            yield
+            connection.execute("ROLLBACK")
+        finally:
+            connection.close()
+
+
+def in_one_group(container: Container, *appends: Callable[[], Any]) -> list[Any]:
+    """Runs a first append while the writer is held, then `appends` queued behind it, so that
+    they share the next transaction; returns each one's outcome (its result or its error)."""
+    record = container.record
+    outcomes: list[Any] = [None] * len(appends)
+
+    def run(number: int, append_: Callable[[], Any]) -> None:
+        try:
+            outcomes[number] = append_()
+        except Exception as error:
+            outcomes[number] = error
+
+    groups = record.group_commit.groups
+    with writer_held(container):
+        first = threading.Thread(target=append, args=(record, development("meeting.held")))
+        first.start()
+        eventually(lambda: record.group_commit.waiting == 1, message="the first did not lead")
+        threads = [threading.Thread(target=run, args=a) for a in enumerate(appends)]
+        for number, thread in enumerate(threads):
+            thread.start()
+            eventually(lambda n=number: record.group_commit.waiting == n + 2, interval=0.005)
+    first.join(10)
+    for thread in threads:
+        thread.join(10)
+    assert record.group_commit.groups - groups == 2, "they did not share one group"
+    return outcomes
+
+
+def test_one_clients_bad_request_fails_no_other_clients_write(container: Container):
+    """An append whose event cannot be encoded (a lone surrogate in its title, as the boundary
+    once let through) shares a transaction with honest appends: only it fails."""
+    record = container.record
+    poisoned = posting(development("meeting.held", "meeting:poisoned"))
+    poisoned.development["title"] = "\ud800"
+    honest = [development("meeting.held", f"meeting:honest-{n}") for n in range(5)]
+    outcomes = in_one_group(
+        container,
+        *[functools.partial(append, record, body) for body in honest[:2]],
+        functools.partial(record.append, [poisoned]),
+        *[functools.partial(append, record, body) for body in honest[2:]],
+    )
+    failed = outcomes.pop(2)
+    assert isinstance(failed, UnicodeError), failed
+    assert [o["subject"] for o in outcomes] == [b["subject"] for b in honest]
+    assert {e["subject"] for e in record.export()} == {
+        "meeting:example-meeting-held",
+        *(b["subject"] for b in honest),
+    }
+
+
+def test_appends_to_one_subject_in_one_group_are_staged_one_after_another(
+    container: Container,
+):
+    """Same-subject appends without If-Match share a group and all land, in order; one that
+    expects a version gets it as the appends before it in the group left the subject, and one
+    refused in the middle leaves the subject as it was before it."""
+    record = container.record
+    subject = "deal:contended"
+    append(record, development("deal.clinched", subject))
+    bad_correction = correction(subject, str(uuid.uuid4()), {"title": "Not its event"})
+
+    def update(n: int, expected: int | None = None) -> Callable[[], Any]:
+        body = development("deal.updated", subject, title=f"update {n}")
+        return lambda: record.append([posting(body, expected)]).events[0]
+
+    outcomes = in_one_group(
+        container,
+        update(1),
+        update(2, expected=2),  # right: the first update made it 2
+        lambda: record.append([posting(bad_correction)]),
+        update(3, expected=2),  # wrong: it is 3 by now
+        update(4),
+    )
+    assert [o["version"] for o in (outcomes[0], outcomes[1], outcomes[4])] == [2, 3, 4]
+    assert isinstance(outcomes[2], DevelopmentRejected)
+    assert isinstance(outcomes[3], VersionConflict) and outcomes[3].actual == 3
+    history = record.subject(subject)
+    assert [e["title"] for e in history.events[1:]] == ["update 1", "update 2", "update 4"]
+
+
+def test_same_subject_appends_without_if_match_all_land_under_load(container: Container):
+    """50 writers on one subject, none expecting a version: every one lands, versions 1..50
+    without gaps (before, some got 'Too many concurrent writers')."""
+    record = container.record
+    barrier = threading.Barrier(50)
+    outcomes: list[Any] = []
+
+    def write(n: int) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(
+                append(record, development("meeting.held", "meeting:hot", title=f"{n}"))
+            )
+        except Exception as error:
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert all(isinstance(o, dict) for o in outcomes), [
+        o for o in outcomes if not isinstance(o, dict)
+    ]
+    assert sorted(o["version"] for o in outcomes) == list(range(1, 51))
+    assert [e["version"] for e in record.subject("meeting:hot").events] == list(range(1, 51))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, OperationalError
 
 from events.group_commit import GroupCommit
 from tests.eventually import eventually
@@ -17,13 +17,21 @@ class Store:
     """A write function that records each transaction; the first one waits to be let go, so
     that the requests arriving meanwhile queue behind it."""
 
-    def __init__(self, refuse: frozenset[str] = frozenset(), fail: bool = False) -> None:
+    def __init__(
+        self,
+        refuse: frozenset[str] = frozenset(),
+        fail: bool = False,
+        poison: frozenset[str] = frozenset(),
+        reject: frozenset[str] = frozenset(),
+    ) -> None:
         self.transactions: list[list[str]] = []
         self.first_may_finish = threading.Event()
-        self.refuse = refuse
-        self.fail = fail
+        self.refuse = refuse  # a conflict with the store
+        self.fail = fail  # the store is unavailable
+        self.poison = poison  # payloads whose transaction fails (cannot be encoded, say)
+        self.reject = reject  # payloads the write refuses alone, writing the others
 
-    def write(self, payloads: Sequence[Any]) -> list[str]:
+    def write(self, payloads: Sequence[Any]) -> list[str | BaseException]:
         if not self.transactions:
             self.transactions.append(["(first)"])
             self.first_may_finish.wait(10)
@@ -31,10 +39,12 @@ class Store:
         else:
             self.transactions.append(list(payloads))
         if self.fail:
-            raise OSError("disk full")
+            raise OperationalError("connection refused")
         if self.refuse & set(payloads):
             raise IntegrityError("duplicate")
-        return [f"stored {p}" for p in payloads]
+        if self.poison & set(payloads):
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+        return [ValueError(f"refused {p}") if p in self.reject else f"stored {p}" for p in payloads]
 
 
 def run_requests(
@@ -111,13 +121,38 @@ def test_a_conflict_in_a_group_is_retried_one_by_one_and_only_its_request_hears_
     assert outcomes == {p: f"stored {p}" for p in "abd"}
 
 
-def test_any_other_failure_reaches_every_request_of_the_group():
+def test_one_clients_bad_request_fails_no_other_clients_write():
+    """A shared transaction that fails for a reason of one request's content (here: it cannot
+    be encoded) is written again one request at a time: only that request fails."""
+    store = Store(poison=frozenset({"c"}))
+    commits: GroupCommit[str] = GroupCommit(store.write)
+    outcomes = finish(store, run_requests(commits, request("a"), [request(p) for p in "bcd"]))
+    assert store.transactions == [["a"], ["b", "c", "d"], ["b"], ["c"], ["d"]]
+    assert isinstance(outcomes.pop("c"), UnicodeEncodeError)
+    assert outcomes == {p: f"stored {p}" for p in "abd"}
+    assert commits.waiting == 0
+
+
+def test_a_request_the_write_refuses_alone_fails_while_the_rest_of_its_group_is_written():
+    store = Store(reject=frozenset({"c"}))
+    commits: GroupCommit[str] = GroupCommit(store.write)
+    outcomes = finish(store, run_requests(commits, request("a"), [request(p) for p in "bcd"]))
+    assert store.transactions == [["a"], ["b", "c", "d"]]
+    assert isinstance(outcomes.pop("c"), ValueError)
+    assert outcomes == {p: f"stored {p}" for p in "abd"}
+
+
+def test_an_unavailable_store_fails_the_group_and_those_queued_behind_it_at_once():
+    """Those queued behind would only wait out the same timeout, one group after another."""
     store = Store(fail=True)
     commits: GroupCommit[str] = GroupCommit(store.write)
-    outcomes = finish(store, run_requests(commits, request("a"), [request(p) for p in "bc"]))
-    assert store.transactions == [["a"], ["b", "c"]]
-    assert all(isinstance(o, OSError) for o in outcomes.values()) and len(outcomes) == 3
+    rest = [request("b", "x"), request("c", "x"), request("d", "x")]  # three groups' worth
+    outcomes = finish(store, run_requests(commits, request("a"), rest))
+    assert store.transactions == [["a"]]
+    assert all(isinstance(o, OperationalError) for o in outcomes.values()) and len(outcomes) == 4
     assert commits.waiting == 0
+    store.fail = False
+    assert commits.commit(1, frozenset({"e"}), "e") == "stored e"  # the next request leads
 
 
 def test_a_lone_request_is_written_at_once():

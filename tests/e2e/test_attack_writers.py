@@ -1,0 +1,156 @@
+"""Attacks on writers against a real `tracker serve`: clients whose bodies fail beside honest
+writers (one client's bad request used to fail every append sharing its transaction: 1,846
+answers of 500 to 15 honest writers in 15 s), and 50 clients on one subject without If-Match
+(27-28 of them used to get 503 "Too many concurrent writers"). Honest writers keep a pace of
+their own; the attackers post as fast as they are answered."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import postgres_url_for
+from tests.e2e.process import TrackerProcess, TrackerProcesses, bearer, tracker_env
+from tests.factories import development
+
+TOKEN = "e2e-attack-token"
+HONEST_WRITERS = 15
+POISONERS = 3
+ATTACK_SECONDS = 4.0
+HONEST_INTERVAL = 0.1  # each honest writer posts ten times a second; attackers never rest
+CONTENDERS = 50
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def server(
+    request: pytest.FixtureRequest, trackers: TrackerProcesses, tmp_path: Path
+) -> TrackerProcess:
+    settings = {"TRACKER_API_TOKEN": TOKEN}
+    if request.param == "postgres":
+        settings["TRACKER_DATABASE_URL"] = postgres_url_for(
+            request.getfixturevalue("postgres_schema")
+        )
+    return trackers.serve(tracker_env(tmp_path / "data", **settings))
+
+
+def poisoned_bodies(number: int) -> list[tuple[str, dict[str, Any]]]:
+    """Bodies that reached a shared transaction and failed in it (a lone surrogate in the
+    title); the boundary may refuse some of them first, which is as good."""
+    title = development("meeting.held", f"meeting:poison-t-{number}")
+    title["title"] = "\ud800"
+    summary = development("meeting.held", f"meeting:poison-s-{number}")
+    summary["summary"] = "fine \udfff then"
+    tag = development("meeting.held", f"meeting:poison-g-{number}")
+    tag["tags"] = ["\ud83d"]
+    return [("title", title), ("summary", summary), ("tag", tag)]
+
+
+def logged_subjects(server: TrackerProcess) -> set[str]:
+    subjects: set[str] = set()
+    after = 0
+    while True:
+        page = requests.get(
+            f"{server.url}/v1/events", params={"after": after, "limit": 500}, timeout=30
+        ).json()
+        if not page["items"]:
+            return subjects
+        subjects |= {e["subject"] for e in page["items"]}
+        after = page["items"][-1]["position"]
+
+
+def test_one_clients_bad_request_fails_no_other_clients_write(server: TrackerProcess):
+    stop = threading.Event()
+    lock = threading.Lock()
+    honest: list[tuple[str, int, float]] = []
+    poisoned: list[tuple[str, int]] = []
+
+    def write_honestly(writer: int) -> None:
+        with requests.Session() as session:
+            number = 0
+            while not stop.is_set():
+                number += 1
+                subject = f"meeting:honest-{writer}-{number}"
+                started = time.monotonic()
+                response = session.post(
+                    f"{server.url}/v1/events",
+                    json=development("meeting.held", subject),
+                    headers=bearer(TOKEN),
+                    timeout=30,
+                )
+                elapsed = time.monotonic() - started
+                with lock:
+                    honest.append((subject, response.status_code, elapsed))
+                time.sleep(max(0.0, HONEST_INTERVAL - elapsed))
+
+    def poison(writer: int) -> None:
+        with requests.Session() as session:
+            number = 0
+            while not stop.is_set():
+                number += 1
+                for _kind, body in poisoned_bodies(writer * 1_000_000 + number):
+                    response = session.post(
+                        f"{server.url}/v1/events", json=body, headers=bearer(TOKEN), timeout=30
+                    )
+                    with lock:
+                        poisoned.append((body["subject"], response.status_code))
+
+    threads = [threading.Thread(target=write_honestly, args=(n,)) for n in range(HONEST_WRITERS)]
+    threads += [threading.Thread(target=poison, args=(n,)) for n in range(POISONERS)]
+    for thread in threads:
+        thread.start()
+    time.sleep(ATTACK_SECONDS)
+    stop.set()
+    for thread in threads:
+        thread.join(60)
+
+    statuses = {status for _, status, _ in honest}
+    assert statuses == {201}, [h for h in honest if h[1] != 201][:10]
+    assert len(poisoned) >= POISONERS, "the attack did not run"
+    latencies = [elapsed for _, _, elapsed in honest]
+    assert statistics.median(latencies) < 0.050, (
+        f"honest p50 {statistics.median(latencies) * 1000:.1f} ms over {len(honest)} writes"
+    )
+    logged = logged_subjects(server)
+    assert {subject for subject, _, _ in honest} <= logged
+    refused = {subject for subject, status in poisoned if status != 201}
+    assert not refused & logged
+
+
+def test_same_subject_appends_without_if_match_all_land(server: TrackerProcess):
+    barrier = threading.Barrier(CONTENDERS)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def append(number: int) -> None:
+        body = development("deal.updated", "deal:contended", title=f"update {number}")
+        barrier.wait()
+        response = requests.post(
+            f"{server.url}/v1/events", json=body, headers=bearer(TOKEN), timeout=60
+        )
+        with lock:
+            statuses.append(response.status_code)
+
+    first = requests.post(
+        f"{server.url}/v1/events",
+        json=development("deal.clinched", "deal:contended"),
+        headers=bearer(TOKEN),
+        timeout=30,
+    )
+    assert first.status_code == 201
+    threads = [threading.Thread(target=append, args=(n,)) for n in range(CONTENDERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert statuses == [201] * CONTENDERS
+    subject = requests.get(f"{server.url}/v1/subjects/deal:contended", timeout=30).json()
+    assert [e["version"] for e in subject["events"]] == list(range(1, CONTENDERS + 2))
+    titles = {e["title"] for e in subject["events"][1:]}
+    assert titles == {f"update {n}" for n in range(CONTENDERS)}
