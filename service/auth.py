@@ -33,7 +33,14 @@ def new_token() -> str:
 
 
 def digest_of(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(_bytes_of(token)).hexdigest()
+
+
+def _bytes_of(token: str) -> bytes:
+    """A token as bytes, whatever characters it holds: `hmac.compare_digest` refuses str
+    with non-ASCII characters (a TypeError, so a 500), and a header may carry any of them;
+    `surrogatepass` keeps even a lone surrogate comparable instead of failing to encode."""
+    return token.encode("utf-8", "surrogatepass")
 
 
 @dataclass
@@ -44,7 +51,9 @@ class Authenticator:
     configured_admin_token: str = ""
 
     def scope_of(self, token: str) -> Scope | None:
-        if self.configured_admin_token and hmac.compare_digest(token, self.configured_admin_token):
+        if self.configured_admin_token and hmac.compare_digest(
+            _bytes_of(token), _bytes_of(self.configured_admin_token)
+        ):
             return Scope.ADMIN
         scopes = self.tokens.scopes_of(digest_of(token))
         return Scope.parse(scopes) if scopes else None

@@ -79,3 +79,20 @@ def test_a_read_token_from_the_cli_can_read_but_gets_403_on_post(
     read = requests.get(f"{server.url}/v1/events", headers=bearer(reader), timeout=10)
     assert read.status_code == 200, read.text
     assert read.json()["items"] == []
+
+
+def test_a_non_ascii_bearer_token_gets_401_not_500_when_an_api_token_is_set(
+    tmp_path: Path, trackers: TrackerProcesses
+) -> None:
+    server = trackers.serve(tracker_env(tmp_path / "data", TRACKER_API_TOKEN="trk_configured"))
+    for token in ("trk_configuré", "trk_\u00ff\u00fe"):
+        refused = post_event(server.url, development("meeting.held"), bearer(token))
+        assert refused.status_code == 401, (token, refused.text)
+        assert refused.headers["Content-Type"].startswith("application/problem+json")
+    utf8 = {"Authorization": "Bearer trk_ключ".encode()}
+    refused = requests.post(
+        f"{server.url}/v1/events", json=development("meeting.held"), headers=utf8, timeout=10
+    )
+    assert refused.status_code == 401, refused.text
+    allowed = post_event(server.url, development("meeting.held"), bearer("trk_configured"))
+    assert allowed.status_code == 201, allowed.text
