@@ -9,7 +9,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,6 +19,7 @@ from tqdm import tqdm
 from events.errors import DevelopmentRejected
 from events.schemas.envelope import ImportedEventSchema
 from service.bootstrap import Container, bootstrap
+from service.commands.failures import CommandFailed
 from service.problems import field_errors
 from service.settings import Settings
 
@@ -154,7 +155,7 @@ def _loaded_lines(source: IO[str]) -> Iterator[dict[str, Any]]:
 def _seekable_input(file: str) -> Iterator[IO[str]]:
     """The file, or standard input spooled to a temporary file so it can be read twice."""
     if file != "-":
-        with Path(file).open(encoding="utf-8") as handle:
+        with _opened(file, "r", "the FILE of tracker import") as handle:
             yield handle
         return
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
@@ -169,5 +170,17 @@ def _open_output(file: str) -> Iterator[IO[str]]:
         yield sys.stdout
         sys.stdout.flush()
     else:
-        with Path(file).open("w", encoding="utf-8") as handle:
+        with _opened(file, "w", "--output of tracker export") as handle:
             yield handle
+
+
+@contextmanager
+def _opened(file: str, mode: str, argument: str) -> Iterator[IO[str]]:
+    """The file, or a one-line failure naming the argument that gave it."""
+    with ExitStack() as stack:
+        try:
+            handle = stack.enter_context(Path(file).open(mode, encoding="utf-8"))
+        except OSError as error:
+            doing = "read" if mode == "r" else "write"
+            raise CommandFailed(f"cannot {doing} {file}: {error.strerror}", argument, 2) from None
+        yield handle
