@@ -11,7 +11,7 @@ from typing import Any
 from waitress.server import create_server
 
 from service.app import create_app
-from service.auth import TOKEN_FILE, ensure_first_admin_token
+from service.auth import admin_token_file, ensure_first_admin_token
 from service.bootstrap import bootstrap
 from service.commands.failures import CommandFailed
 from service.settings import Settings
@@ -75,10 +75,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         raise _cannot_listen(settings, error) from None
     if not args.api_only:
         container.follow_log()
-    token = ensure_first_admin_token(container.auth, settings.data_path)
-    if token:
+    first = ensure_first_admin_token(container.auth, admin_token_file(settings))
+    if first:
+        token, kept_in = first
         print(
-            f"First start: admin token {token}\n(kept in {settings.data_path / TOKEN_FILE}, "
+            f"First start on this store: admin token {token}\n(kept in {kept_in}, "
             "mode 0600; it will not be printed again)",
             flush=True,
         )
