@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import shutil
@@ -94,24 +95,36 @@ class _ImportStopped(Exception):
 
 
 def _append_in_batches(container: Container, source: IO[str], total: int, size: int) -> int:
+    """Every batch must be recorded no earlier than the head of the log when the import
+    began (events/importing.py), so that the log's recorded_at never goes back in time."""
+    not_before = container.record.latest_recorded_at()
     added = 0
     batch: list[dict[str, Any]] = []
+    numbers: list[int] = []
     with tqdm(total=total, unit="ev", desc="import", file=sys.stderr, disable=None) as bar:
-        for line in _loaded_lines(source):
+        for number, line in _loaded_lines(source):
             batch.append(line)
+            numbers.append(number)
             if len(batch) == size:
-                added += _restore(container, batch, added)
+                added += _restore(container, batch, added, not_before, numbers)
                 bar.update(len(batch))
-                batch = []
+                batch, numbers = [], []
         if batch:
-            added += _restore(container, batch, added)
+            added += _restore(container, batch, added, not_before, numbers)
             bar.update(len(batch))
     return added
 
 
-def _restore(container: Container, batch: list[dict[str, Any]], added: int) -> int:
+def _restore(
+    container: Container,
+    batch: list[dict[str, Any]],
+    added: int,
+    not_before: dt.datetime | None,
+    numbers: list[int],
+) -> int:
+    """One batch; `numbers` are its lines' numbers in the file, for the problems."""
     try:
-        return container.record.restore(batch)
+        return container.record.restore(batch, not_before=not_before, numbers=numbers)
     except DevelopmentRejected as rejected:
         problems = [f"{path}: {' '.join(m)}" for path, m in rejected.problems.items()]
         raise _ImportStopped(problems, added) from None
@@ -144,11 +157,12 @@ def _check_lines(source: IO[str]) -> tuple[int, list[str]]:
     return count, problems
 
 
-def _loaded_lines(source: IO[str]) -> Iterator[dict[str, Any]]:
+def _loaded_lines(source: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each line with its number in the file."""
     schema = ImportedEventSchema()
-    for text in source:
+    for number, text in enumerate(source, start=1):
         if text.strip():
-            yield schema.load(json.loads(text))
+            yield number, schema.load(json.loads(text))
 
 
 @contextmanager
