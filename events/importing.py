@@ -53,11 +53,15 @@ class Importing(LogReading):
         held = self.index.held_event_ids([str(line["id"]) for line in lines])
         numbered = list(zip(numbers or range(1, len(lines) + 1), lines, strict=True))
         self._check_held_lines_match(numbered, held)
+        earlier: dict[str, tuple[int, dict[str, Any]]] = {}  # this batch's new lines by id
         for number, line in numbered:
             event_id, subject_id = str(line["id"]), line["subject"]
+            if event_id in earlier:
+                _check_same_as_earlier(line, number, *earlier[event_id])
             if event_id in held:
                 continue
             held.add(event_id)
+            earlier[event_id] = (number, line)
             _check_recorded_in_order(line, not_before, number)
             subject = subjects[subject_id]
             development = _development_of(line)
@@ -122,6 +126,21 @@ def _differences(line: dict[str, Any], event: Subject.Event) -> list[str]:
         k for k in development.keys() | stored.keys() if development.get(k) != stored.get(k)
     )
     return differs
+
+
+def _check_same_as_earlier(
+    line: dict[str, Any], number: int, earlier_number: int, earlier: dict[str, Any]
+) -> None:
+    """An id twice in one batch: skipped if the lines agree, as a held one would be."""
+    if {**line, "position": None} != {**earlier, "position": None}:
+        raise DevelopmentRejected(
+            {
+                f"line {number}.id": [
+                    f"Line {earlier_number} has event {line['id']} with other content: "
+                    "the file holds two histories under one id."
+                ]
+            }
+        )
 
 
 def _check_recorded_in_order(

@@ -413,3 +413,19 @@ def test_an_import_line_with_a_known_id_but_other_content_is_refused_naming_it(
         assert list(refused.value.problems) == ["line 1.id"]
         assert differs in refused.value.problems["line 1.id"][0]
     assert record.max_position() == 1
+
+
+def test_an_import_line_repeating_an_id_of_its_batch_with_other_content_is_refused(
+    container: Container,
+):
+    event_id = "66666666-6666-4666-8666-666666666666"
+    line = imported_line("meeting:m", event_id, "2025-01-01T00:00:00Z")
+    assert container.record.restore([line, line]) == 1, "the same line twice is one event"
+    fresh = "77777777-7777-4777-8777-777777777777"
+    first = imported_line("meeting:x", fresh, "2025-01-01T00:00:00Z")
+    second = imported_line("meeting:x", fresh, "2025-01-01T00:00:00Z", title="Other")
+    with pytest.raises(DevelopmentRejected) as refused:
+        container.record.restore([first, second])
+    assert list(refused.value.problems) == ["line 2.id"]
+    assert "Line 1" in refused.value.problems["line 2.id"][0]
+    assert container.record.max_position() == 1
