@@ -17,8 +17,8 @@ TOKEN_FILES = "admin-token*"
 
 def make_private(settings: Settings) -> None:
     data_dir = settings.data_path
-    if not is_postgres(settings.database_url):
-        database = sqlite_path(settings)
+    database = None if is_postgres(settings.database_url) else sqlite_path(settings)
+    if database is not None and not _in_memory(database):
         database.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
         # SQLite gives its -wal and -shm files the mode of the database file, so a database
         # made 0600 before the library opens it keeps all three private.
@@ -29,6 +29,11 @@ def make_private(settings: Settings) -> None:
         _set_mode(data_dir, PRIVATE_DIR)
         for token_file in data_dir.glob(TOKEN_FILES):
             _set_mode(token_file, PRIVATE_FILE)
+
+
+def _in_memory(database: Path) -> bool:
+    """SQLite's in-memory databases (`:memory:`, `file::memory:...`) have no file."""
+    return str(database).startswith((":memory:", "file:"))
 
 
 def private_dir(path: Path) -> Path:
