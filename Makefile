@@ -2,18 +2,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 EXAMPLES := config/examples/japan-australia.jsonl
 
 .PHONY: run test lint format bench clean
+
+# Running needs the service alone; tests, lint and benchmarks need the dev tools as well
+# (installing those made a first `make run` wait close to a minute).
+$(RUN_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
 ## Start the service on the embedded SQLite store with the example data.
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/tracker import --if-empty $(EXAMPLES)
 	$(BIN)/tracker serve
 

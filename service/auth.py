@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
+from service.settings import Settings
+from service.store.files import private_dir
+from service.store.locations import SQLITE_FILE, is_postgres, sqlite_path
 from service.store.tokens import TokenStore
 
 TOKEN_FILE = "admin-token"
@@ -33,7 +39,14 @@ def new_token() -> str:
 
 
 def digest_of(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(_bytes_of(token)).hexdigest()
+
+
+def _bytes_of(token: str) -> bytes:
+    """A token as bytes, whatever characters it holds: `hmac.compare_digest` refuses str
+    with non-ASCII characters (a TypeError, so a 500), and a header may carry any of them;
+    `surrogatepass` keeps even a lone surrogate comparable instead of failing to encode."""
+    return token.encode("utf-8", "surrogatepass")
 
 
 @dataclass
@@ -44,7 +57,9 @@ class Authenticator:
     configured_admin_token: str = ""
 
     def scope_of(self, token: str) -> Scope | None:
-        if self.configured_admin_token and hmac.compare_digest(token, self.configured_admin_token):
+        if self.configured_admin_token and hmac.compare_digest(
+            _bytes_of(token), _bytes_of(self.configured_admin_token)
+        ):
             return Scope.ADMIN
         scopes = self.tokens.scopes_of(digest_of(token))
         return Scope.parse(scopes) if scopes else None
@@ -55,16 +70,45 @@ class Authenticator:
         return token
 
 
-def ensure_first_admin_token(auth: Authenticator, data_dir: Path) -> str | None:
+def admin_token_file(settings: Settings) -> Path:
+    """Where the first start keeps the admin token of the configured store, one file per
+    store: `admin-token` for the default SQLite file in the data dir, else a name made of the
+    store's address, so that starting on another store from the same folder never touches
+    the token of the first."""
+    data_dir = settings.data_path
+    if is_postgres(settings.database_url):
+        parts = urlsplit(settings.database_url)
+        schema = parse_qs(parts.query).get("schema", ["public"])[0]
+        database = unquote(parts.path.lstrip("/")) or "postgres"
+        store = f"{parts.hostname}-{parts.port or 5432}-{database}-{schema}"
+    else:
+        file = sqlite_path(settings).resolve()
+        if file == (data_dir / SQLITE_FILE).resolve():
+            return data_dir / TOKEN_FILE
+        store = "sqlite-" + hashlib.sha256(str(file).encode()).hexdigest()[:12]
+    return data_dir / f"{TOKEN_FILE}-{_FILE_UNSAFE.sub('_', store)}"
+
+
+_FILE_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def ensure_first_admin_token(auth: Authenticator, path: Path) -> tuple[str, Path] | None:
     """On a first start with no token configured, makes an admin token and keeps it in a
-    0600 file in the data dir; returns it so the caller prints it once."""
+    new 0600 file at `path` (in a 0700 data dir); returns the token, for the caller to print
+    once, and the file it is in. An existing file is never overwritten (its store was
+    emptied, say): the token goes to `path` with a number added instead."""
     if auth.configured_admin_token or auth.tokens.count() > 0:
         return None
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     token = auth.create(Scope.ADMIN, "first start")
-    path = data_dir / TOKEN_FILE
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(token + "\n")
-    os.chmod(path, 0o600)
-    return token
+    for number in itertools.count(1):
+        candidate = path if number == 1 else path.with_name(f"{path.name}-{number}")
+        try:
+            descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(descriptor, "w") as file:
+            file.write(token + "\n")
+        os.chmod(candidate, 0o600)
+        return token, candidate
+    raise AssertionError("unreachable")

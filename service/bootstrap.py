@@ -20,10 +20,10 @@ from projections.registry import VIEWS
 from projections.runner import ViewRunner, database_of
 from service.auth import Authenticator
 from service.settings import Settings
+from service.store.files import make_private
 from service.store.locations import (
     is_postgres,
     postgres_setup,
-    sqlite_path,
     store_environment,
     subscriptions_environment,
 )
@@ -84,8 +84,8 @@ def bootstrap(
     if is_postgres(settings.database_url):
         setup: contextlib.AbstractContextManager[None] = postgres_setup(settings.database_url)
     else:
-        sqlite_path(settings).parent.mkdir(parents=True, exist_ok=True)
         setup = contextlib.nullcontext()
+    make_private(settings)  # the data dir 0700, the store's files 0600
     with setup:
         record = Record(env=store_environment(settings))
         size_sqlite_pool(record, settings)

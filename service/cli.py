@@ -7,7 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from service.commands import exchange, serving, tokens, views
-from service.settings import SettingsError, load_settings
+from service.commands.failures import explained
+from service.settings import Settings, load_settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,14 +23,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs a command; a failure it knows (a bad setting, a busy port, an unreachable store,
+    a missing file) is one line naming what to change, and exit code 2 or 1."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = load_settings(config_file=args.config)
-    except SettingsError as error:
-        print(f"tracker: {error}", file=sys.stderr)
-        return 2
-    return int(args.run(settings, args) or 0)
+        return int(args.run(settings, args) or 0)
+    except Exception as error:
+        failure = explained(error, settings)
+        if failure is None:
+            raise
+        print(f"tracker: {failure}", file=sys.stderr, flush=True)
+        return failure.code
 
 
 if __name__ == "__main__":

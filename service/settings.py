@@ -4,12 +4,16 @@ TRACKER_* environment variables over both. Read once, by the composition root.""
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import json
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+
+from service.webhooks.retry import parse_schedule
 
 DEFAULT_RETRY_SCHEDULE = ("0s", "5s", "5m", "30m", "2h", "5h", "10h", "14h", "20h", "24h")
 
@@ -45,6 +49,12 @@ class Settings:
     webhook_per_subscription: int = 16
     webhook_lease_seconds: float = 60.0
     log_format: str = "text"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.port <= 65535:
+            raise SettingsError(f"TRACKER_PORT: {self.port} is not a port (0 to 65535)")
+        if self.threads < 1:
+            raise SettingsError(f"TRACKER_THREADS: {self.threads} is not 1 or more")
 
     @property
     def data_path(self) -> Path:
@@ -85,6 +95,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _coerce(name: str, value: Any) -> Any:
     default = getattr(Settings(), name)
+    if isinstance(default, tuple):
+        return _to_list(name, value)
     try:
         if isinstance(default, bool):
             return _to_bool(value)
@@ -92,15 +104,57 @@ def _coerce(name: str, value: Any) -> Any:
             return int(value)
         if isinstance(default, float):
             return float(value)
-        if isinstance(default, tuple):
-            items = value.split(",") if isinstance(value, str) else list(value)
-            return tuple(str(i).strip() for i in items if str(i).strip())
         if name in CHOICES and str(value) not in CHOICES[name]:
             raise ValueError(value)
         return str(value)
     except (TypeError, ValueError):
-        wanted = " or ".join(CHOICES[name]) if name in CHOICES else f"a {type(default).__name__}"
-        raise SettingsError(f"setting {name}: {value!r} is not {wanted}") from None
+        wanted = (
+            " or ".join(CHOICES[name]) if name in CHOICES else f"a valid {type(default).__name__}"
+        )
+        raise SettingsError(f"{_named(name)}: {value!r} is not {wanted}") from None
+
+
+def _named(name: str) -> str:
+    """A setting as its environment variable, the name an operator sets it by."""
+    return f"TRACKER_{name.upper()}"
+
+
+# What each item of a list setting must be, checked as the settings load: a bad item is then
+# one line naming the setting, not a traceback from deep in the start.
+_ITEM_CHECKS: dict[str, tuple[str, Callable[[str], object]]] = {
+    "webhook_allowed_networks": (
+        "a network such as 10.0.0.0/8",
+        lambda item: ipaddress.ip_network(item, strict=False),
+    ),
+    "retry_schedule": ("a duration such as 5s, 5m or 2h", lambda item: parse_schedule([item])),
+}
+
+
+def _to_list(name: str, value: Any) -> tuple[str, ...]:
+    """A list setting: a TOML list, or in an environment variable either a JSON list (as the
+    TOML writes it, `["10.0.0.0/8"]`) or comma-separated items (`10.0.0.0/8,fd00::/8`)."""
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise SettingsError(
+                f"{_named(name)}: {value!r} is not a JSON list ({error.msg}); "
+                "give a JSON list or comma-separated items"
+            ) from None
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list | tuple) or not all(isinstance(i, str) for i in value):
+        raise SettingsError(f"{_named(name)}: {value!r} is not a list of strings")
+    items = tuple(item.strip() for item in value if item.strip())
+    check = _ITEM_CHECKS.get(name)
+    if check:
+        wanted, parse = check
+        for item in items:
+            try:
+                parse(item)
+            except ValueError:
+                raise SettingsError(f"{_named(name)}: {item!r} is not {wanted}") from None
+    return items
 
 
 def _to_bool(value: Any) -> bool:

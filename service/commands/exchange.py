@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,6 +20,7 @@ from tqdm import tqdm
 from events.errors import DevelopmentRejected
 from events.schemas.envelope import ImportedEventSchema
 from service.bootstrap import Container, bootstrap
+from service.commands.failures import CommandFailed
 from service.problems import field_errors
 from service.settings import Settings
 
@@ -93,24 +95,36 @@ class _ImportStopped(Exception):
 
 
 def _append_in_batches(container: Container, source: IO[str], total: int, size: int) -> int:
+    """Every batch must be recorded no earlier than the head of the log when the import
+    began (events/importing.py), so that the log's recorded_at never goes back in time."""
+    not_before = container.record.latest_recorded_at()
     added = 0
     batch: list[dict[str, Any]] = []
+    numbers: list[int] = []
     with tqdm(total=total, unit="ev", desc="import", file=sys.stderr, disable=None) as bar:
-        for line in _loaded_lines(source):
+        for number, line in _loaded_lines(source):
             batch.append(line)
+            numbers.append(number)
             if len(batch) == size:
-                added += _restore(container, batch, added)
+                added += _restore(container, batch, added, not_before, numbers)
                 bar.update(len(batch))
-                batch = []
+                batch, numbers = [], []
         if batch:
-            added += _restore(container, batch, added)
+            added += _restore(container, batch, added, not_before, numbers)
             bar.update(len(batch))
     return added
 
 
-def _restore(container: Container, batch: list[dict[str, Any]], added: int) -> int:
+def _restore(
+    container: Container,
+    batch: list[dict[str, Any]],
+    added: int,
+    not_before: dt.datetime | None,
+    numbers: list[int],
+) -> int:
+    """One batch; `numbers` are its lines' numbers in the file, for the problems."""
     try:
-        return container.record.restore(batch)
+        return container.record.restore(batch, not_before=not_before, numbers=numbers)
     except DevelopmentRejected as rejected:
         problems = [f"{path}: {' '.join(m)}" for path, m in rejected.problems.items()]
         raise _ImportStopped(problems, added) from None
@@ -143,18 +157,19 @@ def _check_lines(source: IO[str]) -> tuple[int, list[str]]:
     return count, problems
 
 
-def _loaded_lines(source: IO[str]) -> Iterator[dict[str, Any]]:
+def _loaded_lines(source: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each line with its number in the file."""
     schema = ImportedEventSchema()
-    for text in source:
+    for number, text in enumerate(source, start=1):
         if text.strip():
-            yield schema.load(json.loads(text))
+            yield number, schema.load(json.loads(text))
 
 
 @contextmanager
 def _seekable_input(file: str) -> Iterator[IO[str]]:
     """The file, or standard input spooled to a temporary file so it can be read twice."""
     if file != "-":
-        with Path(file).open(encoding="utf-8") as handle:
+        with _opened(file, "r", "the FILE of tracker import") as handle:
             yield handle
         return
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
@@ -169,5 +184,17 @@ def _open_output(file: str) -> Iterator[IO[str]]:
         yield sys.stdout
         sys.stdout.flush()
     else:
-        with Path(file).open("w", encoding="utf-8") as handle:
+        with _opened(file, "w", "--output of tracker export") as handle:
             yield handle
+
+
+@contextmanager
+def _opened(file: str, mode: str, argument: str) -> Iterator[IO[str]]:
+    """The file, or a one-line failure naming the argument that gave it."""
+    with ExitStack() as stack:
+        try:
+            handle = stack.enter_context(Path(file).open(mode, encoding="utf-8"))
+        except OSError as error:
+            doing = "read" if mode == "r" else "write"
+            raise CommandFailed(f"cannot {doing} {file}: {error.strerror}", argument, 2) from None
+        yield handle

@@ -11,8 +11,9 @@ from waitress.server import create_server
 
 from service import logs
 from service.app import create_app
-from service.auth import TOKEN_FILE, ensure_first_admin_token
+from service.auth import admin_token_file, ensure_first_admin_token
 from service.bootstrap import bootstrap
+from service.commands.failures import CommandFailed
 from service.settings import Settings
 
 OUTBUF_OVERFLOW = 8 * 1024 * 1024
@@ -31,6 +32,14 @@ def add_parser(commands: Any) -> None:
     parser.set_defaults(run=serve)
 
 
+def _cannot_listen(settings: Settings, error: OSError | OverflowError) -> CommandFailed:
+    reason = getattr(error, "strerror", None) or str(error)
+    return CommandFailed(
+        f"cannot listen on {settings.host}:{settings.port}: {reason}",
+        "TRACKER_PORT or --port, TRACKER_HOST or --host",
+    )
+
+
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     settings = settings.replace(
         **{
@@ -41,26 +50,31 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     )
     logs.configure(settings.log_format)
     container = bootstrap(settings)
+    try:  # bound before anything starts: a busy port is said at once, nothing left running
+        server = create_server(
+            create_app(container),
+            host=settings.host,
+            port=settings.port,
+            threads=settings.threads,
+            ident="tracker",
+            clear_untrusted_proxy_headers=True,
+            # waitress spills an answer past 1 MB to a temporary file; a relationship over a
+            # million events is about that size, and the file tripled its time.
+            outbuf_overflow=OUTBUF_OVERFLOW,
+        )
+    except (OSError, OverflowError) as error:
+        container.close()
+        raise _cannot_listen(settings, error) from None
     if not args.api_only:
         container.follow_log()
-    token = ensure_first_admin_token(container.auth, settings.data_path)
-    if token:
+    first = ensure_first_admin_token(container.auth, admin_token_file(settings))
+    if first:
+        token, kept_in = first
         print(
-            f"First start: admin token {token}\n(kept in {settings.data_path / TOKEN_FILE}, "
+            f"First start on this store: admin token {token}\n(kept in {kept_in}, "
             "mode 0600; it will not be printed again)",
             flush=True,
         )
-    server = create_server(
-        create_app(container),
-        host=settings.host,
-        port=settings.port,
-        threads=settings.threads,
-        ident="tracker",
-        clear_untrusted_proxy_headers=True,
-        # waitress spills an answer past 1 MB to a temporary file; a relationship over a
-        # million events is about that size, and the file tripled its time.
-        outbuf_overflow=OUTBUF_OVERFLOW,
-    )
     signal.signal(signal.SIGTERM, lambda *_: server.close())
     print(f"tracker serving on http://{settings.host}:{server.effective_port}", flush=True)  # type: ignore[union-attr]
     try:

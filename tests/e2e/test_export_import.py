@@ -85,3 +85,58 @@ def test_a_file_with_bad_lines_exits_1_names_them_and_imports_nothing(
     exported = run_tracker("export", env=env)
     assert exported.returncode == 0, exported.stderr
     assert exported.stdout == ""
+
+
+def example_lines() -> list[dict[str, object]]:
+    return [json.loads(line) for line in EXAMPLES.read_text().splitlines() if line.strip()]
+
+
+def write_lines(path: Path, lines: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+def test_an_import_into_a_non_empty_store_never_makes_recorded_at_go_back(
+    tmp_path: Path,
+) -> None:
+    env = tracker_env(tmp_path / "data")
+    first, second, third = example_lines()[:3]
+    recorded = {**first, "recorded_at": "2025-06-01T00:00:00Z"}
+    earlier = {**second, "recorded_at": "2025-01-01T00:00:00Z", "position": 7}
+    done = run_tracker("import", str(write_lines(tmp_path / "a.jsonl", [recorded])), env=env)
+    assert done.returncode == 0, done.stderr
+
+    refused = run_tracker("import", str(write_lines(tmp_path / "b.jsonl", [earlier])), env=env)
+    assert refused.returncode == 1, refused.stderr
+    assert "line 1.recorded_at" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+    later = {**third, "recorded_at": "2025-06-02T00:00:00Z"}
+    again = run_tracker("import", str(write_lines(tmp_path / "c.jsonl", [later])), env=env)
+    assert again.returncode == 0, again.stderr
+
+    exported = run_tracker("export", env=env)
+    log = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert [e["id"] for e in log] == [first["id"], third["id"]]
+    stamps = [e["recorded_at"] for e in log]
+    assert stamps == sorted(stamps), "recorded_at goes back in log order"
+
+
+def test_an_import_line_with_a_known_id_but_other_content_is_an_error_naming_the_line(
+    tmp_path: Path,
+) -> None:
+    env = tracker_env(tmp_path / "data")
+    imported = run_tracker("import", str(EXAMPLES), env=env)
+    assert imported.returncode == 0, imported.stderr
+    before = run_tracker("export", env=env).stdout
+
+    lines = example_lines()
+    lines[2] = {**lines[2], "title": "Another title under the same id"}
+    changed = run_tracker("import", str(write_lines(tmp_path / "x.jsonl", lines)), env=env)
+    assert changed.returncode == 1, changed.stderr
+    assert "line 3.id" in changed.stderr and "title" in changed.stderr, changed.stderr
+    assert "line 1." not in changed.stderr and "line 2." not in changed.stderr
+    assert run_tracker("export", env=env).stdout == before
+
+    same = run_tracker("import", str(EXAMPLES), env=env)
+    assert same.returncode == 0, same.stderr
+    assert f"0 imported, {len(lines)} already held" in same.stderr, same.stderr

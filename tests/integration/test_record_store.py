@@ -508,3 +508,61 @@ def test_same_subject_appends_without_if_match_all_land_under_load(container: Co
     ]
     assert sorted(o["version"] for o in outcomes) == list(range(1, 51))
     assert [e["version"] for e in record.subject("meeting:hot").events] == list(range(1, 51))
+
+
+def imported_line(subject: str, event_id: str, recorded_at: str, **changes: Any) -> dict[str, Any]:
+    line = {**development("meeting.held", subject), "id": event_id, "recorded_at": recorded_at}
+    return dict(ImportedEventSchema().load({**line, **changes}))
+
+
+def test_an_import_into_a_non_empty_store_keeps_recorded_at_in_log_order(container: Container):
+    record = container.record
+    append(record, development("meeting.held", "meeting:live"))  # recorded now
+    older = imported_line(
+        "meeting:old", "44444444-4444-4444-8444-444444444444", "2025-01-01T00:00:00Z"
+    )
+    with pytest.raises(DevelopmentRejected) as refused:
+        record.restore([older], not_before=record.latest_recorded_at(), numbers=[12])
+    assert list(refused.value.problems) == ["line 12.recorded_at"]
+    assert record.max_position() == 1
+    stamps = [e["recorded_at"] for e in record.export()]
+    assert stamps == sorted(stamps)
+
+
+def test_an_import_line_with_a_known_id_but_other_content_is_refused_naming_it(
+    container: Container,
+):
+    record = container.record
+    event_id = "55555555-5555-4555-8555-555555555555"
+    line = imported_line("meeting:m", event_id, "2025-01-01T00:00:00Z")
+    assert record.restore([line]) == 1
+    assert record.restore([line]) == 0, "the same line again is skipped"
+    other_title = imported_line("meeting:m", event_id, "2025-01-01T00:00:00Z", title="Other")
+    other_subject = imported_line("meeting:n", event_id, "2025-01-01T00:00:00Z")
+    other_time = imported_line("meeting:m", event_id, "2025-01-02T00:00:00Z")
+    for other, differs in [
+        (other_title, "title"),
+        (other_subject, "subject"),
+        (other_time, "recorded_at"),
+    ]:
+        with pytest.raises(DevelopmentRejected) as refused:
+            record.restore([other])
+        assert list(refused.value.problems) == ["line 1.id"]
+        assert differs in refused.value.problems["line 1.id"][0]
+    assert record.max_position() == 1
+
+
+def test_an_import_line_repeating_an_id_of_its_batch_with_other_content_is_refused(
+    container: Container,
+):
+    event_id = "66666666-6666-4666-8666-666666666666"
+    line = imported_line("meeting:m", event_id, "2025-01-01T00:00:00Z")
+    assert container.record.restore([line, line]) == 1, "the same line twice is one event"
+    fresh = "77777777-7777-4777-8777-777777777777"
+    first = imported_line("meeting:x", fresh, "2025-01-01T00:00:00Z")
+    second = imported_line("meeting:x", fresh, "2025-01-01T00:00:00Z", title="Other")
+    with pytest.raises(DevelopmentRejected) as refused:
+        container.record.restore([first, second])
+    assert list(refused.value.problems) == ["line 2.id"]
+    assert "Line 1" in refused.value.problems["line 2.id"][0]
+    assert container.record.max_position() == 1
