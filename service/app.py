@@ -102,7 +102,31 @@ def _guard_request() -> Response | None:
             "Send the body as application/json.",
             headers={"Accept-Post": "application/json"},
         )
-    return _check_scope(_required_scope(settings.require_read_token))
+    return _check_scope(_required_scope(settings.require_read_token)) or _unknown_parameters(view)
+
+
+def _unknown_parameters(view: Any) -> Response | None:
+    """A route that declares no query arguments refuses any: the arguments parser refuses
+    those its schemas do not name, and a parameter ignored is a filter silently not applied."""
+    if not request.args or view is None or request.endpoint in LIBRARY_ROUTES:
+        return None
+    if request.method == "OPTIONS":
+        return None
+    method = "get" if request.method == "HEAD" else request.method.lower()
+    handler = getattr(getattr(view, "view_class", None), method, view)
+    parameters = getattr(handler, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    if any(p.get("in") == "query" for p in parameters):
+        return None
+    return problem(
+        422,
+        "Unprocessable Content",
+        "The request has invalid fields; see errors.",
+        kind="invalid-request",
+        errors=[
+            {"field": name, "location": "query", "detail": "Unknown field."}
+            for name in request.args
+        ],
+    )
 
 
 def _required_scope(require_read_token: bool) -> Scope | None:

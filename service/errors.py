@@ -18,7 +18,8 @@ from events.errors import (
     VersionConflict,
 )
 from events.subscription import SubscriptionNotFound
-from service.problems import errors_from_problems, field_errors, problem
+from service.problems import errors_at, errors_from_problems, field_errors, problem
+from service.request_body import UnacceptableBody
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,16 @@ def register_error_handlers(app: Flask) -> None:
             "The development was not recorded; see errors.",
             kind="invalid-development",
             errors=errors_from_problems(error.problems),
+        )
+
+    @app.errorhandler(UnacceptableBody)
+    def unacceptable_body(error: UnacceptableBody) -> Response:
+        return problem(
+            422,
+            "Unprocessable Content",
+            "The request has invalid fields; see errors.",
+            kind="invalid-request",
+            errors=errors_at(error.problems),
         )
 
     @app.errorhandler(VersionConflict)

@@ -49,6 +49,17 @@ def errors_from_problems(problems: Mapping[str, list[str]]) -> list[dict[str, st
     ]
 
 
+def errors_at(
+    problems: Mapping[tuple[str | int, ...], list[str]], location: str = "body"
+) -> list[dict[str, str]]:
+    """Problems keyed by their place as a path of keys and indexes (keys may hold dots)."""
+    return [
+        _entry([str(part) for part in path], location, message)
+        for path, messages in problems.items()
+        for message in messages
+    ]
+
+
 def _walk(node: Any, path: list[str], location: str, found: list[dict[str, str]]) -> None:
     if isinstance(node, Mapping):
         for key, child in node.items():

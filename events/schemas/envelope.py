@@ -18,7 +18,7 @@ from events.schemas.fields import (
     text,
 )
 
-TAG = validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,49}$", error="Tags are [a-z0-9_-], up to 50 long.")
+TAG = validate.Regexp(r"[a-z0-9][a-z0-9_-]{0,49}\Z", error="Tags are [a-z0-9_-], up to 50 long.")
 
 
 class DevelopmentSchema(Schema):

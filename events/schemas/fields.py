@@ -13,7 +13,7 @@ from events.values.money import InvalidMoney, parse_money
 from events.values.parties import UnknownCountry, to_alpha3
 
 SUBJECT_KINDS = ("agreement", "deal", "meeting", "statement", "exercise", "assistance")
-SUBJECT_PATTERN = re.compile(r"^(" + "|".join(SUBJECT_KINDS) + r"):[a-z0-9][a-z0-9._-]{0,119}$")
+SUBJECT_PATTERN = re.compile(r"^(" + "|".join(SUBJECT_KINDS) + r"):[a-z0-9][a-z0-9._-]{0,119}\Z")
 
 
 class Country(fields.String):
@@ -56,6 +56,7 @@ class HttpUrl(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             parts = urlsplit(text)
+            parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
         except ValueError:
             raise ValidationError("Not a valid URL.") from None
         if parts.scheme not in ("http", "https") or not parts.netloc or len(text) > 2048:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import abort
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from events.queries import EventFilter
 from events.record import Appended, Posting
@@ -27,7 +27,7 @@ blp = Blueprint(
     "events", __name__, url_prefix="/v1", description="The ordered log of developments."
 )
 
-UUID_PATTERN = re.compile(r"^[0-9a-fA-F-]{32,36}$")
+UUID_PATTERN = re.compile(r"[0-9a-fA-F-]{32,36}")
 
 
 class AppendHeadersSchema(Schema):
@@ -36,20 +36,39 @@ class AppendHeadersSchema(Schema):
 
     idempotency_key = fields.String(
         data_key="Idempotency-Key",
-        validate=validate.Length(min=1, max=255),
+        # stored beside the events, in the shared transaction: printable ASCII only
+        validate=validate.Regexp(
+            r"[\x20-\x7e]{1,255}\Z", error="Expected 1 to 255 printable ASCII characters."
+        ),
         metadata={"description": "Same key and body again returns the first response."},
     )
     if_match = fields.String(
         data_key="If-Match",
-        validate=validate.Regexp(r'^"?\d{1,18}"?$', error='Expected a subject version like "3".'),
+        validate=validate.Regexp(
+            r'"?[0-9]{1,18}"?\Z', error='Expected a subject version like "3".'
+        ),
         metadata={"description": 'Expected subject version, e.g. "0" for a new subject.'},
     )
 
 
+def _refuse_if_match(value: str) -> None:
+    raise ValidationError(
+        "A batch spans subjects, so one expected version cannot apply to it: post each "
+        "development that needs If-Match on its own to POST /v1/events."
+    )
+
+
 class BatchHeadersSchema(AppendHeadersSchema):
+    """A batch refuses If-Match rather than ignore it: a client sending one expects a check."""
+
     class Meta:
         unknown = EXCLUDE
-        exclude = ("if_match",)
+
+    if_match = fields.String(
+        data_key="If-Match",
+        validate=_refuse_if_match,
+        metadata={"description": "Not taken on a batch (422): send such developments alone."},
+    )
 
 
 class BatchSchema(Schema):
@@ -117,7 +136,7 @@ class Event(MethodView):
     @blp.response(200, StoredEventSchema)
     def get(self, event_id: str) -> Any:
         """Returns one event by id."""
-        if not UUID_PATTERN.match(event_id):
+        if not UUID_PATTERN.fullmatch(event_id):
             abort(404, message=f"No event '{event_id}' has been recorded.")
         return container().record.event(event_id.lower())
 

@@ -30,7 +30,7 @@ class SubjectView(MethodView):
     @blp.response(200, SubjectSchema)
     def get(self, subject: str) -> Any:
         """Returns a subject's events in version order and its current state."""
-        if not SUBJECT_PATTERN.match(subject):
+        if not SUBJECT_PATTERN.fullmatch(subject):
             abort(404, message=f"No subject '{subject}' has been recorded.")
         history = container().record.subject(subject)
         return {

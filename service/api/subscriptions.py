@@ -52,7 +52,7 @@ class SubscriptionSchema(Schema):
 
 
 class ReplaySchema(Schema):  # named for the path: OpenAPI component names are public
-    after_position = fields.Integer(validate=validate.Range(min=0))
+    after_position = fields.Integer(validate=validate.Range(min=0, max=2**62))
     from_ = fields.AwareDateTime(data_key="from", metadata={"description": "recorded since"})
 
 

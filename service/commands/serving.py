@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 from typing import Any
 
-from waitress.server import create_server
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer, create_server
+from waitress.task import ErrorTask
+from waitress.utilities import Error
 
 from service import logs
 from service.app import create_app
 from service.auth import admin_token_file, ensure_first_admin_token
 from service.bootstrap import bootstrap
 from service.commands.failures import CommandFailed
+from service.problems import PROBLEM_JSON
 from service.settings import Settings
 
 OUTBUF_OVERFLOW = 8 * 1024 * 1024
@@ -65,6 +70,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     except (OSError, OverflowError) as error:
         container.close()
         raise _cannot_listen(settings, error) from None
+    answer_refusals_as_problems(server)
     if not args.api_only:
         container.follow_log()
     first = ensure_first_admin_token(container.auth, admin_token_file(settings))
@@ -85,3 +91,55 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         container.close()
     print("tracker stopped", file=sys.stderr, flush=True)
     return 0
+
+
+class ProblemErrorTask(ErrorTask):
+    """waitress's own refusals (a request it cannot parse never reaches the app: bad start
+    line, bad Content-Length, headers over max_request_header_size) as problem+json, like
+    every other error the API answers."""
+
+    def execute(self) -> None:
+        request: Any = self.request  # the stubs call it an Error; it is a parser
+        error: Error = request.error
+        field, location = _place_of(error)
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": error.reason,
+                "status": error.code,
+                "detail": f"waitress refused the request: {error.body}.",
+                "errors": [{"field": field, "location": location, "detail": str(error.body)}],
+            }
+        ).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers = [*self.response_headers, ("Content-Type", PROBLEM_JSON)]
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+def _place_of(error: Error) -> tuple[str, str]:
+    detail = str(error.body)
+    for header in ("Content-Length", "Transfer-Encoding"):
+        if header.lower() in detail.lower():
+            return header, "header"
+    if error.code == 431:
+        return "(request line and headers)", "header"
+    if error.code == 413:
+        return "(body)", "body"
+    if "header" in detail.lower():
+        return "(headers)", "header"
+    return "(request line)", "request"
+
+
+class ProblemChannel(HTTPChannel):
+    error_task_class = ProblemErrorTask
+
+
+def answer_refusals_as_problems(server: Any) -> None:
+    """waitress has no setting for its error bodies; its server makes each connection's
+    channel from `channel_class`, and the channel its refusals from `error_task_class`."""
+    servers = [server, *getattr(server, "map", {}).values()]
+    for each in servers:
+        if isinstance(each, BaseWSGIServer):
+            each.channel_class = ProblemChannel

@@ -22,10 +22,11 @@ def _with(path: str, value: Any, base: dict[str, Any] | None = None) -> dict[str
     holder: Any = body
     for part in parents:
         holder = holder[int(part)] if part.isdigit() else holder[part]
+    key = int(last) if isinstance(holder, list) else last
     if value is _with:
-        del holder[last]
+        del holder[key]
     else:
-        holder[last] = value
+        holder[key] = value
     return body
 
 
@@ -228,3 +229,103 @@ def test_bad_listing_queries_are_422_naming_the_parameter(live_server: LiveServe
 def test_unknown_routes_and_methods_are_problems(live_server: LiveServer):
     _assert_problem(requests.get(f"{live_server.url}/v1/nothing", timeout=5), 404)
     _assert_problem(requests.delete(f"{live_server.url}/v1/events", headers=auth(), timeout=5), 405)
+
+
+def _fields(response: requests.Response) -> set[str]:
+    return {e["field"] for e in _assert_problem(response, 422)["errors"]}
+
+
+def _post(server: LiveServer, body: Any, path: str = "/v1/events", **headers: str) -> Any:
+    return requests.post(
+        f"{server.url}{path}",
+        data=body if isinstance(body, bytes) else json.dumps(body),
+        headers={**auth(), **JSON, **headers},
+        timeout=10,
+    )
+
+
+def test_500s_from_input_json_nested_5000_levels_is_422_naming_where(seeded: LiveServer):
+    before = _log(seeded)
+    deep = b'{"title": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    assert _fields(_post(seeded, deep)) == {"title" + ".0" * 19}
+    assert _log(seeded) == before
+
+
+@pytest.mark.parametrize("path", ["data.quantity", "data.colour"])
+def test_500s_from_input_integers_of_thousands_of_digits_are_422_naming_the_field(
+    seeded: LiveServer, path: str
+):
+    before = _log(seeded)
+    body = json.dumps(_with(path, 0)).replace(": 0", ": " + "9" * 5000).encode()
+    assert path in _fields(_post(seeded, body))
+    assert _log(seeded) == before
+
+
+def test_500s_from_input_a_correction_whose_changes_nest_deeply_is_422(seeded: LiveServer):
+    before = _log(seeded)
+    body = json.dumps(correction("deal:bad", before[0]["id"], {"title": "deep"}))
+    deep = body.replace('"deep"', "[" * 3000 + '"x"' + "]" * 3000)
+    response = _post(seeded, deep.encode())
+    assert any(f.startswith("data.changes.title") for f in _fields(response))
+    assert _log(seeded) == before
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "a\udfffb", "nul\u0000"])
+@pytest.mark.parametrize("path", ["title", "data.item", "sources.0.quote", "tags.0"])
+def test_nothing_invalid_reaches_a_shared_transaction_lone_surrogates_and_nul_are_422(
+    seeded: LiveServer, path: str, bad: str
+):
+    before = _log(seeded)
+    body = _with(path, bad, development("deal.clinched", "deal:bad", tags=["t"]))
+    assert path in _fields(_post(seeded, body))
+    assert _log(seeded) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [("subject", "agreement:nl\n"), ("tags", ["navy\n"]), ("data.builds_on", "agreement:x\n")],
+)
+def test_subjects_and_tags_with_a_trailing_newline_are_refused(
+    seeded: LiveServer, path: str, value: Any
+):
+    before = _log(seeded)
+    body = _with(path, value, development("agreement.signed", "agreement:nl"))
+    assert _fields(_post(seeded, body)) & {path, f"{path}.0"}
+    assert _log(seeded) == before
+
+
+def test_duplicate_json_keys_are_refused_naming_the_key(seeded: LiveServer):
+    before = _log(seeded)
+    body = json.dumps(development("deal.clinched", "deal:bad"))
+    doubled = body.replace('"title": ', '"title": "first", "title": ', 1)
+    doubled = doubled.replace('"buyer": ', '"buyer": "NZL", "buyer": ', 1)
+    assert _fields(_post(seeded, doubled.encode())) == {"title", "data.buyer"}
+    assert _log(seeded) == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/events?partys=PH",
+        "/v1/events/6f1c2b4e-0000-4000-8000-000000000000?partys=PH",
+        "/v1/subjects/deal:bad?partys=PH",
+        "/v1/relationships/JP-AU?partys=PH",
+        "/v1/timeline?party=JP&partys=PH",
+        "/v1/types?partys=PH",
+        "/healthz?partys=PH",
+        "/v1/subscriptions?partys=PH",
+    ],
+)
+def test_unknown_query_parameters_are_422_naming_the_parameter(seeded: LiveServer, path: str):
+    response = requests.get(f"{seeded.url}{path}", headers=auth(), timeout=5)
+    problem = _assert_problem(response, 422)
+    assert [(e["field"], e["location"]) for e in problem["errors"]] == [("partys", "query")]
+
+
+def test_if_match_on_a_batch_is_refused_naming_the_header(seeded: LiveServer):
+    before = _log(seeded)
+    body = {"events": [development("meeting.held", "meeting:batched")]}
+    response = _post(seeded, body, "/v1/events/batch", **{"If-Match": '"0"'})
+    problem = _assert_problem(response, 422)
+    assert [(e["field"], e["location"]) for e in problem["errors"]] == [("If-Match", "header")]
+    assert _log(seeded) == before

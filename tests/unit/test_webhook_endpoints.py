@@ -35,3 +35,11 @@ def test_an_allowed_network_may_receive():
 def test_a_public_address_is_accepted_without_a_lookup_of_names():
     endpoint = vet("https://93.184.215.14/hook", [])
     assert (endpoint.scheme, endpoint.port, endpoint.host) == ("https", 443, "93.184.215.14")
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "http://[abc]/", "http://example.org:99999/", "http://example.org:x/"]
+)
+def test_subscription_urls_urlsplit_cannot_take_are_refused_not_raised(url: str):
+    with pytest.raises(UnsafeEndpoint, match="Not a valid URL"):
+        vet(url, [])
