@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from edtf import parse_edtf, struct_time_to_date
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-
-from edtf import parse_edtf, struct_time_to_date
 
 from events.values.dates import MAX_EDTF_LENGTH, InvalidDate, check_bounded, parse_occurred
 from events.values.money import InvalidMoney, Money, Qualifier, parse_money
