@@ -64,7 +64,7 @@ class ViewReader:
         many reads as allowed are waiting already, that this one may not wait. It looks at
         the store, since the runner that moves them may be in another process (`tracker
         worker`)."""
-        if self.position(*names) >= position:
+        if self._polled_position(tuple(names)) >= position:
             return Wait.REACHED
         if self._waiting is None or not self._waiting.acquire(blocking=False):
             return Wait.TOO_MANY
