@@ -14,8 +14,10 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def micros(moment: dt.datetime) -> int:
-    """Microseconds since the epoch: how the views store and compare recorded times."""
-    delta = moment.astimezone(dt.UTC) - EPOCH
+    """Microseconds since the epoch: how the views store and compare recorded times. The
+    difference of aware times is taken without converting to UTC first, which would leave
+    the calendar for 0001-01-01T00:00:00+01:00 or 9999-12-31T23:59:59-01:00."""
+    delta = moment - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 

@@ -3,8 +3,10 @@ for them to reach one (a client reading its own writes)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from enum import Enum
 from typing import Any, TypeVar, cast
 
 from events.lru import LRU
@@ -21,9 +23,25 @@ CHUNK = 500
 POLL_SECONDS = 0.02  # how often a wait for a position looks again
 
 
+class Wait(Enum):
+    """How a wait for a position ended."""
+
+    REACHED = "reached"
+    TIMED_OUT = "timed out"
+    TOO_MANY = "too many waiting"  # the bound on waiting reads was full: not waited at all
+
+    def __bool__(self) -> bool:  # `if reader.wait_for(...)`: whether the views got there
+        return self is Wait.REACHED
+
+
 class ViewReader:
-    def __init__(self, database: ViewDatabase, resolve: Resolver) -> None:
+    def __init__(self, database: ViewDatabase, resolve: Resolver, max_waiting: int = 8) -> None:
         self.database = database
+        # Each waiting read holds a request thread; bounded, they cannot take the threads
+        # that serve writes. Waiters share one look at the store per poll.
+        self._waiting = threading.BoundedSemaphore(max_waiting) if max_waiting > 0 else None
+        self._polled: dict[tuple[str, ...], tuple[float, int]] = {}
+        self._polled_lock = threading.Lock()
         self.catalog = ViewCatalog(database)
         self.resolve = resolve
         self._states: LRU[tuple[str, int, str], tuple[int, dict[str, Any] | None]] = LRU(
@@ -41,15 +59,35 @@ class ViewReader:
             self.catalog.position(name, self.catalog.generations(name).active) for name in names
         )
 
-    def wait_for(self, names: Sequence[str], position: int, timeout: float) -> bool:
-        """Whether the named views reach `position` within `timeout` seconds. It looks at the
-        store, since the runner that moves them may be in another process (`tracker worker`)."""
-        deadline = time.monotonic() + timeout
-        while self.position(*names) < position:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(POLL_SECONDS)
-        return True
+    def wait_for(self, names: Sequence[str], position: int, timeout: float) -> Wait:
+        """Whether the named views reach `position` within `timeout` seconds, or, when as
+        many reads as allowed are waiting already, that this one may not wait. It looks at
+        the store, since the runner that moves them may be in another process (`tracker
+        worker`)."""
+        if self._polled_position(tuple(names)) >= position:
+            return Wait.REACHED
+        if self._waiting is None or not self._waiting.acquire(blocking=False):
+            return Wait.TOO_MANY
+        try:
+            deadline = time.monotonic() + timeout
+            while self._polled_position(tuple(names)) < position:
+                if time.monotonic() >= deadline:
+                    return Wait.TIMED_OUT
+                time.sleep(POLL_SECONDS)
+            return Wait.REACHED
+        finally:
+            self._waiting.release()
+
+    def _polled_position(self, names: tuple[str, ...]) -> int:
+        """The views' position, looked up at most once per poll for all the waiting reads."""
+        with self._polled_lock:
+            looked, position = self._polled.get(names, (0.0, -1))
+            if time.monotonic() - looked < POLL_SECONDS:
+                return position
+        position = self.position(*names)
+        with self._polled_lock:
+            self._polled[names] = (time.monotonic(), position)
+        return position
 
     def states(
         self, name: str, moment: Moment, fold: Fold, keys: Sequence[str] | None = None

@@ -103,7 +103,7 @@ def bootstrap(
         settings,
         record,
         Authenticator(tokens, settings.api_token),
-        ViewReader(database, record.developments_at),
+        ViewReader(database, record.developments_at, settings.waiting_reads_bound),
         Rebuilds(record),
         subscriptions,
         Webhooks(

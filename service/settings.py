@@ -38,6 +38,7 @@ class Settings:
     max_body_bytes: int = 1_048_576
     max_batch_bytes: int = 16_777_216
     min_position_wait: float = 5.0
+    max_waiting_reads: int = 8
     ready_max_lag: int = 10_000
     store_timeout: float = 5.0
     webhook_allowed_networks: tuple[str, ...] = ()
@@ -59,6 +60,12 @@ class Settings:
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir)
+
+    @property
+    def waiting_reads_bound(self) -> int:
+        """How many reads may wait for a position at once: `max_waiting_reads`, and never
+        more than half the request threads, so that the others are free to serve writes."""
+        return max(0, min(self.max_waiting_reads, self.threads // 2))
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

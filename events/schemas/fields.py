@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from events.values.dates import InvalidDate, parse_occurred
+from events.values.dates import InvalidDate, check_bounded, parse_occurred
 from events.values.money import InvalidMoney, parse_money
 from events.values.parties import UnknownCountry, to_alpha3
 
@@ -29,12 +29,14 @@ class Country(fields.String):
 
 
 class EDTFDate(fields.String):
-    """An EDTF expression, kept as given; refused unless it has calendar bounds."""
+    """An EDTF expression, kept as given; refused unless it has calendar bounds, and before
+    parsing when it is longer or holds more dates than a request may send."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str):
             raise ValidationError("Expected an EDTF date string such as '2025-09-05'.")
         try:
+            check_bounded(value)
             return parse_occurred(value).edtf
         except InvalidDate as error:
             raise ValidationError(str(error)) from None

@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 from events.schemas.fields import EDTFDate
 from events.values.dates import parse_occurred
 from projections.facts import Moment, micros
+from projections.reader import Wait
 from service.api import container
 
 
@@ -31,16 +32,38 @@ def moment_of(args: dict[str, Any]) -> Moment:
 
 
 def read_view(args: dict[str, Any], *views: str) -> int:
-    """Waits for `min_position` if asked (503 if the views do not get there in time) and
-    returns the position the views reflect."""
-    reader = container().views
+    """Waits for `min_position` if asked and returns the position the views reflect. A
+    position beyond the log's last is refused at once (422: no write was answered with it,
+    so waiting cannot reach it); a wait that does not get there in time, or finds as many
+    reads waiting as allowed, is a 503 with Retry-After."""
+    c = container()
+    reader = c.views
     wanted = args.get("min_position")
-    if wanted is not None and not reader.wait_for(
-        views, wanted, container().settings.min_position_wait
-    ):
-        abort(
-            503,
-            message=f"The views have not reached position {wanted} yet.",
-            headers={"Retry-After": "1"},
-        )
+    if wanted is not None:
+        head = c.record.max_position()  # one query, before the views' several
+        if wanted > head:
+            abort(
+                422,
+                messages={
+                    "query": {
+                        "min_position": [
+                            f"Position {wanted} is beyond the log's last position ({head}); "
+                            "use a position a write was answered with."
+                        ]
+                    }
+                },
+            )
+        waited = reader.wait_for(views, wanted, c.settings.min_position_wait)
+        if waited is Wait.TOO_MANY:
+            abort(
+                503,
+                message="Too many reads are waiting for the views already; try again.",
+                headers={"Retry-After": "1"},
+            )
+        if waited is Wait.TIMED_OUT:
+            abort(
+                503,
+                message=f"The views have not reached position {wanted} yet.",
+                headers={"Retry-After": "1"},
+            )
     return reader.position(*views)

@@ -78,13 +78,13 @@ def test_a_write_then_a_read_with_min_position_sees_the_write(live_views: LiveSe
     assert [d["subject"] for d in found["items"]] == ["deal:fresh"]
 
 
-def test_min_position_beyond_the_log_is_503_with_retry_after(live_views: LiveServer):
+def test_min_position_beyond_the_log_is_422_at_once(live_views: LiveServer):
     started = time.monotonic()
     response = get(live_views, "/v1/timeline", min_position=10_000)
-    assert response.status_code == 503
-    assert response.headers["Retry-After"] == "1"
+    assert response.status_code == 422  # waiting cannot reach it (issue 12)
     assert response.headers["Content-Type"] == "application/problem+json"
-    assert 4.5 < time.monotonic() - started < 15
+    assert [e["field"] for e in response.json()["errors"]] == ["min_position"]
+    assert time.monotonic() - started < 4.5
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from edtf import parse_edtf, struct_time_to_date
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from events.values.dates import InvalidDate, parse_occurred
+from events.values.dates import MAX_EDTF_LENGTH, InvalidDate, check_bounded, parse_occurred
 from events.values.money import MAX_MINOR_DIGITS, InvalidMoney, Money, Qualifier, parse_money
 from events.values.parties import UnknownCountry, to_alpha3
 
@@ -60,6 +62,53 @@ def test_dates_without_calendar_bounds_are_refused_with_a_reason(text, reason):
 def test_a_day_is_its_own_earliest_and_latest(day: dt.date):
     parsed = parse_occurred(f"{day.year:04d}-{day.month:02d}-{day.day:02d}")
     assert parsed.earliest == parsed.latest == day
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("{" + ",".join(["2020-01-01"] * 1000) + "}", "at most 128 characters"),
+        ("[" + ",".join(["2020"] * 11) + "]", "at most 10 dates"),
+        ("[2020-21,2021-22]", "days, months or years"),
+        ("{19XX,2020}", "days, months or years"),
+        ("2020-01-01" + " " * MAX_EDTF_LENGTH, "at most 128 characters"),
+    ],
+)
+def test_an_as_of_holding_an_edtf_set_of_1000_dates_is_refused_before_parsing(text, reason):
+    with pytest.raises(InvalidDate, match=reason):
+        check_bounded(text)
+
+
+@pytest.mark.parametrize("text", ["Y1E3999999", "Y-1E999999", "Y170000002", "Y17E7"])
+def test_an_edtf_year_with_an_exponent_is_refused_before_it_is_expanded(text):
+    with pytest.raises(InvalidDate, match="within the years 0001 to 9999"):
+        parse_occurred(text)
+
+
+_plain_members = st.one_of(
+    st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)).map(
+        lambda d: d.isoformat()
+    ),
+    st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(9999, 12, 31)).map(
+        lambda d: d.isoformat()[:7]
+    ),
+    st.integers(min_value=1, max_value=9999).map(lambda y: f"{y:04d}"),
+)
+
+
+@hypothesis_settings(deadline=None, max_examples=50)  # the general parser, for reference, is slow
+@given(
+    st.lists(_plain_members, min_size=2, max_size=10),
+    st.sampled_from(["[]", "{}"]),
+)
+def test_a_set_is_bounded_and_spans_what_the_general_parser_says(members, brackets):
+    text = brackets[0] + ",".join(members) + brackets[1]
+    check_bounded(text)
+    parsed = parse_occurred(text)
+    general = parse_edtf(text)
+    assert parsed.earliest == struct_time_to_date(general.lower_strict())
+    assert parsed.latest == struct_time_to_date(general.upper_strict())
+    assert parsed.precision == "day"  # what sets were always answered with
 
 
 def test_money_is_kept_in_minor_units_of_the_currency():
