@@ -38,7 +38,8 @@ class Settings:
     max_body_bytes: int = 1_048_576
     max_batch_bytes: int = 16_777_216
     min_position_wait: float = 5.0
-    max_waiting_reads: int = 8
+    max_waiting_reads: int = 2
+    read_concurrency: int = 4
     ready_max_lag: int = 10_000
     store_timeout: float = 5.0
     webhook_allowed_networks: tuple[str, ...] = ()
@@ -62,10 +63,16 @@ class Settings:
         return Path(self.data_dir)
 
     @property
+    def read_slots(self) -> int:
+        """How many reads `tracker serve` runs at once: `read_concurrency`, and never more
+        than half the request threads, so that the others are free to serve writes."""
+        return max(1, min(self.read_concurrency, self.threads // 2))
+
+    @property
     def waiting_reads_bound(self) -> int:
         """How many reads may wait for a position at once: `max_waiting_reads`, and never
-        more than half the request threads, so that the others are free to serve writes."""
-        return max(0, min(self.max_waiting_reads, self.threads // 2))
+        more than half the read slots, so that waiting reads never hold them all."""
+        return max(0, min(self.max_waiting_reads, self.read_slots // 2))
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

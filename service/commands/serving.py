@@ -19,6 +19,7 @@ from service.auth import admin_token_file, ensure_first_admin_token
 from service.bootstrap import bootstrap
 from service.commands.failures import CommandFailed
 from service.problems import PROBLEM_JSON
+from service.request_order import WritesFirst
 from service.settings import Settings
 
 OUTBUF_OVERFLOW = 8 * 1024 * 1024
@@ -66,6 +67,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             # waitress spills an answer past 1 MB to a temporary file; a relationship over a
             # million events is about that size, and the file tripled its time.
             outbuf_overflow=OUTBUF_OVERFLOW,
+            # waitress's own pool takes requests in arrival order; this one takes writes
+            # first and caps the reads running at once (the parameter is its way to give one).
+            _dispatcher=WritesFirst(settings.threads, settings.read_slots),
         )
     except (OSError, OverflowError) as error:
         container.close()
