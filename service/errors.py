@@ -41,8 +41,9 @@ def http_problem(error: HTTPException) -> Response:
     elif status == 422:
         detail = "The request has invalid fields; see errors."
     kind = "invalid-request" if status == 422 else None
+    title = "Unprocessable Content" if status == 422 else error.name  # RFC 9110's name
     return problem(
-        status, error.name, str(detail), kind=kind, errors=errors, headers=data.get("headers")
+        status, title, str(detail), kind=kind, errors=errors, headers=data.get("headers")
     )
 
 
