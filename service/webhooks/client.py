@@ -145,11 +145,15 @@ def _key(endpoint: VettedEndpoint) -> Key:
 
 
 def host_header(endpoint: VettedEndpoint) -> str:
+    """The URL's host as vetted (ASCII), an IPv6 literal in brackets, with a port not the
+    scheme's own (RFC 9110 7.2)."""
+    host = f"[{endpoint.host}]" if ":" in endpoint.host else endpoint.host
     default = 443 if endpoint.scheme == "https" else 80
-    return endpoint.host if endpoint.port == default else f"{endpoint.host}:{endpoint.port}"
+    return host if endpoint.port == default else f"{host}:{endpoint.port}"
 
 
 def _request_bytes(endpoint: VettedEndpoint, body: bytes, headers: dict[str, str]) -> bytes:
+    # The vetted endpoint's target and host are ASCII (endpoint.py encodes them).
     lines = [f"POST {endpoint.path} HTTP/1.1", f"Host: {host_header(endpoint)}"]
     lines += [f"{name}: {value}" for name, value in headers.items() if "\n" not in value]
     lines += ["User-Agent: tracker-webhooks", f"Content-Length: {len(body)}", "", ""]

@@ -1,5 +1,6 @@
 """The dispatcher's asyncio client against real sockets on loopback that answer scripted bytes:
-framing (length, chunks, closing), kept-alive connections, timeouts and odd answers."""
+framing (length, chunks, closing), kept-alive connections, timeouts, odd answers, and the request
+line and `Host` of URLs beyond ASCII."""
 
 from __future__ import annotations
 
@@ -9,11 +10,22 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+import requests
 
+from events.record import Posting
+from events.schemas.envelope import DevelopmentSchema
+from service.bootstrap import bootstrap
+from service.settings import Settings
 from service.webhooks.client import WebhookClient
-from service.webhooks.endpoint import VettedEndpoint
+from service.webhooks.endpoint import VettedEndpoint, networks, vet
+from tests.conftest import LiveServer, auth
+from tests.eventually import eventually
+from tests.factories import development
+from tests.webhook_receiver import Receiver
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+# "localhost" in full-width letters: IDNA's mapping makes them the loopback name.
+FULL_WIDTH_LOCALHOST = "".join(chr(ord(c) + 0xFEE0) for c in "localhost")
 
 
 class ScriptedServer:
@@ -168,3 +180,60 @@ def test_a_refused_connection_is_a_failure_naming_the_connection():
 
     answer = asyncio.run(run())
     assert answer.status is None and "Connect" in (answer.error or "")
+
+
+def post_to(client: WebhookClient, endpoint: VettedEndpoint) -> list:
+    async def run() -> list:
+        answer = await client.post(endpoint, b'{"n":1}', {"webhook-id": "m"})
+        client.close()
+        return [answer]
+
+    return asyncio.run(run())
+
+
+def test_a_url_beyond_latin_1_is_sent_percent_encoded_with_its_host_in_idna(serve):
+    serve.append(server := ScriptedServer([OK]))
+    url = f"http://{FULL_WIDTH_LOCALHOST}:{server.port}/€/hook?q=ü"
+    [answer] = post_to(WebhookClient(timeout=5), vet(url, networks(["127.0.0.0/8"])))
+    assert answer.status == 200
+    head = server.requests[0].split(b"\r\n\r\n")[0].decode("ascii")
+    assert head.startswith(
+        f"POST /%E2%82%AC/hook?q=%C3%BC HTTP/1.1\r\nHost: localhost:{server.port}\r\n"
+    )
+
+
+def test_an_ipv6_literal_is_sent_in_brackets_in_host(serve):
+    serve.append(server := ScriptedServer([OK]))
+    endpoint = VettedEndpoint("http", "2001:db8::1", server.port, "/hook", "127.0.0.1")
+    post_to(WebhookClient(timeout=5), endpoint)
+    assert f"\r\nHost: [2001:db8::1]:{server.port}\r\n".encode() in server.requests[0]
+
+
+def test_ping_and_deliveries_reach_a_url_with_a_non_latin_1_character(settings: Settings):
+    """Subscribing `http://host/€` works; ping answers how the receiver answered (it was a 500
+    while the request line could not be written) and the deliveries arrive at the same path."""
+    receiver = Receiver().start()
+    container = bootstrap(settings.replace(webhook_allowed_networks=("127.0.0.0/8",)))
+    container.follow_log()
+    try:
+        with LiveServer(container) as server:
+            url = f"http://127.0.0.1:{receiver.port}/€/hook?to=Zürich"
+            created = requests.post(
+                f"{server.url}/v1/subscriptions", json={"url": url}, headers=auth(), timeout=10
+            )
+            assert created.status_code == 201, created.text
+            assert created.json()["url"] == url  # stored as given
+            pinged = requests.post(
+                f"{server.url}/v1/subscriptions/{created.json()['id']}/ping",
+                headers=auth(),
+                timeout=10,
+            )
+            assert pinged.status_code == 200, pinged.text
+            assert pinged.json()["status"] == 200
+            body = DevelopmentSchema().load(development("agreement.signed"))
+            container.record.append([Posting(body)])
+            eventually(lambda: len(receiver.bodies()) == 2, message="the ping and the delivery")
+    finally:
+        container.close()
+        receiver.stop()
+    assert {r.path for r in receiver.bodies()} == {"/%E2%82%AC/hook?to=Z%C3%BCrich"}
