@@ -31,7 +31,7 @@ from service.webhooks.client import WebhookClient
 from service.webhooks.delivery import Claimed, DeliveryStore, NewDelivery, Status, now_micros
 from service.webhooks.endpoint import Network, UnsafeEndpoint, VettedEndpoint, networks, vet
 from service.webhooks.message import cloudevent, signed_headers
-from service.webhooks.retry import SLOW_DOWN, next_delay, parse_schedule
+from service.webhooks.retry import next_delay, parse_schedule, rests_subscription
 
 log = logging.getLogger(__name__)
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -175,7 +175,7 @@ class Dispatcher:
 
     def _room_and_busy(self, inactive: set[str]) -> tuple[int, set[str]]:
         """How many more may be in flight, and the subscriptions that may not have one more
-        now (at their limit in flight, resting after a 429 or 503, or not active): the limits
+        now (at their limit in flight, resting after a 429, 502, 503 or 504, or not active): the limits
         a claim and a hand-over both keep. Called with the lock held."""
         room = self.settings.concurrency - sum(self._inflight.values())
         now = time.monotonic()
@@ -304,10 +304,17 @@ class Dispatcher:
         if delay is None:
             self._finish(delivery, Status.FAILED, response)
             return
-        if response.status in SLOW_DOWN:  # the receiver asked us to slow down: all of it
-            with self._lock:
-                self._resting[delivery.subscription_id] = time.monotonic() + delay
+        if rests_subscription(response.status):
+            self._rest(delivery.subscription_id, delay)
         self._finish(delivery, Status.PENDING, response, now_micros() + int(delay * 1e6))
+
+    def _rest(self, subscription_id: str, seconds: float) -> None:
+        """The receiver asked for time (429, 502, 503, 504): nothing of the subscription is
+        claimed or taken for sending until its retry is due (never shortened by a later,
+        shorter rest)."""
+        until = time.monotonic() + seconds
+        with self._lock:
+            self._resting[subscription_id] = max(until, self._resting.get(subscription_id, 0.0))
 
     def _finish(
         self, delivery: Claimed, status: Status, response: AttemptOutcome, next_at: int = 0
