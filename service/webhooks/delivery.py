@@ -32,6 +32,13 @@ class Claimed:
     attempts: int
 
 
+class DeliveryCount(NamedTuple):
+    status: str
+    subscription_id: str
+    count: int
+    oldest_created_at: int  # microseconds since the epoch
+
+
 class NewDelivery(NamedTuple):
     """A delivery about to be recorded; one with a lease is sent at once by this process."""
 
@@ -70,6 +77,11 @@ class DeliveryStore:
             cursor.execute(
                 'CREATE INDEX IF NOT EXISTS "deliveries_due" ON '
                 f"{self.deliveries} (status, next_attempt_at)"
+            )
+            # /metrics counts deliveries by state and subscription from this index alone.
+            cursor.execute(
+                'CREATE INDEX IF NOT EXISTS "deliveries_by_state" ON '
+                f"{self.deliveries} (status, subscription_id, created_at)"
             )
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.attempts} (delivery_id TEXT NOT NULL, "
@@ -247,6 +259,15 @@ class DeliveryStore:
             cursor.execute(f"DELETE FROM {self.attempts} WHERE at < ?", (older_than,))
 
     # --- reading ------------------------------------------------------------------------
+
+    def counts(self) -> list[DeliveryCount]:
+        """Deliveries by state and subscription, with the oldest one's creation time: one
+        grouped query read from the deliveries_by_state index (for /metrics)."""
+        rows = self.db.query(
+            f"SELECT status, subscription_id, COUNT(*), MIN(created_at) FROM {self.deliveries} "
+            "GROUP BY status, subscription_id"
+        )
+        return [DeliveryCount(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
 
     def of_subscription(
         self, subscription_id: str, status: str | None, limit: int

@@ -26,7 +26,7 @@ from events.subscription import Subscription, SubscriptionNotFound
 from events.subscriptions import Subscriptions
 from projections.following import Follower
 from service.settings import Settings
-from service.webhooks.attempt import AttemptOutcome, AttemptWriter
+from service.webhooks.attempt import AttemptFigures, AttemptOutcome, AttemptWriter
 from service.webhooks.client import WebhookClient
 from service.webhooks.delivery import Claimed, DeliveryStore, NewDelivery, Status, now_micros
 from service.webhooks.endpoint import Network, UnsafeEndpoint, VettedEndpoint, networks, vet
@@ -67,6 +67,7 @@ class Dispatcher:
         store: DeliveryStore,
         client: WebhookClient,
         settings: DispatchSettings,
+        figures: AttemptFigures | None = None,
     ) -> None:
         self.record = record
         self.subscriptions = subscriptions
@@ -85,7 +86,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._addresses: LRU[str, VettedEndpoint] = LRU(1000)
         self._bodies: dict[str, str] = {}
-        self.results = AttemptWriter(store)
+        self.results = AttemptWriter(store, figures)
 
     def wake(self) -> None:
         self.follower.wakeup.set()
