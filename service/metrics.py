@@ -17,7 +17,7 @@ from prometheus_client.registry import Collector
 
 from service.access import public
 from service.webhooks.attempt import AttemptTotals
-from service.webhooks.delivery import DeliveryCount, Status, now_micros
+from service.webhooks.delivery import PendingCount, Status, now_micros
 
 
 class Metrics:
@@ -54,7 +54,9 @@ class Metrics:
         self.registry.register(_GroupCommitCollector(totals))
 
     def watch_webhooks(
-        self, counts: Callable[[], list[DeliveryCount]], attempts: Callable[[], AttemptTotals]
+        self,
+        counts: Callable[[], tuple[dict[str, int], list[PendingCount]]],
+        attempts: Callable[[], AttemptTotals],
     ) -> None:
         """Deliveries from the store and attempts from the writer's figures, on each scrape."""
         self.registry.register(_WebhookCollector(counts, attempts))
@@ -103,24 +105,18 @@ class _GroupCommitCollector(Collector):
 
 class _WebhookCollector(Collector):
     def __init__(
-        self, counts: Callable[[], list[DeliveryCount]], attempts: Callable[[], AttemptTotals]
+        self,
+        counts: Callable[[], tuple[dict[str, int], list[PendingCount]]],
+        attempts: Callable[[], AttemptTotals],
     ) -> None:
         self.counts = counts
         self.attempts = attempts
 
     def collect(self) -> Iterator[Any]:
-        rows, now = self.counts(), now_micros()
-        by_state = dict.fromkeys(
-            (Status.PENDING.value, Status.DELIVERED.value, Status.FAILED.value), 0
-        )
-        depth: dict[str, int] = {}
-        oldest: dict[str, float] = {}
-        for row in rows:
-            by_state[row.status] = by_state.get(row.status, 0) + row.count
-            depth.setdefault(row.subscription_id, 0)
-            if row.status == Status.PENDING:
-                depth[row.subscription_id] = row.count
-                oldest[row.subscription_id] = max(0, now - row.oldest_created_at) / 1e6
+        states, pending = self.counts()
+        now = now_micros()
+        by_state = {s.value: 0 for s in (Status.PENDING, Status.DELIVERED, Status.FAILED)}
+        by_state.update(states)
         deliveries = GaugeMetricFamily(
             "tracker_webhook_deliveries",
             "Deliveries recorded, by state (pending includes those held for a paused or "
@@ -132,17 +128,17 @@ class _WebhookCollector(Collector):
         yield deliveries
         queue = GaugeMetricFamily(
             "tracker_webhook_queue_depth",
-            "Pending deliveries of a subscription",
+            "Pending deliveries of a subscription (one with none is not listed)",
             labels=["subscription"],
         )
         age = GaugeMetricFamily(
             "tracker_webhook_oldest_pending_age_seconds",
-            "Age of a subscription's oldest pending delivery (0 when none is pending)",
+            "Age of a subscription's oldest pending delivery",
             labels=["subscription"],
         )
-        for subscription, count in sorted(depth.items()):
-            queue.add_metric([subscription], count)
-            age.add_metric([subscription], oldest.get(subscription, 0.0))
+        for row in sorted(pending):
+            queue.add_metric([row.subscription_id], row.count)
+            age.add_metric([row.subscription_id], max(0, now - row.oldest_created_at) / 1e6)
         yield queue
         yield age
         totals = self.attempts()

@@ -67,6 +67,7 @@ class Dispatcher:
         store: DeliveryStore,
         client: WebhookClient,
         settings: DispatchSettings,
+        *,
         figures: AttemptFigures | None = None,
     ) -> None:
         self.record = record
@@ -176,8 +177,8 @@ class Dispatcher:
 
     def _room_and_busy(self, inactive: set[str]) -> tuple[int, set[str]]:
         """How many more may be in flight, and the subscriptions that may not have one more
-        now (at their limit in flight, resting after a 429, 502, 503 or 504, or not active): the limits
-        a claim and a hand-over both keep. Called with the lock held."""
+        now (at their limit in flight, resting after a 429, 502, 503 or 504, or not active):
+        the limits a claim and a hand-over both keep. Called with the lock held."""
         room = self.settings.concurrency - sum(self._inflight.values())
         now = time.monotonic()
         busy = set(inactive)

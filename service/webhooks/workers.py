@@ -54,7 +54,12 @@ class WebhookWorkers:
         if self._assembled is None:
             client = self.client or WebhookClient(self.timeout, self.settings.concurrency)
             dispatcher = Dispatcher(
-                self.record, self.subscriptions, self.store, client, self.settings, self.figures
+                self.record,
+                self.subscriptions,
+                self.store,
+                client,
+                self.settings,
+                figures=self.figures,
             )
             outbox = Outbox(
                 self.record,
