@@ -137,7 +137,7 @@ class _WebhookCollector(Collector):
             labels=["subscription"],
         )
         for row in sorted(pending):
-            queue.add_metric([row.subscription_id], row.count)
+            queue.add_metric([row.subscription_id], row.pending)
             age.add_metric([row.subscription_id], max(0, now - row.oldest_created_at) / 1e6)
         yield queue
         yield age

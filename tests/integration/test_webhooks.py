@@ -217,7 +217,14 @@ def test_a_backfill_sends_events_recorded_before_the_subscription(
         headers=auth(),
         timeout=10,
     )
-    assert backfill.status_code == 202 and backfill.json() == {"scheduled": 1}
+    assert backfill.status_code == 202
+    assert backfill.json() == {
+        "scheduled": 1,
+        "already_delivered": 0,
+        "already_pending": 0,
+        "already_failed": 0,
+        "resent": 0,
+    }
     received = eventually(receiver.bodies)
     assert received[0].headers["webhook-id"] == before["id"]
 
@@ -421,3 +428,51 @@ def test_a_503_with_retry_after_rests_the_subscription(hooks: LiveServer):
         ]
     finally:
         receiver.stop()
+
+
+def backfill(server: LiveServer, subscription: dict[str, Any], **body: Any) -> dict[str, Any]:
+    response = requests.post(
+        f"{server.url}/v1/subscriptions/{subscription['id']}/replay",
+        json={"after_position": 0, **body},
+        headers=auth(),
+        timeout=10,
+    )
+    assert response.status_code == 202, response.text
+    return dict(response.json())
+
+
+def test_a_second_backfill_says_what_it_skipped_and_why(hooks: LiveServer, receiver: Receiver):
+    """A second backfill of the same range schedules nothing and says each event has a
+    delivery already, by its state; with resend: true the delivered ones are sent again."""
+    posted = [post(hooks, development("meeting.held", f"meeting:m{n}")) for n in range(5)]
+    subscription = subscribe(hooks, receiver.url)
+    eventually(lambda: outbox_position(hooks) >= posted[-1]["position"])
+    assert backfill(hooks, subscription)["scheduled"] == 5
+    eventually(lambda: settled(hooks, subscription, posted[-1]["position"]) == ["delivered"] * 5)
+    assert backfill(hooks, subscription) == {
+        "scheduled": 0,
+        "already_delivered": 5,
+        "already_pending": 0,
+        "already_failed": 0,
+        "resent": 0,
+    }
+    assert len(receiver.bodies()) == 5
+    assert backfill(hooks, subscription, resend=True) == {
+        "scheduled": 5,
+        "already_delivered": 5,
+        "already_pending": 0,
+        "already_failed": 0,
+        "resent": 5,
+    }
+    again = eventually(lambda: len(receiver.bodies()) == 10 and receiver.bodies()[5:])
+    assert sorted(r.headers["webhook-id"] for r in again) == sorted(p["id"] for p in posted)
+    eventually(lambda: settled(hooks, subscription, posted[-1]["position"]) == ["delivered"] * 5)
+    refused = requests.post(
+        f"{hooks.url}/v1/subscriptions/{subscription['id']}/replay",
+        json={"after_position": 0, "resend": "yes"},
+        headers=auth(),
+        timeout=10,
+    )
+    assert refused.status_code == 422
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert [e["field"] for e in refused.json()["errors"]] == ["resend"]
