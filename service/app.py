@@ -72,6 +72,7 @@ def create_app(container: Container) -> Flask:
     metrics.watch_views(lambda: _view_positions(container))
     commits = container.record.group_commit
     metrics.watch_group_commit(lambda: (commits.groups, commits.requests))
+    metrics.watch_webhooks(container.webhooks.store.counts, container.workers.figures.totals)
     app.extensions["metrics"] = metrics
     instrument(app, metrics)
     open_library_routes(app, [e for e in app.view_functions if e in LIBRARY_ROUTES])

@@ -1,4 +1,7 @@
-"""Prometheus metrics: appends, their latency and grouping, requests, view positions and lag."""
+"""Prometheus metrics: appends, their latency and grouping, requests, view positions and lag,
+and webhooks (deliveries by state, queue depth and oldest pending age per subscription, read
+from the delivery store on each scrape; attempts by outcome and their latency, counted as the
+attempt writer records them)."""
 
 from __future__ import annotations
 
@@ -8,11 +11,13 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from service.access import public
+from service.webhooks.attempt import AttemptTotals
+from service.webhooks.delivery import PendingCount, Status, now_micros
 
 
 class Metrics:
@@ -47,6 +52,14 @@ class Metrics:
         """Transactions written and the append requests they held (their ratio is the mean
         group size)."""
         self.registry.register(_GroupCommitCollector(totals))
+
+    def watch_webhooks(
+        self,
+        counts: Callable[[], tuple[dict[str, int], list[PendingCount]]],
+        attempts: Callable[[], AttemptTotals],
+    ) -> None:
+        """Deliveries from the store and attempts from the writer's figures, on each scrape."""
+        self.registry.register(_WebhookCollector(counts, attempts))
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
@@ -88,6 +101,67 @@ class _GroupCommitCollector(Collector):
             "Append requests written by those transactions",
             value=requests,
         )
+
+
+class _WebhookCollector(Collector):
+    def __init__(
+        self,
+        counts: Callable[[], tuple[dict[str, int], list[PendingCount]]],
+        attempts: Callable[[], AttemptTotals],
+    ) -> None:
+        self.counts = counts
+        self.attempts = attempts
+
+    def collect(self) -> Iterator[Any]:
+        states, pending = self.counts()
+        now = now_micros()
+        by_state = {s.value: 0 for s in (Status.PENDING, Status.DELIVERED, Status.FAILED)}
+        by_state.update(states)
+        deliveries = GaugeMetricFamily(
+            "tracker_webhook_deliveries",
+            "Deliveries recorded, by state (pending includes those held for a paused or "
+            "disabled subscription)",
+            labels=["state"],
+        )
+        for state, count in by_state.items():
+            deliveries.add_metric([state], count)
+        yield deliveries
+        queue = GaugeMetricFamily(
+            "tracker_webhook_queue_depth",
+            "Pending deliveries of a subscription (one with none is not listed)",
+            labels=["subscription"],
+        )
+        age = GaugeMetricFamily(
+            "tracker_webhook_oldest_pending_age_seconds",
+            "Age of a subscription's oldest pending delivery",
+            labels=["subscription"],
+        )
+        for row in sorted(pending):
+            queue.add_metric([row.subscription_id], row.pending)
+            age.add_metric([row.subscription_id], max(0, now - row.oldest_created_at) / 1e6)
+        yield queue
+        yield age
+        totals = self.attempts()
+        attempts = CounterMetricFamily(
+            "tracker_webhook_attempts",
+            "Delivery attempts recorded by this process, by outcome (delivered; pending: a "
+            "retry follows; failed: the schedule is spent) and the class of the answer "
+            "(2xx ... 5xx, none: no answer)",
+            labels=["outcome", "answer"],
+        )
+        for (outcome, answer), count in sorted(totals.by_outcome.items()):
+            attempts.add_metric([outcome, answer], count)
+        yield attempts
+        yield HistogramMetricFamily(
+            "tracker_webhook_attempt_seconds",
+            "Time from sending a delivery to the receiver's answer (or giving up)",
+            buckets=[(_bound(le), count) for le, count in totals.buckets],
+            sum_value=totals.seconds,
+        )
+
+
+def _bound(le: float) -> str:
+    return "+Inf" if le == float("inf") else repr(le)
 
 
 def instrument(app: Flask, metrics: Metrics) -> None:

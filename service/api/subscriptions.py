@@ -11,7 +11,7 @@ from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import HTTPException
 
-from events.schemas.fields import Country, subject_ref
+from events.schemas.fields import Country, StrictBoolean, subject_ref
 from events.subscription import Filters, Subscription
 from service.access import Scope, requires
 from service.api import Blueprint, container
@@ -54,6 +54,10 @@ class SubscriptionSchema(Schema):
 class ReplaySchema(Schema):  # named for the path: OpenAPI component names are public
     after_position = fields.Integer(validate=validate.Range(min=0, max=2**62))
     from_ = fields.AwareDateTime(data_key="from", metadata={"description": "recorded since"})
+    resend = StrictBoolean(
+        load_default=False,
+        metadata={"description": "send again the events already delivered (or failed)"},
+    )
 
 
 class DeliveryQuerySchema(Schema):
@@ -68,7 +72,19 @@ class PingResultSchema(Schema):
 
 
 class ReplayResultSchema(Schema):
-    scheduled = fields.Integer()
+    scheduled = fields.Integer(
+        metadata={"description": "deliveries to be sent now: new ones, and those resent"}
+    )
+    already_delivered = fields.Integer(
+        metadata={"description": "events delivered already (resent only with resend: true)"}
+    )
+    already_pending = fields.Integer(
+        metadata={"description": "events whose delivery is pending already (due or retrying)"}
+    )
+    already_failed = fields.Integer(
+        metadata={"description": "events whose delivery failed (resent only with resend: true)"}
+    )
+    resent = fields.Integer(metadata={"description": "delivered or failed ones made due again"})
 
 
 class DeliveryListSchema(Schema):
@@ -157,10 +173,13 @@ class Backfill(MethodView):
     @blp.response(202, ReplayResultSchema)
     def post(self, body: dict[str, Any], subscription_id: str) -> Any:
         """Backfills: deliveries for the matching events after a position or since a time."""
-        scheduled = container().webhooks.backfill(
-            subscription_id, after_position=body.get("after_position"), since=body.get("from_")
+        backfilled = container().webhooks.backfill(
+            subscription_id,
+            after_position=body.get("after_position"),
+            since=body.get("from_"),
+            resend=body["resend"],
         )
-        return {"scheduled": scheduled}
+        return backfilled._asdict()
 
 
 @blp.route("/subscriptions/<subscription_id>/deliveries")

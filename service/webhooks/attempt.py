@@ -1,4 +1,5 @@
-"""An attempt: one HTTP try of a delivery. Its outcome, and the writer of attempt results.
+"""An attempt: one HTTP try of a delivery. Its outcome, the writer of attempt results, and the
+figures of the attempts written (counted as they are written, for /metrics).
 
 Results are written in groups: one transaction for everything finished within a few
 milliseconds, instead of a commit per delivery. A result not yet written when the process dies
@@ -9,7 +10,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 from service.webhooks.delivery import Claimed, DeliveryStore
@@ -18,6 +20,8 @@ log = logging.getLogger(__name__)
 attempts = logging.getLogger("tracker.deliveries")
 GROUP_SECONDS = 0.005
 GROUP_SIZE = 500
+# Upper bounds, in seconds, of the attempt latency histogram (a timeout lands in the last ones).
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0)
 
 
 @dataclass(frozen=True)
@@ -31,9 +35,52 @@ class AttemptOutcome:
     error: str | None
 
 
+@dataclass(frozen=True)
+class AttemptTotals:
+    """Attempts recorded so far: by (outcome, answer class), and their latency histogram
+    (cumulative counts per upper bound, the last one +Inf)."""
+
+    by_outcome: dict[tuple[str, str], int]
+    buckets: list[tuple[float, int]]
+    seconds: float
+    count: int
+
+
+@dataclass
+class AttemptFigures:
+    """What the writer recorded in this process: each attempt's outcome (delivered, pending:
+    a retry follows, failed), the class of the receiver's answer (2xx ... 5xx, or none) and
+    its duration. Thread-safe; read on each scrape of /metrics."""
+
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    _buckets: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS) + 1))
+    _seconds: float = 0.0
+
+    def add(self, outcome: str, http_status: int | None, seconds: float) -> None:
+        answer = f"{http_status // 100}xx" if http_status is not None else "none"
+        slot = next(
+            (i for i, bound in enumerate(LATENCY_BUCKETS) if seconds <= bound), len(LATENCY_BUCKETS)
+        )
+        with self._lock:
+            self._outcomes[(outcome, answer)] += 1
+            self._buckets[slot] += 1
+            self._seconds += seconds
+
+    def totals(self) -> AttemptTotals:
+        with self._lock:
+            outcomes, counts, seconds = dict(self._outcomes), list(self._buckets), self._seconds
+        cumulative, running = [], 0
+        for bound, count in zip((*LATENCY_BUCKETS, float("inf")), counts, strict=True):
+            running += count
+            cumulative.append((bound, running))
+        return AttemptTotals(outcomes, cumulative, seconds, running)
+
+
 class AttemptWriter:
-    def __init__(self, store: DeliveryStore) -> None:
+    def __init__(self, store: DeliveryStore, figures: AttemptFigures | None = None) -> None:
         self.store = store
+        self.figures = figures if figures is not None else AttemptFigures()
         self._queue: queue.Queue[tuple[Claimed, dict[str, Any]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="webhook-results", daemon=True)
 
@@ -74,6 +121,7 @@ class AttemptWriter:
             log.exception("webhooks: writing %d attempt results failed", len(group))
             return
         for claimed, result in group:
+            self.figures.add(result["status"].value, result["http_status"], result["duration"])
             _log_attempt(claimed, result)
 
 

@@ -26,12 +26,12 @@ from events.subscription import Subscription, SubscriptionNotFound
 from events.subscriptions import Subscriptions
 from projections.following import Follower
 from service.settings import Settings
-from service.webhooks.attempt import AttemptOutcome, AttemptWriter
+from service.webhooks.attempt import AttemptFigures, AttemptOutcome, AttemptWriter
 from service.webhooks.client import WebhookClient
 from service.webhooks.delivery import Claimed, DeliveryStore, NewDelivery, Status, now_micros
 from service.webhooks.endpoint import Network, UnsafeEndpoint, VettedEndpoint, networks, vet
 from service.webhooks.message import cloudevent, signed_headers
-from service.webhooks.retry import SLOW_DOWN, next_delay, parse_schedule
+from service.webhooks.retry import next_delay, parse_schedule, rests_subscription
 
 log = logging.getLogger(__name__)
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -67,6 +67,8 @@ class Dispatcher:
         store: DeliveryStore,
         client: WebhookClient,
         settings: DispatchSettings,
+        *,
+        figures: AttemptFigures | None = None,
     ) -> None:
         self.record = record
         self.subscriptions = subscriptions
@@ -85,7 +87,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._addresses: LRU[str, VettedEndpoint] = LRU(1000)
         self._bodies: dict[str, str] = {}
-        self.results = AttemptWriter(store)
+        self.results = AttemptWriter(store, figures)
 
     def wake(self) -> None:
         self.follower.wakeup.set()
@@ -175,8 +177,8 @@ class Dispatcher:
 
     def _room_and_busy(self, inactive: set[str]) -> tuple[int, set[str]]:
         """How many more may be in flight, and the subscriptions that may not have one more
-        now (at their limit in flight, resting after a 429 or 503, or not active): the limits
-        a claim and a hand-over both keep. Called with the lock held."""
+        now (at their limit in flight, resting after a 429, 502, 503 or 504, or not active):
+        the limits a claim and a hand-over both keep. Called with the lock held."""
         room = self.settings.concurrency - sum(self._inflight.values())
         now = time.monotonic()
         busy = set(inactive)
@@ -304,10 +306,17 @@ class Dispatcher:
         if delay is None:
             self._finish(delivery, Status.FAILED, response)
             return
-        if response.status in SLOW_DOWN:  # the receiver asked us to slow down: all of it
-            with self._lock:
-                self._resting[delivery.subscription_id] = time.monotonic() + delay
+        if rests_subscription(response.status):
+            self._rest(delivery.subscription_id, delay)
         self._finish(delivery, Status.PENDING, response, now_micros() + int(delay * 1e6))
+
+    def _rest(self, subscription_id: str, seconds: float) -> None:
+        """The receiver asked for time (429, 502, 503, 504): nothing of the subscription is
+        claimed or taken for sending until its retry is due (never shortened by a later,
+        shorter rest)."""
+        until = time.monotonic() + seconds
+        with self._lock:
+            self._resting[subscription_id] = max(until, self._resting.get(subscription_id, 0.0))
 
     def _finish(
         self, delivery: Claimed, status: Status, response: AttemptOutcome, next_at: int = 0

@@ -1,5 +1,11 @@
 """The retry policy: when to try again, a pure function of the attempt number and the
-receiver's answer."""
+receiver's answer, and which answers rest the whole subscription.
+
+The rest rule: 429 (too many requests), 503 (unavailable), 502 and 504 (the receiver's gateway
+could not reach it) mean the receiver as a whole needs time, not this one delivery. On these,
+Retry-After is honoured (up to the cap) and the whole subscription rests until its retry is
+due: the later of the schedule's delay and Retry-After. Nothing of it, not even a new event, is
+attempted before then. Any other failure delays only its own delivery."""
 
 from __future__ import annotations
 
@@ -11,10 +17,14 @@ from collections.abc import Sequence
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-# The answers that rest the whole subscription, not only their delivery. Retry-After is
-# honoured on these and on 503, which delays only its own delivery (as the README says).
-SLOW_DOWN = {429, 502, 504}
-HONOURS_RETRY_AFTER = SLOW_DOWN | {503}
+# The answers that rest the whole subscription, not only their delivery; Retry-After is
+# honoured on these and only these.
+RESTS_SUBSCRIPTION = frozenset({429, 502, 503, 504})
+
+
+def rests_subscription(status: int | None) -> bool:
+    """Whether this answer rests the whole subscription until its delivery's retry is due."""
+    return status in RESTS_SUBSCRIPTION
 
 
 def parse_schedule(texts: Sequence[str]) -> list[float]:
@@ -42,7 +52,7 @@ def next_delay(
         return None
     delay = schedule[attempts_made] * jitter.uniform(0.8, 1.2)
     asked = _retry_after_seconds(retry_after)
-    if asked is not None and status in HONOURS_RETRY_AFTER:
+    if asked is not None and rests_subscription(status):
         delay = max(delay, min(asked, retry_after_cap))
     return delay
 

@@ -15,7 +15,7 @@ from events.subscription import Filters, Subscription
 from events.subscriptions import Subscriptions
 from service.webhooks.attempt import AttemptOutcome
 from service.webhooks.client import WebhookClient
-from service.webhooks.delivery import DeliveryStore, Status
+from service.webhooks.delivery import Backfilled, DeliveryStore, Status
 from service.webhooks.endpoint import Network, VettedEndpoint, vet
 from service.webhooks.message import ping, signed_headers
 from service.webhooks.workers import WebhookWorkers
@@ -94,9 +94,12 @@ class Webhooks:
         *,
         after_position: int | None = None,
         since: dt.datetime | None = None,
-    ) -> int:
+        resend: bool = False,
+    ) -> Backfilled:
         """Records deliveries of the matching events after a position or recorded since a
-        time (those delivered already are not recorded twice); returns how many are new."""
+        time, due at once and sent in position order. An event with a delivery recorded
+        already is not recorded twice: it is counted by that delivery's state, and with
+        `resend` a delivered or failed one is made due again."""
         subscription = self.subscriptions.get(subscription_id)
         if after_position is None and since is None:
             raise NoStartingPoint("Give after_position or from.")
@@ -109,9 +112,11 @@ class Webhooks:
                 if matcher.matches(event):
                     found.append((event["id"], event["position"]))
             after = batch[-1]["position"]
-        scheduled = self.store.backfill(subscription.id, found, Status.PENDING.value)
+        backfilled = self.store.schedule_backfill(
+            subscription.id, found, Status.PENDING.value, resend=resend
+        )
         self.workers.wake()
-        return scheduled
+        return backfilled
 
     def redeliver(self, delivery_id: str) -> None:
         """Sends a failed or delivered delivery again."""

@@ -7,6 +7,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from events.record import Record
 from events.subscriptions import Subscriptions
+from service.webhooks.attempt import AttemptFigures
 from service.webhooks.client import WebhookClient
 from service.webhooks.clock import start_clock
 from service.webhooks.delivery import DeliveryStore
@@ -35,6 +36,7 @@ class WebhookWorkers:
         self.timeout = timeout
         self.disable_after = disable_after
         self.client = client
+        self.figures = AttemptFigures()  # kept across assemblies: /metrics counts them
         self._assembled: tuple[Outbox, Dispatcher] | None = None
         self._clock: BackgroundScheduler | None = None
 
@@ -52,7 +54,12 @@ class WebhookWorkers:
         if self._assembled is None:
             client = self.client or WebhookClient(self.timeout, self.settings.concurrency)
             dispatcher = Dispatcher(
-                self.record, self.subscriptions, self.store, client, self.settings
+                self.record,
+                self.subscriptions,
+                self.store,
+                client,
+                self.settings,
+                figures=self.figures,
             )
             outbox = Outbox(
                 self.record,

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
+import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -214,7 +217,14 @@ def test_a_backfill_sends_events_recorded_before_the_subscription(
         headers=auth(),
         timeout=10,
     )
-    assert backfill.status_code == 202 and backfill.json() == {"scheduled": 1}
+    assert backfill.status_code == 202
+    assert backfill.json() == {
+        "scheduled": 1,
+        "already_delivered": 0,
+        "already_pending": 0,
+        "already_failed": 0,
+        "resent": 0,
+    }
     received = eventually(receiver.bodies)
     assert received[0].headers["webhook-id"] == before["id"]
 
@@ -359,3 +369,110 @@ def test_a_ping_posts_a_signed_test_event_and_says_how_the_endpoint_answered(
         f"{hooks.url}/v1/subscriptions/{subscription['id']}/ping", headers=auth(), timeout=10
     ).json()
     assert refused["status"] is None and "Connect" in refused["error"]
+
+
+class _Unavailable:
+    """A real receiver on loopback that answers its first request 503 with `Retry-After`
+    and every later one 200, and keeps when each request arrived."""
+
+    def __init__(self, retry_after: str) -> None:
+        self.arrivals: list[tuple[float, str]] = []  # (time.monotonic(), webhook-id)
+        lock, arrivals = threading.Lock(), self.arrivals
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with lock:
+                    arrivals.append((time.monotonic(), self.headers["webhook-id"]))
+                    first = len(arrivals) == 1
+                self.send_response(503 if first else 200)
+                if first:
+                    self.send_header("Retry-After", retry_after)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def got(self) -> list[tuple[float, str]]:
+        return list(self.arrivals)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_503_with_retry_after_rests_the_subscription(hooks: LiveServer):
+    """A 503 with Retry-After: 3 rests the whole subscription for 3 s (longer than the
+    schedule's 0.3 s): a development posted 1 s into the rest is not sent before it ends."""
+    receiver = _Unavailable(retry_after="3")
+    try:
+        subscription = subscribe(hooks, receiver.url)
+        first = post(hooks, development("meeting.held", "meeting:a"))
+        refused_at = eventually(receiver.got, message="the first attempt")[0][0]
+        time.sleep(max(0.0, refused_at + 1 - time.monotonic()))
+        second = post(hooks, development("meeting.held", "meeting:b"))
+        eventually(
+            lambda: settled(hooks, subscription, second["position"]) == ["delivered"] * 2,
+            message="both delivered once the rest is over",
+        )
+        later = receiver.got()[1:]
+        assert {webhook_id for _, webhook_id in later} == {first["id"], second["id"]}
+        assert all(at >= refused_at + 2.9 for at, _ in later), [
+            round(at - refused_at, 2) for at, _ in later
+        ]
+    finally:
+        receiver.stop()
+
+
+def backfill(server: LiveServer, subscription: dict[str, Any], **body: Any) -> dict[str, Any]:
+    response = requests.post(
+        f"{server.url}/v1/subscriptions/{subscription['id']}/replay",
+        json={"after_position": 0, **body},
+        headers=auth(),
+        timeout=10,
+    )
+    assert response.status_code == 202, response.text
+    return dict(response.json())
+
+
+def test_a_second_backfill_says_what_it_skipped_and_why(hooks: LiveServer, receiver: Receiver):
+    """A second backfill of the same range schedules nothing and says each event has a
+    delivery already, by its state; with resend: true the delivered ones are sent again."""
+    posted = [post(hooks, development("meeting.held", f"meeting:m{n}")) for n in range(5)]
+    subscription = subscribe(hooks, receiver.url)
+    eventually(lambda: outbox_position(hooks) >= posted[-1]["position"])
+    assert backfill(hooks, subscription)["scheduled"] == 5
+    eventually(lambda: settled(hooks, subscription, posted[-1]["position"]) == ["delivered"] * 5)
+    assert backfill(hooks, subscription) == {
+        "scheduled": 0,
+        "already_delivered": 5,
+        "already_pending": 0,
+        "already_failed": 0,
+        "resent": 0,
+    }
+    assert len(receiver.bodies()) == 5
+    assert backfill(hooks, subscription, resend=True) == {
+        "scheduled": 5,
+        "already_delivered": 5,
+        "already_pending": 0,
+        "already_failed": 0,
+        "resent": 5,
+    }
+    again = eventually(lambda: len(receiver.bodies()) == 10 and receiver.bodies()[5:])
+    assert sorted(r.headers["webhook-id"] for r in again) == sorted(p["id"] for p in posted)
+    eventually(lambda: settled(hooks, subscription, posted[-1]["position"]) == ["delivered"] * 5)
+    refused = requests.post(
+        f"{hooks.url}/v1/subscriptions/{subscription['id']}/replay",
+        json={"after_position": 0, "resend": "yes"},
+        headers=auth(),
+        timeout=10,
+    )
+    assert refused.status_code == 422
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert [e["field"] for e in refused.json()["errors"]] == ["resend"]

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from service.webhooks.retry import next_delay, parse_schedule
+from service.webhooks.retry import next_delay, parse_schedule, rests_subscription
 
 SCHEDULE = parse_schedule(["0s", "5s", "5m", "30m", "2h", "5h", "10h", "14h", "20h", "24h"])
 
@@ -61,3 +61,15 @@ def test_retry_after_as_an_http_date_counts_from_now():
         jitter=random.Random(1),
     )
     assert delay == 60
+
+
+@pytest.mark.parametrize(
+    ("status", "rests"),
+    [(429, True), (502, True), (503, True), (504, True), (500, False), (404, False), (None, False)],
+)
+def test_a_503_with_retry_after_rests_the_subscription(status: int | None, rests: bool):
+    """The rest rule: 429, 502, 503 and 504 rest the whole subscription (and honour
+    Retry-After); any other failure delays only its own delivery."""
+    assert rests_subscription(status) is rests
+    delay = next_delay(SCHEDULE, 1, status, "120", retry_after_cap=3600, jitter=random.Random(1))
+    assert (delay == 120) is rests
