@@ -50,6 +50,7 @@ class Settings:
     webhook_concurrency: int = 64
     webhook_per_subscription: int = 16
     webhook_lease_seconds: float = 60.0
+    worker_id: str = ""
     log_format: str = "text"
 
     def __post_init__(self) -> None:

@@ -61,6 +61,7 @@ class NewDelivery(NamedTuple):
     position: int
     status: str
     lease_until: int = 0
+    leased_by: str | None = None  # the worker the lease names (see `DeliveryStore.claim`)
 
     def claimed(self) -> Claimed:
         return Claimed(self.id, self.subscription_id, self.event_id, self.position, 0)
@@ -84,9 +85,10 @@ class DeliveryStore:
                 "subscription_id TEXT NOT NULL, event_id TEXT NOT NULL, position {big} NOT NULL, "
                 "status TEXT NOT NULL, attempts {big} NOT NULL, next_attempt_at {big} NOT NULL, "
                 "lease_until {big} NOT NULL, created_at {big} NOT NULL, delivered_at {big}, "
-                "first_failed_at {big}, last_status {big}, last_error TEXT, "
+                "first_failed_at {big}, last_status {big}, last_error TEXT, leased_by TEXT, "
                 "UNIQUE (subscription_id, event_id))"
             )
+            self._add_leased_by(cursor)
             cursor.execute(
                 'CREATE INDEX IF NOT EXISTS "deliveries_due" ON '
                 f"{self.deliveries} (status, next_attempt_at)"
@@ -106,6 +108,16 @@ class DeliveryStore:
                 f"INSERT INTO {self.tracking} (view, generation, position) VALUES ('outbox', 0, 0) "
                 "ON CONFLICT (view, generation) DO NOTHING"
             )
+
+    def _add_leased_by(self, cursor: Cursor) -> None:
+        """A store made before leases named their worker gets the column (empty: those
+        leases run out as before)."""
+        if self.db.is_postgres:
+            cursor.execute(f"ALTER TABLE {self.deliveries} ADD COLUMN IF NOT EXISTS leased_by TEXT")
+            return
+        cursor.execute("SELECT name FROM pragma_table_info('deliveries')")
+        if "leased_by" not in {str(row[0]) for row in cursor.fetchall()}:
+            cursor.execute(f"ALTER TABLE {self.deliveries} ADD COLUMN leased_by TEXT")
 
     # --- the outbox ---------------------------------------------------------------------
 
@@ -182,9 +194,9 @@ class DeliveryStore:
         created = created if created is not None else now_micros()
         cursor.executemany(
             f"INSERT INTO {self.deliveries} (id, subscription_id, event_id, position, status, "
-            "attempts, next_attempt_at, lease_until, created_at) VALUES (?,?,?,?,?,0,?,?,?) "
-            "ON CONFLICT (subscription_id, event_id) DO NOTHING",
-            [(*row[:5], created, row.lease_until, created) for row in rows],
+            "attempts, next_attempt_at, lease_until, leased_by, created_at) "
+            "VALUES (?,?,?,?,?,0,?,?,?,?) ON CONFLICT (subscription_id, event_id) DO NOTHING",
+            [(*row[:5], created, row.lease_until, row.leased_by, created) for row in rows],
         )
         return cursor.rowcount
 
@@ -199,19 +211,22 @@ class DeliveryStore:
 
     # --- the dispatcher -----------------------------------------------------------------
 
-    def claim(self, limit: int, lease_seconds: float, skip: Sequence[str] = ()) -> list[Claimed]:
-        """Leases due deliveries; on PostgreSQL rows another worker holds are skipped."""
+    def claim(
+        self, limit: int, lease_seconds: float, skip: Sequence[str] = (), worker: str | None = None
+    ) -> list[Claimed]:
+        """Leases due deliveries to `worker` (the lease names it, so that it takes them back
+        at once should it restart); on PostgreSQL rows another worker holds are skipped."""
         now = now_micros()
         excluded = f"AND subscription_id NOT IN ({','.join('?' * len(skip))}) " if skip else ""
         lock = "FOR UPDATE SKIP LOCKED" if self.db.is_postgres else ""
         with self.db.transaction() as cursor:
             cursor.execute(
-                f"UPDATE {self.deliveries} SET lease_until = ? WHERE id IN ("
+                f"UPDATE {self.deliveries} SET lease_until = ?, leased_by = ? WHERE id IN ("
                 f"SELECT id FROM {self.deliveries} WHERE status = 'pending' "
                 f"AND next_attempt_at <= ? AND lease_until <= ? {excluded}"
                 f"ORDER BY next_attempt_at, position LIMIT ? {lock}) "
                 "RETURNING id, subscription_id, event_id, position, attempts",
-                (now + int(lease_seconds * 1e6), now, now, *skip, limit),
+                (now + int(lease_seconds * 1e6), worker, now, now, *skip, limit),
             )
             return [Claimed(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in cursor.fetchall()]
 
@@ -261,7 +276,8 @@ class DeliveryStore:
             )
             cursor.executemany(
                 f"UPDATE {self.deliveries} SET status = ?, attempts = attempts + 1, "
-                "next_attempt_at = ?, lease_until = 0, last_status = ?, last_error = ?, "
+                "next_attempt_at = ?, lease_until = 0, leased_by = NULL, last_status = ?, "
+                "last_error = ?, "
                 "delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END, "
                 "first_failed_at = CASE WHEN ? = 'delivered' THEN NULL "
                 "ELSE COALESCE(first_failed_at, ?) END WHERE id = ?",
@@ -274,7 +290,8 @@ class DeliveryStore:
         with self.db.transaction() as cursor:
             cursor.execute(
                 f"UPDATE {self.deliveries} SET status = 'pending', next_attempt_at = ?, "
-                "lease_until = 0 WHERE subscription_id = ? AND status = 'failed'",
+                "lease_until = 0, leased_by = NULL WHERE subscription_id = ? "
+                "AND status = 'failed'",
                 (now_micros(), subscription_id),
             )
 
@@ -282,14 +299,29 @@ class DeliveryStore:
         """Gives up a lease without an attempt."""
         with self.db.transaction() as cursor:
             cursor.execute(
-                f"UPDATE {self.deliveries} SET lease_until = 0 WHERE id = ?", (delivery_id,)
+                f"UPDATE {self.deliveries} SET lease_until = 0, leased_by = NULL WHERE id = ?",
+                (delivery_id,),
             )
+
+    def release_leases(self, worker: str | None) -> int:
+        """Gives up, without an attempt, every lease `worker` holds (None: every lease), so
+        that what it was sending when it died is due again now rather than when the lease
+        would have run out; how many."""
+        held_by = "AND leased_by = ?" if worker is not None else ""
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                f"UPDATE {self.deliveries} SET lease_until = 0, leased_by = NULL "
+                f"WHERE status = 'pending' AND lease_until > 0 {held_by}",
+                (worker,) if worker is not None else (),
+            )
+            return cursor.rowcount
 
     def redeliver(self, delivery_id: str) -> bool:
         with self.db.transaction() as cursor:
             cursor.execute(
                 f"UPDATE {self.deliveries} SET status = 'pending', next_attempt_at = ?, "
-                "lease_until = 0 WHERE id = ? AND status IN ('failed', 'delivered')",
+                "lease_until = 0, leased_by = NULL WHERE id = ? "
+                "AND status IN ('failed', 'delivered')",
                 (now_micros(), delivery_id),
             )
             return cursor.rowcount == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import ipaddress
 import logging
 import os
@@ -17,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from events.errors import EventNotFound
@@ -26,6 +28,7 @@ from events.subscription import Subscription, SubscriptionNotFound
 from events.subscriptions import Subscriptions
 from projections.following import Follower
 from service.settings import Settings
+from service.store.locations import is_postgres
 from service.webhooks.attempt import AttemptFigures, AttemptOutcome, AttemptWriter
 from service.webhooks.client import WebhookClient
 from service.webhooks.delivery import Claimed, DeliveryStore, NewDelivery, Status, now_micros
@@ -46,6 +49,8 @@ class DispatchSettings:
     per_subscription: int = 16
     retry_after_cap: float = 3600.0
     lease_seconds: float = 60.0  # a delivery claimed and not finished by then is due again
+    worker_id: str = WORKER  # the worker its leases name: the same after a restart
+    only_sender: bool = False  # SQLite: the embedded server is the store's only sender
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DispatchSettings:
@@ -56,7 +61,18 @@ class DispatchSettings:
             per_subscription=settings.webhook_per_subscription,
             retry_after_cap=settings.webhook_retry_after_cap,
             lease_seconds=settings.webhook_lease_seconds,
+            worker_id=worker_id(settings),
+            only_sender=not is_postgres(settings.database_url),
         )
+
+
+def worker_id(settings: Settings) -> str:
+    """Who this process's dispatcher is, the same after a restart (not its pid): the
+    `worker_id` setting, or one derived from the host name, the data dir and the store."""
+    if settings.worker_id:
+        return settings.worker_id
+    place = f"{Path(settings.data_dir).resolve()}\n{settings.database_url}"
+    return f"{socket.gethostname()}:{hashlib.sha256(place.encode()).hexdigest()[:12]}"
 
 
 class Dispatcher:
@@ -116,6 +132,21 @@ class Dispatcher:
             await asyncio.wait(list(self._tasks), timeout=self.client.timeout + 10)
         self.client.close()
 
+    def take_back_leases(self) -> int:
+        """At start, before anything is sent: the deliveries this worker had leased when it
+        died (SIGKILL, a crash) are due again now, not once their lease runs out. On SQLite
+        this process is the only sender, so every lease was its own; on PostgreSQL only the
+        leases naming this worker are, and other workers' stay theirs."""
+        worker = None if self.settings.only_sender else self.settings.worker_id
+        taken = self.store.release_leases(worker)
+        if taken:
+            log.info(
+                "dispatcher took back %d deliveries leased before a restart",
+                taken,
+                extra={"fields": {"deliveries": taken, "worker": self.settings.worker_id}},
+            )
+        return taken
+
     def dispatch_due(self) -> int:
         """Leases what is due (as much as there is room for) and hands it to the pool."""
         inactive = self._inactive()
@@ -123,7 +154,9 @@ class Dispatcher:
             room, busy = self._room_and_busy(inactive)
         if room <= 0:
             return 0
-        claimed = self.store.claim(room, self.settings.lease_seconds, sorted(busy))
+        claimed = self.store.claim(
+            room, self.settings.lease_seconds, sorted(busy), self.settings.worker_id
+        )
         if claimed:
             with self._lock:
                 for delivery in claimed:
@@ -151,7 +184,9 @@ class Dispatcher:
                 if self._inflight[subscription] >= self.settings.per_subscription:
                     busy.add(subscription)
                 room -= 1
-                taken.append(row._replace(lease_until=lease_until))
+                taken.append(
+                    row._replace(lease_until=lease_until, leased_by=self.settings.worker_id)
+                )
         return taken
 
     def launch(self, rows: Sequence[NewDelivery], bodies: dict[str, str]) -> None:

@@ -4,8 +4,9 @@ dies at, no delivery is lost and none is created twice.
 
 The deliveries this process's dispatcher has room for are recorded already leased to it and
 handed over once committed: an event's first attempts need no claim of their own (one
-transaction and one wake-up fewer between an append and its webhooks). Should the process
-die before sending them, their lease runs out and any dispatcher claims them."""
+transaction and one wake-up fewer between an append and its webhooks). Their lease names the
+dispatcher's worker: should the process die before sending them, it takes them back as it
+restarts (or, if it never does, their lease runs out and any dispatcher claims them)."""
 
 from __future__ import annotations
 

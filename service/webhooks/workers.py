@@ -73,6 +73,7 @@ class WebhookWorkers:
 
     def start(self) -> None:
         outbox, dispatcher = self.assemble()
+        dispatcher.take_back_leases()  # before anything is handed over or claimed
         dispatcher.start()
         outbox.start()
         self._clock = start_clock(dispatcher, self.subscriptions, self.store, self.disable_after)

@@ -1,12 +1,13 @@
 """Scale-out on PostgreSQL: an API process and two `tracker worker` processes share the
-deliveries through leases, so no delivery is ever attempted by two workers at once."""
+deliveries through leases, so no delivery is ever attempted by two workers at once; a lease
+names its worker, which takes its own back at once when it restarts after a SIGKILL."""
 
 from __future__ import annotations
 
 import itertools
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import psycopg
@@ -121,4 +122,114 @@ def test_two_workers_deliver_everything_and_never_attempt_one_delivery_twice_at_
         assert len(shares) == 2, f"both workers should have sent deliveries: {shares}"
         assert all(worker.running for worker in cluster[1:])
     finally:
+        receiver.stop()
+
+
+class HoldingReceiver(Receiver):
+    """Keeps each request as it arrives, then holds its answer until `let_go` is set: the
+    attempts stay in flight, and their deliveries leased."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived: list[str] = []  # webhook-ids, in order of arrival
+        self.let_go = threading.Event()
+
+    def start(self) -> HoldingReceiver:
+        super().start()
+        assert self.server is not None
+        handler = self.server.RequestHandlerClass
+        original = handler.do_POST  # type: ignore[attr-defined]
+        receiver = self
+
+        def held(request: object) -> None:
+            with receiver.lock:
+                receiver.arrived.append(request.headers["webhook-id"])  # type: ignore[attr-defined]
+            receiver.let_go.wait(120)
+            original(request)
+
+        handler.do_POST = held  # type: ignore[attr-defined]
+        return self
+
+    def arrivals(self) -> Counter[str]:
+        with self.lock:
+            return Counter(self.arrived)
+
+
+HELD = 16  # each worker's limit in flight to one subscription
+
+
+def test_a_killed_worker_takes_back_its_own_leases_at_once_and_no_other_workers(
+    tmp_path: Path, postgres_schema: str, trackers: TrackerProcesses
+):
+    """Two workers share the store, each with 16 deliveries in flight to a receiver that
+    holds its answers. Worker w0 is killed and restarted: its 16 are sent again within 10 s
+    (not after their 60 s lease); w1's leases stand as they were and none of its deliveries
+    is sent from under it."""
+    settings = {
+        "TRACKER_API_TOKEN": TOKEN,
+        "TRACKER_DATABASE_URL": postgres_url_for(postgres_schema),
+        "TRACKER_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "TRACKER_WEBHOOK_PER_SUBSCRIPTION": str(HELD),
+        "TRACKER_WEBHOOK_TIMEOUT": "100",
+    }
+    api = trackers.serve(tracker_env(tmp_path / "api", **settings), "--api-only")
+    workers = [
+        trackers.worker(tracker_env(tmp_path / f"w{n}", **settings, TRACKER_WORKER_ID=f"w{n}"))
+        for n in range(2)
+    ]
+    receiver = HoldingReceiver().start()
+    try:
+        requests.post(
+            f"{api.url}/v1/subscriptions",
+            json={"url": receiver.url},
+            headers=bearer(TOKEN),
+            timeout=10,
+        ).raise_for_status()
+        bodies = [development("meeting.held", f"meeting:held-{i}") for i in range(2 * HELD)]
+        requests.post(
+            f"{api.url}/v1/events/batch",
+            json={"events": bodies},
+            headers=bearer(TOKEN),
+            timeout=30,
+        ).raise_for_status()
+
+        def leases() -> dict[str, tuple[int, str]]:
+            with psycopg.connect(POSTGRES_URL) as connection:
+                rows = connection.execute(
+                    f'SELECT event_id, lease_until, leased_by FROM "{postgres_schema}".deliveries '
+                    "WHERE lease_until > 0"
+                ).fetchall()
+            return {r[0]: (r[1], r[2]) for r in rows}
+
+        def each_holds_its_share() -> dict[str, tuple[int, str]]:
+            held = leases()
+            shares = Counter(by for _, by in held.values())
+            assert shares == {"w0": HELD, "w1": HELD}, shares
+            assert len(receiver.arrivals()) == 2 * HELD
+            return held
+
+        before = eventually(each_holds_its_share, timeout=30, message="both workers sending")
+        workers[0].kill()
+        restarted = time.monotonic()
+        workers[0].start(wait_for_http=False)
+        w0 = {event for event, (_, by) in before.items() if by == "w0"}
+        w1 = {event: lease for event, lease in before.items() if lease[1] == "w1"}
+        eventually(
+            lambda: all(receiver.arrivals()[event] == 2 for event in w0),
+            timeout=max(restarted + 10 - time.monotonic(), 0.0),
+            interval=0.05,
+            message="w0's deliveries sent again within 10 s of its restart",
+        )
+        after = leases()
+        assert {event: after.get(event) for event in w1} == w1
+        assert all(receiver.arrivals()[event] == 1 for event in w1)
+        receiver.let_go.set()
+        eventually(
+            lambda: not leases() and len(receiver.bodies()) >= 3 * HELD,
+            timeout=30,
+            message="every delivery answered",
+        )
+        assert all(worker.running for worker in workers)
+    finally:
+        receiver.let_go.set()
         receiver.stop()

@@ -6,8 +6,11 @@ and a real receiver on loopback."""
 from __future__ import annotations
 
 import dataclasses
+import socket
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +22,9 @@ from service.bootstrap import Container, bootstrap
 from service.settings import Settings
 from service.webhooks.client import WebhookClient
 from service.webhooks.delivery import Status
-from service.webhooks.dispatcher import DispatchSettings
+from service.webhooks.dispatcher import DispatchSettings, worker_id
 from service.webhooks.message import cloudevent
+from tests.conftest import ADMIN_TOKEN, postgres_url_for
 from tests.eventually import eventually
 from tests.factories import development
 from tests.webhook_receiver import Receiver
@@ -181,3 +185,120 @@ def test_deliveries_handed_to_a_dispatcher_that_never_sends_are_sent_by_another(
     survivor.workers.dispatcher.start()
     delivered(survivor, 2)
     assert receipts(receiver) == Counter({("/hook", event_id): 1 for event_id in ids})
+
+
+def leases(container: Container) -> dict[str, tuple[int, str | None]]:
+    """Each delivery's lease: until when, and the worker it names."""
+    store = container.webhooks.store
+    rows = store.db.query(f"SELECT id, lease_until, leased_by FROM {store.deliveries}")
+    return {str(r[0]): (int(r[1]), r[2]) for r in rows}
+
+
+def test_deliveries_in_flight_at_a_crash_are_sent_again_at_once_after_a_restart(
+    containers: Callable[..., Container], receiver: Receiver
+):
+    """The process dies with deliveries handed over by its outbox and claimed by its
+    dispatcher, none sent. Restarted on the same data (the same worker), it takes them back as
+    it starts and sends each at once, not after the 60 s lease."""
+    dead = containers()
+    made = dead.subscriptions.create(receiver.url, Filters())
+    ids = append(dead, "meeting:one", "meeting:two", "meeting:three")
+    position = dead.record.event(ids[2])["position"]
+    dead.webhooks.store.backfill(made.id, [(ids[2], position)], "pending")
+    outbox, dispatcher = dead.workers.assemble()
+    outbox.run_batch()  # hands two over (the third is the backfill's, left to claim)
+    assert dispatcher.dispatch_due() == 1  # claimed; its sender loop never runs
+    worker = dispatcher.settings.worker_id
+    assert [by for _, by in leases(dead).values()] == [worker] * 3
+    assert min(until for until, _ in leases(dead).values()) > time.time() * 1e6 + 50e6
+
+    restarted = containers()
+    assert restarted.workers.dispatcher.settings.worker_id == worker
+    began = time.monotonic()
+    restarted.workers.start()
+    eventually(
+        lambda: statuses(restarted) == Counter({Status.DELIVERED.value: 3}),
+        timeout=5,
+        message="the deliveries of the dead process sent at once",
+    )
+    assert time.monotonic() - began < 5
+    assert receipts(receiver) == Counter({("/hook", event_id): 1 for event_id in ids})
+    assert all(lease == (0, None) for lease in leases(restarted).values())
+
+
+@pytest.fixture
+def shared_postgres(postgres_schema: str, tmp_path: Path) -> Iterator[Callable[..., Container]]:
+    """Workers with their own data dirs sharing one PostgreSQL store."""
+    built: list[Container] = []
+
+    def worker(name: str) -> Container:
+        container = bootstrap(
+            Settings(
+                database_url=postgres_url_for(postgres_schema),
+                data_dir=str(tmp_path / name),
+                api_token=ADMIN_TOKEN,
+                webhook_allowed_networks=LOOPBACK,
+                worker_id=name,
+            )
+        )
+        built.append(container)
+        return container
+
+    yield worker
+    for container in built:
+        container.close()
+
+
+def test_a_restarted_worker_takes_back_its_own_leases_at_once_and_no_other_workers(
+    shared_postgres: Callable[..., Container], receiver: Receiver
+):
+    """On PostgreSQL a lease names its worker: worker a dies with two deliveries leased,
+    worker b holds one (busy sending it). Restarted, a sends its two at once; b's lease stands
+    as it was, and nobody sends b's delivery from under it."""
+    a, b = shared_postgres("a"), shared_postgres("b")
+    made = a.subscriptions.create(receiver.url, Filters())
+    ids = append(a, "meeting:one", "meeting:two", "meeting:three")
+    b.webhooks.store.backfill(made.id, [(ids[2], a.record.event(ids[2])["position"])], "pending")
+    assert b.workers.dispatcher.dispatch_due() == 1  # b's sender never runs: still sending
+    a.workers.outbox.run_batch()  # the first two are handed to a, which dies before sending
+    before = leases(a)
+    assert sorted(by or "" for _, by in before.values()) == ["a", "a", "b"]
+
+    restarted = shared_postgres("a")
+    restarted.workers.start()
+    eventually(
+        lambda: receipts(receiver) == Counter({("/hook", i): 1 for i in ids[:2]}),
+        timeout=5,
+        message="a's deliveries sent at once",
+    )
+    after = leases(restarted)
+    held_by_b = {d: lease for d, lease in before.items() if lease[1] == "b"}
+    assert {d: after[d] for d in held_by_b} == held_by_b
+    assert statuses(restarted) == Counter({"delivered": 2, "pending": 1})
+    assert receipts(receiver)[("/hook", ids[2])] == 0
+
+
+def test_a_store_made_before_leases_named_their_worker_gets_the_column(container: Container):
+    """Every start makes the tables if missing; a deliveries table without `leased_by` (as
+    stores made before it have) gets the column, its rows kept, and claims name the worker."""
+    store = container.webhooks.store
+    made = container.subscriptions.create("http://127.0.0.1:9/hook", Filters())
+    (event_id,) = append(container, "meeting:one")
+    store.backfill(made.id, [(event_id, 1)], "pending")
+    with store.db.transaction() as cursor:  # the table as it was
+        cursor.execute(f"ALTER TABLE {store.deliveries} DROP COLUMN leased_by")
+    store.create_tables()
+    store.create_tables()  # and again at the next start: nothing to add
+    assert [c.event_id for c in store.claim(10, 60, worker="w")] == [event_id]
+    assert [by for _, by in leases(container).values()] == ["w"]
+
+
+def test_a_workers_id_survives_its_restart_and_names_its_place(settings: Settings):
+    """Not the pid: the same settings give the same id in every process; another data dir or
+    store is another worker; `worker_id` names it outright."""
+    here = worker_id(settings)
+    assert worker_id(settings.replace()) == here
+    assert here.startswith(f"{socket.gethostname()}:")
+    assert worker_id(settings.replace(data_dir=settings.data_dir + "-other")) != here
+    assert worker_id(settings.replace(database_url=settings.database_url + "x")) != here
+    assert worker_id(settings.replace(worker_id="blue")) == "blue"
