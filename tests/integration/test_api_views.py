@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
 
 from service.auth import Scope
-from service.bootstrap import Container
 from tests.conftest import LiveServer, auth
 from tests.eventually import eventually
 from tests.factories import development
-from tests.integration.test_views import load_examples
-
-
-@pytest.fixture
-def live_views(container: Container) -> Iterator[LiveServer]:
-    """A live server whose views follow the log, loaded with the example data."""
-    load_examples(container)
-    container.follow_log()
-    with LiveServer(container) as server:
-        yield server
 
 
 def get(server: LiveServer, path: str, **params: object) -> requests.Response:

@@ -17,7 +17,7 @@ from service.bootstrap import Container, bootstrap
 from service.settings import Settings
 from tests.conftest import LiveServer, auth
 from tests.factories import development
-from tests.integration.test_views import load_examples
+from tests.integration.test_api_views import get
 
 VIEW_PATHS = [
     "/v1/relationships/AUS-JPN",
@@ -45,18 +45,6 @@ def still_views(bounded_settings: Settings) -> Iterator[tuple[Container, LiveSer
             yield built, server
     finally:
         built.close()
-
-
-@pytest.fixture
-def live_views(container: Container) -> Iterator[LiveServer]:
-    load_examples(container)
-    container.follow_log()
-    with LiveServer(container) as server:
-        yield server
-
-
-def get(server: LiveServer, path: str, **params: object) -> requests.Response:
-    return requests.get(f"{server.url}{path}", params=params, timeout=30)
 
 
 def post(server: LiveServer, body: dict[str, Any]) -> requests.Response:
