@@ -2,7 +2,10 @@
 thread (a ping runs it on an event loop of its own). Hardened: it connects to the vetted
 address (TLS still checks the host name), never follows redirects, keeps connections alive
 per endpoint, and reads at most 1 KiB of an answer (a longer one is drained up to 64 KiB so
-its connection can be reused, or the connection is closed)."""
+its connection can be reused, or the connection is closed). Everything read from a receiver is
+bounded: the status line, the count and size of the header lines, the interim (1xx) answers,
+the body, and the whole exchange's time; an answer outside those bounds, or one that is not
+HTTP/1.x as we read it, is a failed attempt that says why (never an exception)."""
 
 from __future__ import annotations
 
@@ -16,7 +19,11 @@ from service.webhooks.endpoint import VettedEndpoint
 
 RESPONSE_EXCERPT = 1024
 DRAIN_LIMIT = 64 * 1024
-HEAD_LIMIT = 64 * 1024
+HEAD_LIMIT = 64 * 1024  # the stream's buffer: no line is held past this
+STATUS_LINE_LIMIT = 8 * 1024
+HEADER_COUNT_LIMIT = 100
+HEADER_BYTES_LIMIT = 64 * 1024
+INTERIM_LIMIT = 10
 Key = tuple[str, str, int, str]
 
 
@@ -55,7 +62,8 @@ class WebhookClient:
         started = time.perf_counter()
         request = _request_bytes(endpoint, body, headers)
         try:
-            answer = await self._exchange(endpoint, request)
+            async with asyncio.timeout(self.timeout):  # the whole exchange, retry included
+                answer = await self._exchange(endpoint, request)
         except (OSError, EOFError, TimeoutError, ssl.SSLError, ProtocolError) as error:
             message = str(error) or "no answer in time"
             return AttemptOutcome(
@@ -79,9 +87,6 @@ class WebhookClient:
         connection = await self._connection(endpoint)
         try:
             answer = await self._send(connection, request)
-        except TimeoutError:
-            connection.close()
-            raise
         except (OSError, EOFError):
             connection.close()
             if not connection.reused:
@@ -102,10 +107,9 @@ class WebhookClient:
         return answer
 
     async def _send(self, connection: _Connection, request: bytes) -> _Answer:
-        async with asyncio.timeout(self.timeout):  # cheaper than wait_for: no task of its own
-            connection.writer.write(request)
-            await connection.writer.drain()
-            return await _read_answer(connection.reader)
+        connection.writer.write(request)
+        await connection.writer.drain()
+        return await _read_answer(connection.reader)
 
     async def _connection(self, endpoint: VettedEndpoint, fresh: bool = False) -> _Connection:
         idle = self._idle.get(_key(endpoint))
@@ -161,26 +165,64 @@ def _request_bytes(endpoint: VettedEndpoint, body: bytes, headers: dict[str, str
 
 
 async def _read_answer(reader: asyncio.StreamReader) -> _Answer:
-    status_line = await reader.readline()
-    if not status_line:
-        raise EOFError("the receiver closed the connection without answering")
-    version, status = _status_of(status_line)
+    """The final answer, after at most INTERIM_LIMIT interim (1xx) ones."""
+    for _ in range(INTERIM_LIMIT + 1):
+        status_line = await _line(reader, STATUS_LINE_LIMIT, "status line")
+        if not status_line:
+            raise EOFError("the receiver closed the connection without answering")
+        version, status = _status_of(status_line)
+        headers = await _read_headers(reader)
+        if not 100 <= status < 200:
+            keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+            excerpt, complete = await _read_body(reader, headers)
+            return _Answer(status, headers, excerpt, keep_alive and complete)
+    raise ProtocolError(f"more than {INTERIM_LIMIT} interim (1xx) answers")
+
+
+async def _line(reader: asyncio.StreamReader, limit: int, what: str) -> bytes:
+    """One line of at most limit bytes (its end included); at the end of the stream, what is
+    left (maybe nothing)."""
+    try:
+        line = await reader.readuntil(b"\n")
+    except asyncio.IncompleteReadError as end:
+        line = end.partial
+    except asyncio.LimitOverrunError:
+        raise ProtocolError(f"a {what} longer than {limit} bytes") from None
+    if len(line) > limit:
+        raise ProtocolError(f"a {what} longer than {limit} bytes")
+    return line
+
+
+async def _read_headers(reader: asyncio.StreamReader) -> dict[str, str]:
     headers: dict[str, str] = {}
-    while (line := await reader.readline()) not in (b"\r\n", b"\n"):
+    count = size = 0
+    while (line := await _line(reader, HEADER_BYTES_LIMIT, "header line")) not in (b"\r\n", b"\n"):
         if not line:
             raise EOFError("the receiver closed the connection in the middle of its headers")
+        count += 1
+        size += len(line)
+        if count > HEADER_COUNT_LIMIT:
+            raise ProtocolError(f"more than {HEADER_COUNT_LIMIT} header lines")
+        if size > HEADER_BYTES_LIMIT:
+            raise ProtocolError(f"header lines longer than {HEADER_BYTES_LIMIT} bytes in all")
         name, _, value = line.decode("latin-1").partition(":")
         headers[name.strip().lower()] = value.strip()
-    if 100 <= status < 200:  # an interim answer: the final one follows
-        return await _read_answer(reader)
-    keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
-    excerpt, complete = await _read_body(reader, headers)
-    return _Answer(status, headers, excerpt, keep_alive and complete)
+    return headers
+
+
+def _is_decimal(text: str) -> bool:
+    """ASCII digits only (str.isdigit also accepts "²", which int() then refuses)."""
+    return text.isascii() and text.isdigit()
 
 
 def _status_of(line: bytes) -> tuple[str, int]:
     parts = line.decode("latin-1").split(None, 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+    if (
+        len(parts) < 2
+        or not parts[0].startswith("HTTP/1.")
+        or len(parts[1]) != 3
+        or not _is_decimal(parts[1])
+    ):
         raise ProtocolError(f"not an HTTP answer: {line[:80]!r}")
     return parts[0], int(parts[1])
 
@@ -191,7 +233,9 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> t
     if "chunked" in headers.get("transfer-encoding", "").lower():
         return await _read_chunked(reader)
     length = headers.get("content-length")
-    if length is not None and length.isdigit():
+    if length is not None:
+        if not _is_decimal(length):
+            raise ProtocolError(f"a bad Content-Length: {length[:40]!r}")
         size = int(length)
         if size > DRAIN_LIMIT:
             return await reader.read(RESPONSE_EXCERPT), False
@@ -199,18 +243,23 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> t
     return await reader.read(RESPONSE_EXCERPT), False  # delimited by closing: not reusable
 
 
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
 async def _read_chunked(reader: asyncio.StreamReader) -> tuple[bytes, bool]:
     body = b""
     read = 0
     while True:
-        size_line = await reader.readline()
-        try:
-            size = int(size_line.split(b";")[0].strip(), 16)
-        except ValueError:
-            raise ProtocolError(f"a bad chunk size: {size_line[:40]!r}") from None
+        size_line = await _line(reader, STATUS_LINE_LIMIT, "chunk size line")
+        digits = size_line.split(b";")[0].strip()
+        if not digits or not set(digits) <= _HEX:
+            raise ProtocolError(f"a bad chunk size: {size_line[:40]!r}")
+        size = int(digits, 16)
         if size == 0:
-            while (await reader.readline()) not in (b"\r\n", b"\n", b""):
-                pass  # trailers
+            try:
+                await _read_headers(reader)  # trailers, bounded as headers are
+            except EOFError:  # closed after the last chunk: the answer is whole all the same
+                return body[:RESPONSE_EXCERPT], False
             return body[:RESPONSE_EXCERPT], True
         read += size
         if read > DRAIN_LIMIT:

@@ -230,23 +230,38 @@ class Dispatcher:
     # --- one attempt, in named steps -----------------------------------------------------
 
     async def _attempt(self, delivery: Claimed) -> None:
+        """Every attempt ends recorded: whatever goes wrong before its result is handled is a
+        failed attempt that says why, and follows the schedule (never left to its lease, to be
+        sent again and again)."""
+        started = time.perf_counter()
+        handled = False
         try:
             prepared = await self._prepare(delivery)
+            handled = prepared is None  # finished, failed or given back by _prepare
             if prepared is None:
                 return
             subscription, body, headers = prepared
             try:
                 endpoint = await self._vetted(subscription.url)
             except UnsafeEndpoint as unsafe:
+                handled = True
                 self._handle_failure(delivery, AttemptOutcome(None, 0.0, "", None, str(unsafe)))
                 return
             response = await self.client.post(endpoint, body.encode(), headers)
+            handled = True
             if response.status is not None and 200 <= response.status < 300:
                 self._handle_success(delivery, response)
             else:
                 self._handle_failure(delivery, response, subscription)
-        except Exception:
+        except Exception as error:
             log.exception("dispatcher: delivery %s failed unexpectedly", delivery.id)
+            if not handled:
+                reason = f"unexpected {type(error).__name__}: {error}"[:500]
+                outcome = AttemptOutcome(None, time.perf_counter() - started, "", None, reason)
+                try:
+                    self._handle_failure(delivery, outcome)
+                except Exception:
+                    log.exception("dispatcher: delivery %s not recorded", delivery.id)
         finally:
             with self._lock:
                 self._inflight[delivery.subscription_id] -= 1
