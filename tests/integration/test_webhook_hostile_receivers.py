@@ -278,3 +278,43 @@ def test_a_hostile_receiver_gets_recorded_failed_attempts_that_follow_the_schedu
     assert [a["trigger"] for a in log] == ["event"] + ["scheduled"] * (len(FAST_SCHEDULE) - 1)
     assert receiver.answered == len(FAST_SCHEDULE)
     assert vm_rss() - before < MEMORY_BOUND
+
+
+def test_the_timeout_bounds_the_whole_exchange_a_retry_on_a_fresh_connection_included():
+    """A kept-alive connection that the receiver holds silent, then closes, is retried on a new
+    one: that retry has what is left of the attempt's time, not a timeout of its own."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
+    def serve() -> None:
+        first, _ = listener.accept()
+        with first:
+            first.recv(65536)
+            first.sendall(ok)
+            first.recv(65536)  # the second request, on the kept-alive connection
+            time.sleep(0.4)  # silent for most of the attempt's time, then closed unanswered
+        second, _ = listener.accept()
+        with second:
+            second.recv(65536)
+            time.sleep(2.0)  # never answers in time
+
+    threading.Thread(target=serve, daemon=True).start()
+    endpoint = VettedEndpoint("http", "127.0.0.1", port, "/hook", "127.0.0.1")
+
+    async def run() -> tuple[AttemptOutcome, float]:
+        client = WebhookClient(timeout=0.6)
+        try:
+            await client.post(endpoint, b"{}", {})
+            started = time.monotonic()
+            outcome = await client.post(endpoint, b"{}", {})
+            return outcome, time.monotonic() - started
+        finally:
+            client.close()
+
+    try:
+        outcome, seconds = asyncio.run(run())
+    finally:
+        listener.close()
+    assert outcome.status is None and outcome.error == "TimeoutError: no answer in time"
+    assert seconds < 0.85  # the old client gave the retry 0.6 s more: about 1.0 s in all
