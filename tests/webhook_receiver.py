@@ -75,3 +75,51 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+class RawReceiver:
+    """A listener on loopback that serves each connection on a thread of its own with
+    `serve(connection)`: for receivers that answer byte by byte, as no HTTP library would."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve_and_close, args=(connection,), daemon=True).start()
+
+    def _serve_and_close(self, connection: socket.socket) -> None:
+        with connection:
+            self.serve(connection)
+
+    def serve(self, connection: socket.socket) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def read_request(connection: socket.socket, buffered: bytes = b"") -> tuple[bytes, bytes] | None:
+    """One request (head and a Content-Length body) read off a raw connection, and what was
+    read past it; None when the client closed the connection first."""
+    while b"\r\n\r\n" not in buffered:
+        data = connection.recv(65536)
+        if not data:
+            return None
+        buffered += data
+    head, _, rest = buffered.partition(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    while len(rest) < length:
+        data = connection.recv(65536)
+        if not data:
+            return None
+        rest += data
+    return head + b"\r\n\r\n" + rest[:length], rest[length:]

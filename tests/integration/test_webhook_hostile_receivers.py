@@ -23,6 +23,7 @@ from service.webhooks.endpoint import VettedEndpoint
 from tests.conftest import LiveServer, auth
 from tests.eventually import eventually
 from tests.factories import development
+from tests.webhook_receiver import RawReceiver, read_request
 
 FAST_SCHEDULE = ("0s", "0.3s", "0.3s")
 MEMORY_BOUND = 50 * 1024 * 1024
@@ -57,42 +58,23 @@ def once(answer: bytes) -> Script:
     return send
 
 
-class HostileReceiver:
+class HostileReceiver(RawReceiver):
     """Reads each request's head and body, then runs its script on the connection; a script
     that sends forever ends when the client closes the connection."""
 
     def __init__(self, script: Script) -> None:
         self.script = script
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
         self.answered = 0
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:
+    def serve(self, connection: socket.socket) -> None:
+        try:
+            if read_request(connection) is None:
                 return
-            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
-
-    def _serve(self, connection: socket.socket) -> None:
-        with connection:
-            buffered = b""
-            try:
-                while b"\r\n\r\n" not in buffered:
-                    data = connection.recv(65536)
-                    if not data:
-                        return
-                    buffered += data
-                head, _, rest = buffered.partition(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
-                while len(rest) < length:
-                    rest += connection.recv(65536)
-                self.answered += 1
-                self.script(connection)
-            except OSError:
-                return  # the client hung up: what it does when it has read enough
+            self.answered += 1
+            self.script(connection)
+        except OSError:
+            return  # the client hung up: what it does when it has read enough
 
     @property
     def url(self) -> str:
@@ -100,9 +82,6 @@ class HostileReceiver:
 
     def endpoint(self) -> VettedEndpoint:
         return VettedEndpoint("http", "127.0.0.1", self.port, "/hook", "127.0.0.1")
-
-    def close(self) -> None:
-        self.listener.close()
 
 
 HOSTILE: dict[str, tuple[Script, str]] = {

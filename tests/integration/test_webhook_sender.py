@@ -21,61 +21,39 @@ from service.webhooks.endpoint import VettedEndpoint, networks, vet
 from tests.conftest import LiveServer, auth
 from tests.eventually import eventually
 from tests.factories import development
-from tests.webhook_receiver import Receiver
+from tests.webhook_receiver import RawReceiver, Receiver, read_request
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 # "localhost" in full-width letters: IDNA's mapping makes them the loopback name.
 FULL_WIDTH_LOCALHOST = "".join(chr(ord(c) + 0xFEE0) for c in "localhost")
 
 
-class ScriptedServer:
+class ScriptedServer(RawReceiver):
     """Accepts connections and, for each request it reads, sends the next scripted answer;
     `None` in the script closes the connection without answering. Counts connections."""
 
     def __init__(self, answers: list[bytes | None], delay: float = 0.0) -> None:
         self.answers = list(answers)
         self.delay = delay
-        self.connections = 0
         self.requests: list[bytes] = []
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self.listener.accept()
-            except OSError:
+    def serve(self, connection: socket.socket) -> None:
+        buffered = b""
+        while self.answers:
+            read = read_request(connection, buffered)
+            if read is None:
                 return
-            self.connections += 1
-            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
-
-    def _serve(self, connection: socket.socket) -> None:
-        with connection:
-            buffered = b""
-            while self.answers:
-                while b"\r\n\r\n" not in buffered:
-                    data = connection.recv(65536)
-                    if not data:
-                        return
-                    buffered += data
-                head, _, rest = buffered.partition(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
-                while len(rest) < length:
-                    rest += connection.recv(65536)
-                self.requests.append(head + b"\r\n\r\n" + rest[:length])
-                buffered = rest[length:]
-                answer = self.answers.pop(0)
-                if answer is None:
-                    return
-                threading.Event().wait(self.delay)
-                connection.sendall(answer)
+            request, buffered = read
+            self.requests.append(request)
+            answer = self.answers.pop(0)
+            if answer is None:
+                return
+            threading.Event().wait(self.delay)
+            connection.sendall(answer)
 
     def endpoint(self) -> VettedEndpoint:
         return VettedEndpoint("http", "receiver.test", self.port, "/hook", "127.0.0.1")
-
-    def close(self) -> None:
-        self.listener.close()
 
 
 @pytest.fixture
