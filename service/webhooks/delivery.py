@@ -11,6 +11,9 @@ from typing import Any, NamedTuple
 
 from projections.database import Cursor, ViewDatabase
 
+# Whatever ends a lease (an attempt's result, a release, a redelivery) clears whose it was too.
+RELEASED = "lease_until = 0, leased_by = NULL"
+
 
 class Status(StrEnum):
     PENDING = "pending"  # due at next_attempt_at (kept back while its subscription is inactive)
@@ -276,7 +279,7 @@ class DeliveryStore:
             )
             cursor.executemany(
                 f"UPDATE {self.deliveries} SET status = ?, attempts = attempts + 1, "
-                "next_attempt_at = ?, lease_until = 0, leased_by = NULL, last_status = ?, "
+                f"next_attempt_at = ?, {RELEASED}, last_status = ?, "
                 "last_error = ?, "
                 "delivered_at = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_at END, "
                 "first_failed_at = CASE WHEN ? = 'delivered' THEN NULL "
@@ -290,7 +293,7 @@ class DeliveryStore:
         with self.db.transaction() as cursor:
             cursor.execute(
                 f"UPDATE {self.deliveries} SET status = 'pending', next_attempt_at = ?, "
-                "lease_until = 0, leased_by = NULL WHERE subscription_id = ? "
+                f"{RELEASED} WHERE subscription_id = ? "
                 "AND status = 'failed'",
                 (now_micros(), subscription_id),
             )
@@ -299,7 +302,7 @@ class DeliveryStore:
         """Gives up a lease without an attempt."""
         with self.db.transaction() as cursor:
             cursor.execute(
-                f"UPDATE {self.deliveries} SET lease_until = 0, leased_by = NULL WHERE id = ?",
+                f"UPDATE {self.deliveries} SET {RELEASED} WHERE id = ?",
                 (delivery_id,),
             )
 
@@ -310,7 +313,7 @@ class DeliveryStore:
         held_by = "AND leased_by = ?" if worker is not None else ""
         with self.db.transaction() as cursor:
             cursor.execute(
-                f"UPDATE {self.deliveries} SET lease_until = 0, leased_by = NULL "
+                f"UPDATE {self.deliveries} SET {RELEASED} "
                 f"WHERE status = 'pending' AND lease_until > 0 {held_by}",
                 (worker,) if worker is not None else (),
             )
@@ -320,7 +323,7 @@ class DeliveryStore:
         with self.db.transaction() as cursor:
             cursor.execute(
                 f"UPDATE {self.deliveries} SET status = 'pending', next_attempt_at = ?, "
-                "lease_until = 0, leased_by = NULL WHERE id = ? "
+                f"{RELEASED} WHERE id = ? "
                 "AND status IN ('failed', 'delivered')",
                 (now_micros(), delivery_id),
             )
