@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import postgres_url_for
 from tests.e2e.process import TrackerProcess, TrackerProcesses, bearer, tracker_env
 from tests.factories import development
 
@@ -32,16 +31,11 @@ CONTENDERS = 50
 HONEST_P50 = 0.300  # seconds
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture
 def server(
-    request: pytest.FixtureRequest, trackers: TrackerProcesses, tmp_path: Path
+    store_settings: dict[str, str], trackers: TrackerProcesses, tmp_path: Path
 ) -> TrackerProcess:
-    settings = {"TRACKER_API_TOKEN": TOKEN}
-    if request.param == "postgres":
-        settings["TRACKER_DATABASE_URL"] = postgres_url_for(
-            request.getfixturevalue("postgres_schema")
-        )
-    return trackers.serve(tracker_env(tmp_path / "data", **settings))
+    return trackers.serve(tracker_env(tmp_path / "data", TRACKER_API_TOKEN=TOKEN, **store_settings))
 
 
 def poisoned_bodies(number: int) -> list[tuple[str, dict[str, Any]]]:

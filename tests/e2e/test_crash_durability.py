@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import requests
 
-from tests.conftest import postgres_url_for
 from tests.e2e.process import TrackerProcess, TrackerProcesses, bearer, tracker_env
 from tests.factories import development
 
@@ -41,13 +40,9 @@ class Outcomes:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
-    settings = {"TRACKER_API_TOKEN": TOKEN}
-    if request.param == "postgres":
-        schema = request.getfixturevalue("postgres_schema")
-        settings["TRACKER_DATABASE_URL"] = postgres_url_for(schema)
-    return tracker_env(tmp_path / "data", **settings)
+@pytest.fixture
+def env(store_settings: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    return tracker_env(tmp_path / "data", TRACKER_API_TOKEN=TOKEN, **store_settings)
 
 
 def post(url: str, attempt: Attempt) -> requests.Response:

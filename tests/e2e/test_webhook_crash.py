@@ -15,7 +15,6 @@ import pytest
 import requests
 
 from events.subscription import Filters
-from tests.conftest import postgres_url_for
 from tests.e2e.process import TrackerProcess, TrackerProcesses, bearer, tracker_env
 from tests.eventually import eventually
 from tests.factories import development
@@ -30,17 +29,13 @@ TYPES = ["agreement.signed", "deal.clinched", "meeting.held", "agreement.ratifie
 TARGET = 10.0  # seconds from the restart until every acknowledged event is delivered
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture
 def serve(
-    request: pytest.FixtureRequest, tmp_path: Path, trackers: TrackerProcesses
+    store_settings: dict[str, str], tmp_path: Path, trackers: TrackerProcesses
 ) -> TrackerProcess:
-    store = {}
-    if request.param == "postgres":
-        schema = request.getfixturevalue("postgres_schema")
-        store = {"TRACKER_DATABASE_URL": postgres_url_for(schema)}
     env = tracker_env(
         tmp_path / "data",
-        **store,
+        **store_settings,
         TRACKER_API_TOKEN=TOKEN,
         TRACKER_WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8",
         TRACKER_RETRY_SCHEDULE="0s,0.2s,0.5s,1s,1s,1s,1s,1s,1s,1s",
