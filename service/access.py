@@ -74,15 +74,19 @@ def accepts_batches(view: Callable[..., Any] | None, method: str) -> bool:
 
 
 def _declared(view: Callable[..., Any], method: str, attribute: str) -> object:
-    """An attribute of the function answering `method`: the view, or its MethodView's method
-    (HEAD and OPTIONS as GET)."""
+    return getattr(handler_of(view, method), attribute, _UNDECLARED)
+
+
+def handler_of(view: Callable[..., Any], method: str) -> Callable[..., Any] | None:
+    """The function answering `method`: the view, or its MethodView's method (HEAD and
+    OPTIONS as GET when the view has none of its own)."""
     view_class = getattr(view, "view_class", None)
     if view_class is None:
-        return getattr(view, attribute, _UNDECLARED)
+        return view
     handler = getattr(view_class, method.lower(), None)
     if handler is None and method in ("HEAD", "OPTIONS"):
         handler = getattr(view_class, "get", None)
-    return getattr(handler, attribute, _UNDECLARED)
+    return handler
 
 
 def check_declared(app: Flask) -> None:

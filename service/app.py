@@ -14,6 +14,7 @@ from service.access import (
     accepts_batches,
     check_declared,
     declared_scope,
+    handler_of,
     open_library_routes,
 )
 from service.api import events, health, projections_admin, subjects, subscriptions, views
@@ -113,8 +114,7 @@ def _unknown_parameters(view: Any) -> Response | None:
         return None
     if request.method == "OPTIONS":
         return None
-    method = "get" if request.method == "HEAD" else request.method.lower()
-    handler = getattr(getattr(view, "view_class", None), method, view)
+    handler = handler_of(view, request.method)
     parameters = getattr(handler, "_apidoc", {}).get("arguments", {}).get("parameters", [])
     if any(p.get("in") == "query" for p in parameters):
         return None
