@@ -18,10 +18,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import ConnectionUnavailableError, IntegrityError
 
-from events.errors import DevelopmentRejected, IdempotencyKeyReused, StoreBusy, VersionConflict
-from events.group_commit import GroupCommit
+from events.errors import (
+    STORE_UNAVAILABLE,
+    CommitOutcomeUnknown,
+    DevelopmentRejected,
+    IdempotencyKeyReused,
+    StoreBusy,
+    VersionConflict,
+)
+from events.group_commit import GroupCommit, GroupUnavailable
 from events.log_index import IdempotencyRecord
 from events.reading import LogReading
 from events.recording import record_on
@@ -29,6 +36,7 @@ from events.subjects import Subject
 from events.wire import StoredDevelopment, to_wire
 
 MAX_ATTEMPTS = 8
+ASKING_TIME = 0.5  # to ask the store, after a failed write, whether it was committed
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,7 @@ class Appended:
 
 
 class Appending(LogReading):
-    group_commit: GroupCommit[list[Any]]  # writes with `_save_together`; set by Record
+    group_commit: GroupCommit[list[StoredDevelopment]]  # writes with `_save_together`
 
     def append(
         self,
@@ -86,15 +94,17 @@ class Appending(LogReading):
             if idempotency_key and (earlier := self.index.idempotency_record(idempotency_key)):
                 return self._answer_again(earlier, request.fingerprint)
             try:
-                recordings = self.group_commit.commit(size, keys, request)
+                stored = self.group_commit.commit(size, keys, request)
             except IntegrityError:
                 continue  # answer as the winner was answered, or stage again on its result
-            return Appended([_recording_to_wire(r) for r in recordings])
+            return Appended(stored)
         raise StoreBusy("Too many concurrent writers on the same subjects; try again.")
 
-    def _save_together(self, requests: Sequence[Request]) -> list[list[Any] | BaseException]:
+    def _save_together(
+        self, requests: Sequence[Request]
+    ) -> list[list[StoredDevelopment] | BaseException]:
         """Stages several appends one after another on their subjects as staged so far, and
-        saves them in one transaction; returns each one's recordings, or the error that
+        saves them in one transaction; returns each one's stored events, or the error that
         refused it alone (a rule broken, a version not the expected one)."""
         subjects = self._subjects(
             [p.development["subject"] for request in requests for p in request.postings]
@@ -117,16 +127,49 @@ class Appending(LogReading):
         events = [event for share in shares for event in share.events]
         entries = [entry for share in shares for entry in share.entries]
         claims = [share.claim for share in shares if share.claim is not None]
-        recordings = self.save(*events, log_entries=entries, idempotency=claims)
-        by_version = {
-            (r.domain_event.originator_id, r.domain_event.originator_version): r for r in recordings
-        }
+        try:
+            recordings = self.save(*events, log_entries=entries, idempotency=claims)
+        except ConnectionUnavailableError:
+            raise  # no connection was had: nothing was sent
+        except STORE_UNAVAILABLE as error:
+            stored = self._committed_after_all([str(e.event_id) for e in events], error)
+            if stored is None:
+                raise GroupUnavailable(
+                    [
+                        outcome
+                        if isinstance(outcome, BaseException)
+                        else CommitOutcomeUnknown([e for e, _, _ in outcome.entries], error)
+                        for outcome in outcomes
+                    ],
+                    error,
+                ) from error
+        else:
+            wire = [_recording_to_wire(recording) for recording in recordings]
+            stored = {w["id"]: w for w in wire}
         return [
             outcome
             if isinstance(outcome, BaseException)
-            else [by_version[(subject, version)] for _, subject, version in outcome.entries]
+            else [stored[event_id] for event_id, _, _ in outcome.entries]
             for outcome in outcomes
         ]
+
+    def _committed_after_all(
+        self, event_ids: list[str], error: BaseException
+    ) -> dict[str, StoredDevelopment] | None:
+        """The connection failed during the write, perhaps once the COMMIT had reached the
+        store and only its answer was lost: asks the store whether the group's transaction
+        (all of its events or none) was committed, and returns its events read back if it
+        was. Raises `error` if it was not (nothing was written); None if the store cannot be
+        asked (the outcome is unknown)."""
+        self.index.drop_broken_connections()  # the write's failure may have been one of them
+        try:
+            if not self.index.holds_event_within(event_ids[0], ASKING_TIME):
+                raise error
+            return {event_id: self.event(event_id) for event_id in event_ids}
+        except STORE_UNAVAILABLE as asking:
+            if asking is error:
+                raise
+            return None
 
     def _stage(self, request: Request, subjects: dict[str, Subject | None]) -> Staged:
         """Records the request's developments on the subjects in memory; returns the new

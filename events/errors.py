@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from eventsourcing.persistence import (
     ConnectionUnavailableError,
     InterfaceError,
@@ -16,6 +18,20 @@ STORE_UNAVAILABLE = (ConnectionUnavailableError, OperationalError, InterfaceErro
 
 class RecordError(Exception):
     """Base of every refusal by the record."""
+
+
+class CommitOutcomeUnknown(OperationalError):
+    """The store went away while a write was being committed and could not be asked after
+    whether it was: the events named may be in the log, or not. A store error still, so that
+    a group commit tells every request of the group at once; never "nothing was written"."""
+
+    def __init__(self, event_ids: Sequence[str], cause: BaseException) -> None:
+        super().__init__(
+            f"The store went away while committing ({cause}); the write may have been "
+            f"recorded: look for event {', '.join(event_ids)}."
+        )
+        self.event_ids = tuple(event_ids)
+        self.cause = cause
 
 
 class DevelopmentRejected(RecordError):

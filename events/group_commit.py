@@ -28,6 +28,17 @@ Result = TypeVar("Result")
 MAX_GROUP_EVENTS = 1000
 
 
+class GroupUnavailable(Exception):
+    """Raised by `write` when the store went away in a way each request of the group must
+    hear in its own words (a commit whose answer was lost names each request's own events):
+    `outcomes` has one per payload; those queued behind hear `cause`, nothing of theirs sent."""
+
+    def __init__(self, outcomes: Sequence[BaseException], cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.outcomes = list(outcomes)
+        self.cause = cause
+
+
 @dataclass(eq=False)
 class Pending(Generic[Result]):
     """One request's share of a group: its size, what it must not share, and its outcome."""
@@ -134,6 +145,10 @@ class GroupCommit(Generic[Result]):
         unavailable."""
         try:
             outcomes = self._write([p.payload for p in group])
+        except GroupUnavailable as failure:
+            for pending, own in zip(group, failure.outcomes, strict=True):
+                pending.settle(error=own)
+            return failure.cause
         except self._unavailable as error:  # every request of the group hears of it
             for pending in group:
                 pending.settle(error=error)
@@ -153,6 +168,11 @@ class GroupCommit(Generic[Result]):
         for number, pending in enumerate(group):
             try:
                 _settle(pending, self._write([pending.payload])[0])
+            except GroupUnavailable as failure:
+                pending.settle(error=failure.outcomes[0])
+                for rest in group[number + 1 :]:
+                    rest.settle(error=failure.cause)
+                return failure.cause
             except self._unavailable as error:
                 for rest in group[number:]:
                     rest.settle(error=error)

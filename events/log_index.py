@@ -31,6 +31,9 @@ class LogIndex(Protocol):
 
     def held_event_ids(self, event_ids: Sequence[str]) -> set[str]: ...
 
+    def holds_event_within(self, event_id: str, seconds: float) -> bool:
+        """Whether the log holds the event; a store error if it cannot say within `seconds`."""
+
     def select_subjects_events(self, subjects: Sequence[str]) -> list[StoredEvent]: ...
 
     def subject_versions(self, subjects: Sequence[str]) -> dict[str, int]: ...
@@ -47,3 +50,7 @@ class LogIndex(Protocol):
         """Sets `event` whenever events are appended (in this process at least)."""
 
     def remove_listener(self, event: threading.Event) -> None: ...
+
+    def drop_broken_connections(self) -> None:
+        """Replaces pooled connections the store has closed (it restarted, say), so that the
+        next reads and writes do not fail on them one after another."""

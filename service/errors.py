@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from events.errors import (
     STORE_UNAVAILABLE,
+    CommitOutcomeUnknown,
     DevelopmentRejected,
     EventNotFound,
     IdempotencyKeyReused,
@@ -107,6 +108,7 @@ def register_error_handlers(app: Flask) -> None:
 
     def store_unavailable(error: Exception) -> Response:
         log.warning("the store was not available: %s", error, exc_info=True)
+        app.extensions["tracker"].record.index.drop_broken_connections()
         return problem(
             503,
             "Service Unavailable",
@@ -117,6 +119,21 @@ def register_error_handlers(app: Flask) -> None:
 
     for unavailable in STORE_UNAVAILABLE:
         app.register_error_handler(unavailable, store_unavailable)
+
+    @app.errorhandler(CommitOutcomeUnknown)
+    def outcome_unknown(error: CommitOutcomeUnknown) -> Response:
+        log.warning("a commit's answer was lost: %s", error)
+        return problem(
+            503,
+            "Service Unavailable",
+            "The store went away while the write was being committed, and could not be asked "
+            "whether it was: the developments may have been recorded. Look for the events "
+            "named in event_ids (GET /v1/events/{id}), or send the request again with the "
+            "same Idempotency-Key, which records it once whichever it was.",
+            kind="commit-outcome-unknown",
+            extensions={"event_ids": list(error.event_ids)},
+            headers={"Retry-After": "2"},
+        )
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:

@@ -10,21 +10,32 @@ retries, knowing that nothing it was refused was written.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from eventsourcing.persistence import Notification, StoredEvent
+import psycopg
+from eventsourcing.persistence import (
+    ConnectionUnavailableError,
+    Notification,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from psycopg import Cursor
+from psycopg import Connection, Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
+from psycopg_pool import PoolTimeout
 
 from events.log_index import IdempotencyRecord, Location
 from service.store.listeners import Listeners, PostgresNotifications
 from service.store.rows import claim_rows, index_rows
+
+log = logging.getLogger(__name__)
 
 
 def _once(method: Any) -> Any:
@@ -46,6 +57,7 @@ class TrackerPostgresRecorder(PostgresApplicationRecorder):
         self.index_table = Identifier(datastore.schema, f"{events_table_name}_index")
         self.keys_table = Identifier(datastore.schema, f"{events_table_name}_idempotency")
         self.events_table = Identifier(datastore.schema, events_table_name)
+        self._checking = threading.Lock()
         self.listeners = Listeners()
         self.notifications = PostgresNotifications(self, self.listeners)
         self.sql_create_statements += [
@@ -69,6 +81,20 @@ class TrackerPostgresRecorder(PostgresApplicationRecorder):
 
     def close_listeners(self) -> None:
         self.notifications.stop()
+
+    def drop_broken_connections(self) -> None:
+        """Checks each idle connection of the pool, replacing those the server has closed: a
+        restarted server leaves every one of them broken, and each would fail one request.
+        (Checking at every checkout instead cost 2.3 ms of a 5.4 ms append.) At most one
+        check runs at a time; the others have nothing left to do."""
+        if not self._checking.acquire(blocking=False):
+            return
+        try:
+            self.datastore.pool.check()
+        except Exception:  # the server still away: nothing to replace them with yet
+            log.debug("checking the pool's connections failed", exc_info=True)
+        finally:
+            self._checking.release()
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -127,15 +153,35 @@ class TrackerPostgresRecorder(PostgresApplicationRecorder):
     def max_position_within(self, seconds: float) -> int:
         """The log's head, or an error if the server does not give it within `seconds`
         (readiness must answer at once while the store is away)."""
-        with (
-            self.datastore.pool.connection(timeout=seconds) as connection,
-            connection.transaction(force_rollback=True),
-        ):
-            connection.execute(SQL("SET LOCAL statement_timeout = {}").format(int(seconds * 1000)))
-            row = connection.execute(
-                SQL("SELECT MAX(notification_id) AS head FROM {}").format(self.events_table)
-            ).fetchone()
+        query = SQL("SELECT MAX(notification_id) AS head FROM {}").format(self.events_table)
+        with self._within(seconds) as connection:
+            row = connection.execute(query).fetchone()
         return int(row["head"] or 0) if row else 0
+
+    def holds_event_within(self, event_id: str, seconds: float) -> bool:
+        """Whether the log holds the event, or an error if the server does not say within
+        `seconds`: asked after a failed write, whose answer must not wait out another pool
+        timeout."""
+        query = SQL("SELECT 1 FROM {} WHERE event_id = %s").format(self.index_table)
+        with self._within(seconds) as connection:
+            return connection.execute(query, (event_id,)).fetchone() is not None
+
+    @contextlib.contextmanager
+    def _within(self, seconds: float) -> Iterator[Connection[DictRow]]:
+        """A connection of the pool, waited for and used for at most `seconds` each; the
+        library's error if the server is away or slow."""
+        try:
+            with (
+                self.datastore.pool.connection(timeout=seconds) as connection,
+                connection.transaction(force_rollback=True),
+            ):
+                timeout = SQL("SET LOCAL statement_timeout = {}").format(int(seconds * 1000))
+                connection.execute(timeout)
+                yield connection
+        except PoolTimeout as error:
+            raise ConnectionUnavailableError(str(error)) from error
+        except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+            raise OperationalError(str(error)) from error
 
     def _select(self, query: Composed, params: tuple[Any, ...]) -> list[DictRow]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

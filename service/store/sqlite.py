@@ -40,6 +40,9 @@ class TrackerSQLiteRecorder(SQLiteApplicationRecorder):
     def remove_listener(self, event: threading.Event) -> None:
         self.listeners.remove(event)
 
+    def drop_broken_connections(self) -> None:
+        """A file's connections do not break when nobody closes them: nothing to do."""
+
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
@@ -129,6 +132,10 @@ class TrackerSQLiteRecorder(SQLiteApplicationRecorder):
             "SELECT event_id FROM event_index WHERE event_id IN ({marks})", event_ids
         )
         return {r[0] for r in rows}
+
+    def holds_event_within(self, event_id: str, seconds: float) -> bool:
+        """Whether the log holds the event. A file is never away: no bound is needed."""
+        return bool(self.held_event_ids([event_id]))
 
     def max_position_within(self, seconds: float) -> int:
         """The log's head. A file is never away; a reader waits for no writer (WAL)."""

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import IntegrityError, OperationalError
 
-from events.group_commit import GroupCommit
+from events.group_commit import GroupCommit, GroupUnavailable
 from tests.eventually import eventually
 
 
@@ -23,6 +23,7 @@ class Store:
         fail: bool = False,
         poison: frozenset[str] = frozenset(),
         reject: frozenset[str] = frozenset(),
+        lose_answer: bool = False,
     ) -> None:
         self.transactions: list[list[str]] = []
         self.first_may_finish = threading.Event()
@@ -30,6 +31,7 @@ class Store:
         self.fail = fail  # the store is unavailable
         self.poison = poison  # payloads whose transaction fails (cannot be encoded, say)
         self.reject = reject  # payloads the write refuses alone, writing the others
+        self.lose_answer = lose_answer  # the commit's answer lost: each hears its own outcome
 
     def write(self, payloads: Sequence[Any]) -> list[str | BaseException]:
         if not self.transactions:
@@ -40,6 +42,9 @@ class Store:
             self.transactions.append(list(payloads))
         if self.fail:
             raise OperationalError("connection refused")
+        if self.lose_answer:
+            own = [LookupError(f"outcome of {p} unknown") for p in payloads]
+            raise GroupUnavailable(own, OperationalError("connection lost"))
         if self.refuse & set(payloads):
             raise IntegrityError("duplicate")
         if self.poison & set(payloads):
@@ -153,6 +158,18 @@ def test_an_unavailable_store_fails_the_group_and_those_queued_behind_it_at_once
     assert commits.waiting == 0
     store.fail = False
     assert commits.commit(1, frozenset({"e"}), "e") == "stored e"  # the next request leads
+
+
+def test_a_group_whose_outcome_is_unknown_tells_each_request_its_own_and_those_behind_the_cause():
+    """A commit whose answer was lost names each request's own events; a request queued behind
+    sent nothing, and hears only that the store is unavailable."""
+    store = Store(lose_answer=True)
+    commits: GroupCommit[str] = GroupCommit(store.write)
+    outcomes = finish(store, run_requests(commits, request("a"), [request("b"), request("c")]))
+    assert store.transactions == [["a"]]
+    assert str(outcomes.pop("a")) == "outcome of a unknown"
+    assert [str(o) for o in outcomes.values()] == ["connection lost"] * 2
+    assert commits.waiting == 0
 
 
 def test_a_lone_request_is_written_at_once():
