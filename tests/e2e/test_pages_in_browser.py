@@ -22,14 +22,26 @@ from tests.e2e.process import ROOT, TrackerProcess
 README_SHOTS = ROOT / "docs"
 RAA_TITLE = "Reciprocal Access and Cooperation"
 CRAWL_LIMIT = 60
+README_SIZE = (1100, 1250)
 
 
-def keep(driver: WebDriver, folder: Path, name: str, readme: bool = False) -> None:
+def keep(driver: WebDriver, folder: Path, name: str) -> Path:
     path = screenshot(driver, folder, name)
     assert path.stat().st_size > 0
-    if readme and os.environ.get("README_SCREENSHOTS") == "1":
+    return path
+
+
+def keep_for_readme(driver: WebDriver, folder: Path, name: str) -> None:
+    """The first screenful at the README's size (copied to docs/ with README_SCREENSHOTS=1),
+    then the whole page."""
+    driver.set_window_size(*README_SIZE)
+    shown = keep(driver, folder, f"{name}-readme")
+    if os.environ.get("README_SCREENSHOTS") == "1":
         README_SHOTS.mkdir(exist_ok=True)
-        shutil.copy(path, README_SHOTS / path.name)
+        shutil.copy(shown, README_SHOTS / f"{name}.png")
+    full_height(driver, README_SIZE[0])
+    keep(driver, folder, name)
+    driver.set_window_size(1280, 900)
 
 
 def full_height(driver: WebDriver, width: int) -> None:
@@ -52,8 +64,7 @@ def test_the_relationship_shows_the_raa_in_force_and_as_of_2023_08_10_signed_not
     assert urlsplit(browser.current_url).path == "/relationships/AUS-JPN"
     assert agreement_card(browser, "in-force", RAA_TITLE)
     assert same_origin_only(browser, example_tracker.url)
-    full_height(browser, 1280)
-    keep(browser, tmp_path, "relationship", readme=True)
+    keep_for_readme(browser, tmp_path, "relationship")
 
     browser.set_window_size(1280, 900)
     field = browser.find_element(By.ID, "as_of")  # the form, as an analyst would
@@ -82,8 +93,7 @@ def test_the_subject_page_shows_the_correction_beside_what_it_corrected(
     assert "Reason:" in correction.text
     told = signing.find_element(By.CSS_SELECTOR, ".told")
     assert correction.location["x"] > told.location["x"], "beside what it corrected"
-    full_height(browser, 1280)
-    keep(browser, tmp_path, "subject", readme=True)
+    keep_for_readme(browser, tmp_path, "subject")
 
 
 def test_pages_fit_360_px_and_the_keyboard_reaches_the_content_first(
