@@ -14,8 +14,10 @@ from events.corrections import apply_changes
 from events.errors import SubjectNotFound
 from events.values.dates import parse_occurred
 from events.wire import StoredDevelopment
+from projections import agreements
 from service.access import Scope, requires
-from service.api.moments import AsOfKnownAtArgsSchema
+from service.api import container
+from service.api.moments import AsOfKnownAtArgsSchema, moment_of, read_view
 from service.api.subjects import subject_history
 from service.pages.moment import Shown, page_query
 from service.pages.site import PageError, blp
@@ -69,8 +71,13 @@ def subject_page(query: dict[str, Any], shown: Shown, subject: str) -> Any:
         history = subject_history(subject, query)
     except SubjectNotFound as error:
         raise PageError(404, "No such subject", str(error)) from None
+    lifecycle = None
+    if history.kind == "agreement":
+        read_view(query, "agreements")
+        lifecycle = agreements.agreement(container().views, history.subject, moment_of(query))
     return render_template(
         "subject.html",
+        lifecycle=lifecycle,
         title=_title(history.events, history.subject),
         shown=shown,
         json_url=shown.link(f"/v1/subjects/{history.subject}"),

@@ -15,6 +15,7 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 
 from tests.e2e.browser import screenshot, wait_until
 from tests.e2e.process import ROOT, TrackerProcess
@@ -31,10 +32,14 @@ def keep(driver: WebDriver, folder: Path, name: str) -> Path:
     return path
 
 
-def keep_for_readme(driver: WebDriver, folder: Path, name: str) -> None:
-    """The first screenful at the README's size (copied to docs/ with README_SCREENSHOTS=1),
-    then the whole page."""
+def keep_for_readme(
+    driver: WebDriver, folder: Path, name: str, start: WebElement | None = None
+) -> None:
+    """A screenful at the README's size, from `start` if given (copied to docs/ with
+    README_SCREENSHOTS=1), then the whole page."""
     driver.set_window_size(*README_SIZE)
+    if start is not None:
+        driver.execute_script("arguments[0].scrollIntoView()", start)
     shown = keep(driver, folder, f"{name}-readme")
     if os.environ.get("README_SCREENSHOTS") == "1":
         README_SHOTS.mkdir(exist_ok=True)
@@ -93,7 +98,8 @@ def test_the_subject_page_shows_the_correction_beside_what_it_corrected(
     assert "Reason:" in correction.text
     told = signing.find_element(By.CSS_SELECTOR, ".told")
     assert correction.location["x"] > told.location["x"], "beside what it corrected"
-    keep_for_readme(browser, tmp_path, "subject")
+    lifecycle = browser.find_element(By.CSS_SELECTOR, '[data-testid="lifecycle"]')
+    keep_for_readme(browser, tmp_path, "subject", start=lifecycle)
 
 
 def test_pages_fit_360_px_and_the_keyboard_reaches_the_content_first(

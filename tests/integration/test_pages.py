@@ -261,3 +261,17 @@ def test_the_subject_api_answers_as_known_at_a_moment(client: FlaskClient) -> No
     assert all(e["type"] != "development.corrected" for e in before["events"])
     assert before["state"]["developments"][0]["occurred"] == "2023"
     assert client.get(f"/v1/subjects/{RAA}?known_at=2020-01-01T00:00:00Z").status_code == 404
+
+
+def test_an_agreement_page_shows_its_lifecycle_per_party_at_the_moment_asked(
+    client: FlaskClient,
+) -> None:
+    def lifecycle(query: str) -> str:
+        page = client.get(f"/subjects/{RAA}{query}").text
+        return text_of(page.split('data-testid="lifecycle"')[1].split("</section>")[0])
+
+    assert "Japan (JPN) in force 2023-08-13" in lifecycle("")
+    then = lifecycle("?as_of=2023-08-10")
+    assert "Japan (JPN) ratified 2023-04" in then and "Australia (AUS) signed 2022-01-06" in then
+    meeting = client.get("/subjects/meeting:jpn-aus-2plus2-2025").text
+    assert 'data-testid="lifecycle"' not in meeting
