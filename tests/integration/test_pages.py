@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from service.app import create_app
 from service.bootstrap import Container, bootstrap
@@ -275,3 +278,35 @@ def test_an_agreement_page_shows_its_lifecycle_per_party_at_the_moment_asked(
     assert "Japan (JPN) ratified 2023-04" in then and "Australia (AUS) signed 2022-01-06" in then
     meeting = client.get("/subjects/meeting:jpn-aus-2plus2-2025").text
     assert 'data-testid="lifecycle"' not in meeting
+
+
+ANSWERS = {200, 301, 404, 422}
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
+MOMENTS = st.one_of(
+    TEXT,
+    st.dates().map(str),
+    st.datetimes(timezones=st.timezones()).map(lambda t: t.isoformat()),
+    st.sampled_from(["2023-08~", "2020-01/2020-02", "../2023", "2023-XX", "0000", "9999-12-31"]),
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(["/", "/relationships/AUS-JPN", f"/subjects/{RAA}"]),
+    pair=st.one_of(TEXT, st.sampled_from(["AU-JP", "jpn-aus", "US-FR"])),
+    query=st.dictionaries(
+        st.sampled_from(["as_of", "known_at", "page", "limit"]),
+        st.one_of(MOMENTS, st.integers(-10, 10**6).map(str)),
+        max_size=3,
+    ),
+)
+def test_no_address_or_query_makes_a_page_fail(
+    client: FlaskClient, path: str, pair: str, query: dict[str, str]
+) -> None:
+    if path.startswith("/relationships/") and pair.strip():
+        path = "/relationships/" + quote(pair, safe="")
+    answer = client.get(path, query_string=query)
+    assert answer.status_code in ANSWERS, (path, query, answer.status_code, answer.text[:300])
+    assert answer.mimetype == "text/html" or answer.status_code == 301
