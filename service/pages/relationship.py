@@ -66,7 +66,6 @@ def relationship_page(query: dict[str, Any], shown: Shown, pair: str) -> Any:
         ),
         page=page,
         more=len(items) > page * TIMELINE_PAGE,
-        key=key,
     )
 
 
