@@ -9,6 +9,7 @@ from eventsourcing.utils import get_topic
 
 from events.catalogue import TYPES, type_matches
 from events.subjects import EVENT_CLASSES, Subject
+from events.values.dates import parse_occurred
 from events.wire import StoredDevelopment
 
 
@@ -59,3 +60,35 @@ def state_of(subject: Subject) -> dict[str, Any]:
         ],
         "retracted": [e.event_id for e in news if e.retracted],
     }
+
+
+def occurred_by(history: SubjectHistory, as_of: str) -> SubjectHistory:
+    """The part of a history that had certainly occurred by the end of `as_of` (an ISO day):
+    each development by its date as corrected, its corrections and retraction with it, so
+    that a date asked for shows the world then while the record keeps its own order."""
+    latest = {e["id"]: e["occurred_range"]["latest"] for e in history.events}
+    latest.update(
+        {
+            d["id"]: parse_occurred(d["occurred"]).latest.isoformat()
+            for d in history.state["developments"]
+        }
+    )
+
+    def development_of(event: StoredDevelopment) -> str:
+        return event["data"]["target"] if TYPES[event["type"]].is_amendment else event["id"]
+
+    kept = {
+        development_of(e)
+        for e in history.events
+        if latest[development_of(e)] <= as_of and not TYPES[e["type"]].is_amendment
+    }
+    return SubjectHistory(
+        history.subject,
+        history.kind,
+        history.version,
+        [e for e in history.events if development_of(e) in kept],
+        {
+            "developments": [d for d in history.state["developments"] if d["id"] in kept],
+            "retracted": [i for i in history.state["retracted"] if i in kept],
+        },
+    )

@@ -3,7 +3,8 @@ developments at given positions, and the whole log for an export. Nothing here w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import datetime as dt
+from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
 from eventsourcing.persistence import Notification
@@ -12,7 +13,7 @@ from events.catalogue import type_matches
 from events.errors import EventNotFound, SubjectNotFound
 from events.lru import DevelopmentCache
 from events.queries import EventFilter, Page, SubjectHistory, state_of, topics_for
-from events.subject_loading import SubjectLoading
+from events.subject_loading import SubjectLoading, fold
 from events.subjects import Subject
 from events.wire import StoredDevelopment, to_wire
 
@@ -36,8 +37,14 @@ class LogReading(SubjectLoading):
             event.development,
         )
 
-    def subject(self, subject_id: str) -> SubjectHistory:
-        subject = self._subject_or_new(subject_id)
+    def subject(self, subject_id: str, known_at: dt.datetime | None = None) -> SubjectHistory:
+        """A subject's events in version order and its state; with `known_at`, as the record
+        stood at that moment (events recorded later, corrections too, left out). Not found
+        when nothing of it had been recorded by then."""
+        stored = cast(list[Subject.Event], list(self.events.get(subject_id)))
+        if known_at is not None:
+            stored = [e for e in stored if e.timestamp <= known_at]
+        subject = fold(None, stored)
         if subject is None:
             raise SubjectNotFound(subject_id)
         positions = {loc.version: loc.position for loc in self.index.subject_locations(subject_id)}
@@ -49,7 +56,7 @@ class LogReading(SubjectLoading):
                 e.timestamp,
                 e.development,
             )
-            for e in cast(Iterable[Subject.Event], self.events.get(subject_id))
+            for e in stored
         ]
         return SubjectHistory(subject_id, subject.kind, subject.version, events, state_of(subject))
 

@@ -28,7 +28,7 @@ class SubjectLoading(Application[str]):
     def _subject_or_new(self, subject_id: str) -> Subject | None:
         """The subject as stored, or None if it has not been recorded yet."""
         try:
-            return self.repository.get(subject_id, projector_func=_fold)
+            return self.repository.get(subject_id, projector_func=fold)
         except AggregateNotFoundError:
             return None
 
@@ -50,7 +50,7 @@ class SubjectLoading(Application[str]):
         return folded
 
 
-def _fold(subject: Subject | None, events: Iterable[Any]) -> Subject | None:
+def fold(subject: Subject | None, events: Iterable[Any]) -> Subject | None:
     """Folds a subject's events (the library's default checks a typing protocol per event,
     which costs more than the fold itself)."""
     for event in events:

@@ -42,3 +42,9 @@ def agreements(
             if s["status"] == status or any(p["status"] == status for p in s["parties"].values())
         ]
     return states
+
+
+def agreement(reader: ViewReader, subject: str, moment: Moment) -> dict[str, Any] | None:
+    """One agreement's lifecycle (status overall and per party), or None if it has none then."""
+    found = reader.states("agreements", moment, agreement_states, [subject])
+    return found[0] if found else None

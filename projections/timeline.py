@@ -23,15 +23,19 @@ def timeline(
     moment: Moment,
     *,
     party: str | None = None,
+    pair: str | None = None,
     types: list[str] | None = None,
     occurred_from: str | None = None,
     occurred_to: str | None = None,
     limit: int = 100,
     newest_first: bool = False,
 ) -> list[dict[str, Any]]:
-    rows = reader.view("timeline").select(
+    """Developments in order of occurrence: everyone's, a party's, or with `pair` (a pair
+    key, AUS-JPN) those of both countries, which the relationships view keeps per pair."""
+    view, key = ("relationships", pair) if pair else ("timeline", party or EVERYONE)
+    rows = reader.view(view).select(
         moment,
-        keys=[party or EVERYONE],
+        keys=[key],
         types=types,
         occurred_from=occurred_from,
         occurred_to=occurred_to,

@@ -18,11 +18,20 @@ from flask import Flask
 
 from service.auth import Scope
 
-__all__ = ["Scope", "check_declared", "declared_scope", "public", "requires", "takes_batches"]
+__all__ = [
+    "Scope",
+    "check_declared",
+    "declared_scope",
+    "declares_query",
+    "public",
+    "requires",
+    "takes_batches",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 DECLARED = "required_scope"  # attribute on a view function: a Scope, or None for public
 BATCHES = "takes_batches"  # attribute on a view function: True where batches are posted
+QUERY = "declares_query"  # attribute on a view function: True where it reads its own query
 BEARER = "bearerAuth"
 _UNDECLARED = object()
 
@@ -56,6 +65,18 @@ def takes_batches(view: F) -> F:
     """Declares a view whose body may be as large as a batch (TRACKER_MAX_BATCH_BYTES)."""
     setattr(view, BATCHES, True)
     return view
+
+
+def declares_query(view: F) -> F:
+    """Declares a view that reads and checks its query itself (a page, which answers a bad
+    parameter with a page of its own rather than the API's problem)."""
+    setattr(view, QUERY, True)
+    return view
+
+
+def reads_own_query(view: Callable[..., Any] | None, method: str) -> bool:
+    """Whether the view answering this method declared `declares_query`."""
+    return view is not None and _declared(view, method, QUERY) is True
 
 
 def declared_scope(app: Flask, endpoint: str, method: str) -> Scope | None:

@@ -30,3 +30,22 @@ def to_alpha3(code: str) -> str:
 def country_name(alpha3: str) -> str:
     country = pycountry.countries.get(alpha_3=alpha3)
     return str(getattr(country, "common_name", None) or country.name) if country else alpha3
+
+
+class UnknownPair(ValueError):
+    """Text that does not name two different countries."""
+
+
+def countries_of(pair: str) -> tuple[str, str]:
+    """The two countries of a pair written `A-B` (either order, alpha-2 or alpha-3), as
+    alpha-3 codes in the order written."""
+    codes = pair.split("-")
+    if len(codes) != 2:
+        raise UnknownPair("Expected two country codes joined by '-', e.g. AUS-JPN or JP-AU.")
+    try:
+        a, b = (to_alpha3(code) for code in codes)
+    except UnknownCountry as error:
+        raise UnknownPair(str(error)) from None
+    if a == b:
+        raise UnknownPair("A relationship needs two different countries.")
+    return a, b

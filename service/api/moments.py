@@ -14,11 +14,16 @@ from projections.reader import Wait
 from service.api import container
 
 
-class MomentArgsSchema(Schema):
+class AsOfKnownAtArgsSchema(Schema):
+    """The moment a read answers for; reads of the log itself take no min_position."""
+
     as_of = EDTFDate(metadata={"description": "EDTF date: what was true then (by its end)"})
     known_at = fields.AwareDateTime(
         metadata={"description": "RFC 3339 timestamp: what the record said at that moment"}
     )
+
+
+class MomentArgsSchema(AsOfKnownAtArgsSchema):
     min_position = fields.Integer(
         validate=validate.Range(min=0, max=2**62),
         metadata={"description": "wait (5 s by default) for the view to reach this log position"},

@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from events.catalogue import types_matching
 from events.schemas.fields import Country, EDTFDate
 from events.values.dates import parse_occurred
-from events.values.parties import UnknownCountry, to_alpha3
+from events.values.parties import UnknownCountry, UnknownPair, countries_of, to_alpha3
 from projections import activity, agreements, countries, deals, relationships, timeline
 from projections.activity import PERIODS
 from service.access import Scope, requires
@@ -105,6 +105,9 @@ class DealsSchema(ItemsSchema):
 
 class TimelineArgsSchema(MomentArgsSchema):
     party = Country()
+    pair = fields.String(
+        metadata={"description": "developments of both countries (AUS-JPN, either order)"}
+    )
     type = type_patterns()
     from_ = EDTFDate(data_key="from")
     to = EDTFDate()
@@ -184,12 +187,14 @@ class Timeline(MethodView):
     @blp.arguments(TimelineArgsSchema(), location="query")
     @blp.response(200, ItemsSchema)
     def get(self, args: dict[str, Any]) -> Any:
-        """Developments in order of occurrence, filtered by party, type and period."""
-        position = read_view(args, "timeline")
+        """Developments in order of occurrence, filtered by party or pair, type and period."""
+        pair = _timeline_pair(args)
+        position = read_view(args, "relationships" if pair else "timeline")
         items = timeline.timeline(
             container().views,
             moment_of(args),
             party=args.get("party"),
+            pair=pair,
             types=_types(args.get("type")),
             occurred_from=parse_occurred(args["from_"]).earliest.isoformat()
             if "from_" in args
@@ -230,26 +235,29 @@ class Activity(MethodView):
         return {"position": position, **found}
 
 
-def _pair(pair: str) -> tuple[str, str]:
-    codes = pair.split("-")
-    if len(codes) != 2:
-        _path_problem("pair", "Expected two country codes joined by '-', e.g. AUS-JPN or JP-AU.")
-    a, b = (_country(code, "pair") for code in codes)
-    if a == b:
-        _path_problem("pair", "A relationship needs two different countries.")
-    return a, b
+def _timeline_pair(args: dict[str, Any]) -> str | None:
+    """The pair key a timeline is asked for; a party as well would be a filter ignored."""
+    if "pair" not in args:
+        return None
+    if "party" in args:
+        abort(422, messages={"query": {"pair": ["Ask for a party or a pair, not both."]}})
+    return relationships.pair_key(*_pair(args["pair"], "query"))
 
 
-def _country(code: str, field: str = "code") -> str:
+def _pair(pair: str, location: str = "path") -> tuple[str, str]:
     try:
-        return to_alpha3(code)
-    except UnknownCountry as error:
-        _path_problem(field, str(error))
+        return countries_of(pair)
+    except UnknownPair as error:
+        abort(422, messages={location: {"pair": [str(error)]}})
         raise  # unreachable: abort raised
 
 
-def _path_problem(field: str, message: str) -> None:
-    abort(422, messages={"path": {field: [message]}})
+def _country(code: str) -> str:
+    try:
+        return to_alpha3(code)
+    except UnknownCountry as error:
+        abort(422, messages={"path": {"code": [str(error)]}})
+        raise  # unreachable: abort raised
 
 
 def _types(patterns: list[str] | None) -> list[str] | None:

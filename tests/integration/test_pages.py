@@ -1,0 +1,312 @@
+"""The pages through Flask's test client on the real app and stores, with the example data:
+canonical addresses, the moment shown and carried into the JSON link, a bad request answered
+by a page (404 for what does not exist, 422 for what cannot be read, never a 500), money per
+currency, the timeline paged, a subject's corrections and retractions, and the same scopes as
+the JSON the pages mirror."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from service.app import create_app
+from service.bootstrap import Container, bootstrap
+from service.settings import Settings
+from tests.conftest import ADMIN_TOKEN, auth
+from tests.factories import development, retraction
+from tests.integration.test_views import append, catch_up, load_examples
+
+RAA = "agreement:jpn-aus-raa"
+PAGES = ("/", "/relationships/AUS-JPN", f"/subjects/{RAA}")
+
+
+@pytest.fixture
+def examples(container: Container) -> Container:
+    load_examples(container)
+    catch_up(container)
+    return container
+
+
+@pytest.fixture
+def client(examples: Container) -> FlaskClient:
+    return create_app(examples).test_client()
+
+
+@pytest.fixture
+def bare_client(container: Container) -> FlaskClient:
+    """An empty store: enough for what is refused before anything is read."""
+    return create_app(container).test_client()
+
+
+def text_of(html: str) -> str:
+    """The page's words, tags and runs of white space folded to one space."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.mark.parametrize("spelling", ["JP-AU", "jpn-aus", "AU-JPN", "JPN-AUS"])
+def test_another_spelling_of_a_pair_redirects_to_the_canonical_one_keeping_the_moment(
+    bare_client: FlaskClient, spelling: str
+) -> None:
+    answer = bare_client.get(f"/relationships/{spelling}?as_of=2023-08-10")
+    assert answer.status_code == 301
+    assert answer.headers["Location"] == "/relationships/AUS-JPN?as_of=2023-08-10"
+
+
+@pytest.mark.parametrize("pair", ["AUS-XXX", "AUS-AUS", "AUS", "AUS-JPN-USA", "-"])
+def test_a_pair_that_names_no_two_countries_is_a_404_page(
+    bare_client: FlaskClient, pair: str
+) -> None:
+    answer = bare_client.get(f"/relationships/{pair}")
+    assert answer.status_code == 404
+    assert answer.mimetype == "text/html"
+    assert "No such relationship" in answer.text
+
+
+@pytest.mark.parametrize("subject", ["agreement:never-recorded", "not a subject", "x" * 300])
+def test_an_unknown_subject_is_a_404_page(bare_client: FlaskClient, subject: str) -> None:
+    answer = bare_client.get(f"/subjects/{subject}")
+    assert answer.status_code == 404
+    assert "No such subject" in answer.text
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("as_of=bogus", "as_of"),
+        ("as_of=2023-13-45", "as_of"),
+        ("known_at=yesterday", "known_at"),
+        ("known_at=2025-09-30T00:00:00", "known_at"),  # no time zone
+        ("colour=red", "colour"),
+        ("as_of=" + "9" * 200, "as_of"),
+    ],
+)
+def test_a_query_a_page_cannot_read_is_a_422_page_naming_the_field(
+    bare_client: FlaskClient, path: str, query: str, field: str
+) -> None:
+    answer = bare_client.get(f"{path}?{query}")
+    assert answer.status_code == 422, answer.text[:500]
+    assert answer.mimetype == "text/html"
+    assert f"{field}:" in answer.text
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "x", "501"])
+def test_a_timeline_page_out_of_range_is_a_422_page(bare_client: FlaskClient, page: str) -> None:
+    answer = bare_client.get(f"/relationships/AUS-JPN?page={page}")
+    assert answer.status_code == 422
+    assert "page:" in answer.text
+
+
+def test_an_empty_field_of_the_moment_form_asks_for_now(client: FlaskClient) -> None:
+    answer = client.get("/relationships/AUS-JPN?as_of=&known_at=+")
+    assert answer.status_code == 200
+    assert "as the record stood now" in text_of(answer.text)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_says_its_moment_and_links_to_its_json_at_the_same_moment(
+    client: FlaskClient, path: str
+) -> None:
+    answer = client.get(f"{path}?as_of=2023-08-10&known_at=2025-10-02T00:00:00Z")
+    assert answer.status_code == 200
+    words = text_of(answer.text)
+    assert "as of the end of 2023-08-10" in words
+    assert "at 2025-10-02T00:00:00Z" in words
+    json_link = re.search(r'href="([^"]+)" rel="alternate" type="application/json"', answer.text)
+    assert json_link, "the page links to its JSON"
+    url = json_link.group(1).replace("&amp;", "&")
+    assert "as_of=2023-08-10" in url and "known_at=2025-10-02T00%3A00%3A00Z" in url
+    assert client.get(url).status_code == 200
+
+
+def test_the_relationship_page_shows_the_raa_in_force_and_as_of_before_signed_not_in_force(
+    client: FlaskClient,
+) -> None:
+    now = client.get("/relationships/AUS-JPN").text
+    assert re.search(r'data-testid="agreements-in-force".*?Reciprocal Access', now, re.S)
+    then = client.get("/relationships/AUS-JPN?as_of=2023-08-10").text
+    in_progress = then.split('data-testid="agreements-in-progress"')[1].split("</ul>")[0]
+    assert "Reciprocal Access" in in_progress and "signed 2022-01-06" in in_progress
+    assert 'data-testid="agreements-in-force"' not in then
+
+
+def test_deal_totals_are_one_per_currency_never_added(
+    examples: Container, client: FlaskClient
+) -> None:
+    append(
+        examples,
+        development(
+            "deal.clinched",
+            "deal:jpn-aus-example-yen",
+            occurred="2025-08-06",
+            data={
+                "buyer": "AUS",
+                "supplier": "JPN",
+                "item": "Example radars",
+                "stage": "preferred_bidder_selected",
+                "value": {"amount": "5000000000", "currency": "JPY", "qualifier": "exact"},
+            },
+        ),
+    )
+    catch_up(examples)
+    words = text_of(client.get("/relationships/AUS-JPN").text)
+    assert "up to A$10,000,000,000.00 (1 deal)" in words
+    assert "¥5,000,000,000 (1 deal)" in words
+
+
+def test_the_timeline_is_paged_newest_first(examples: Container, client: FlaskClient) -> None:
+    for day in range(1, 11):
+        append(
+            examples,
+            development("meeting.held", f"meeting:paging-{day}", occurred=f"2026-01-{day:02d}"),
+        )
+    catch_up(examples)
+    first = client.get("/relationships/AUS-JPN").text
+    timeline = first.split('id="timeline"')[1]
+    assert timeline.index("2026-01-10") < timeline.index("2026-01-09")
+    assert 'rel="next" href="/relationships/AUS-JPN?page=2#timeline"' in timeline
+    second = client.get("/relationships/AUS-JPN?page=2").text.split('id="timeline"')[1]
+    assert "2007-03-13" in second and "2026-01" not in second
+    assert 'rel="next"' not in second and 'rel="prev"' in second
+
+
+def test_the_subject_page_shows_the_correction_beside_what_it_corrected(
+    client: FlaskClient,
+) -> None:
+    page = client.get(f"/subjects/{RAA}").text
+    developments = page.split('<li class="development')[1:]
+    signing = next(d for d in developments if "sign the Reciprocal Access Agreement" in d)
+    assert 'data-testid="correction"' in signing
+    assert "<del>2023</del>" in signing and "<ins>2022-01-06</ins>" in signing
+    assert "Reason: The Reciprocal Access Agreement was signed" in text_of(signing)
+
+
+def test_the_subject_page_before_the_correction_was_recorded_shows_none(
+    client: FlaskClient,
+) -> None:
+    page = client.get(f"/subjects/{RAA}?known_at=2025-10-01T09:05:59Z").text
+    assert 'data-testid="correction"' not in page
+    assert "<time>2023</time>" in page
+
+
+def test_a_retracted_development_is_struck_through_with_its_reason(
+    examples: Container, client: FlaskClient
+) -> None:
+    meeting = append(examples, development("meeting.held", "meeting:jpn-aus-mistaken"))
+    append(examples, retraction("meeting:jpn-aus-mistaken", meeting["id"]))
+    page = client.get("/subjects/meeting:jpn-aus-mistaken").text
+    assert f"<del>{meeting['title']}</del>" in page
+    assert 'data-testid="retraction"' in page and "Reported in error." in page
+
+
+def test_the_subject_page_as_of_a_date_leaves_out_what_had_not_occurred(
+    client: FlaskClient,
+) -> None:
+    words = text_of(client.get(f"/subjects/{RAA}?as_of=2022-12-31").text)
+    assert "sign the Reciprocal Access Agreement" in words
+    assert "enters into force" not in words and "Diet approves" not in words
+
+
+def test_the_home_page_lists_the_latest_developments_and_links_their_relationship(
+    client: FlaskClient,
+) -> None:
+    page = client.get("/").text
+    assert 'href="/relationships/AUS-JPN"' in page
+    assert page.index("2025-09-05") < page.index("2018-11")
+    assert 'href="/v1/timeline?order=desc&amp;limit=20"' in page
+
+
+def test_pages_carry_headers_that_keep_them_to_our_own_host(client: FlaskClient) -> None:
+    answer = client.get("/relationships/AUS-JPN")
+    policy = answer.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_pages_need_the_read_scope_exactly_when_their_json_does(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'tracker.db'}",
+        data_dir=str(tmp_path / "data"),
+        api_token=ADMIN_TOKEN,
+        require_read_token=True,
+    )
+    container = bootstrap(settings)
+    try:
+        client = create_app(container).test_client()
+        for page, mirrored in (
+            ("/", "/v1/timeline"),
+            ("/relationships/AUS-JPN", "/v1/relationships/AUS-JPN"),
+        ):
+            assert client.get(page).status_code == client.get(mirrored).status_code == 401
+            assert client.get(page, headers=auth()).status_code == 200
+        for open_path in ("/docs", "/assets/tracker.css", "/openapi.json"):
+            assert client.get(open_path).status_code == 200
+    finally:
+        container.close()
+
+
+def test_the_timeline_api_takes_a_pair_but_not_with_a_party(client: FlaskClient) -> None:
+    items = client.get("/v1/timeline?pair=JP-AU&limit=1000").json["items"]
+    assert len(items) == 14 and all({"AUS", "JPN"} <= set(i["parties"]) for i in items)
+    both = client.get("/v1/timeline?pair=JP-AU&party=AUS")
+    assert both.status_code == 422 and both.json["errors"][0]["field"] == "pair"
+    assert client.get("/v1/timeline?pair=AUS-XXX").status_code == 422
+
+
+def test_the_subject_api_answers_as_known_at_a_moment(client: FlaskClient) -> None:
+    before = client.get(f"/v1/subjects/{RAA}?known_at=2025-10-01T09:05:59Z").json
+    assert all(e["type"] != "development.corrected" for e in before["events"])
+    assert before["state"]["developments"][0]["occurred"] == "2023"
+    assert client.get(f"/v1/subjects/{RAA}?known_at=2020-01-01T00:00:00Z").status_code == 404
+
+
+def test_an_agreement_page_shows_its_lifecycle_per_party_at_the_moment_asked(
+    client: FlaskClient,
+) -> None:
+    def lifecycle(query: str) -> str:
+        page = client.get(f"/subjects/{RAA}{query}").text
+        return text_of(page.split('data-testid="lifecycle"')[1].split("</section>")[0])
+
+    assert "Japan (JPN) in force 2023-08-13" in lifecycle("")
+    then = lifecycle("?as_of=2023-08-10")
+    assert "Japan (JPN) ratified 2023-04" in then and "Australia (AUS) signed 2022-01-06" in then
+    meeting = client.get("/subjects/meeting:jpn-aus-2plus2-2025").text
+    assert 'data-testid="lifecycle"' not in meeting
+
+
+ANSWERS = {200, 301, 404, 422}
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
+MOMENTS = st.one_of(
+    TEXT,
+    st.dates().map(str),
+    st.datetimes(timezones=st.timezones()).map(lambda t: t.isoformat()),
+    st.sampled_from(["2023-08~", "2020-01/2020-02", "../2023", "2023-XX", "0000", "9999-12-31"]),
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(["/", "/relationships/AUS-JPN", f"/subjects/{RAA}"]),
+    pair=st.one_of(TEXT, st.sampled_from(["AU-JP", "jpn-aus", "US-FR"])),
+    query=st.dictionaries(
+        st.sampled_from(["as_of", "known_at", "page", "limit"]),
+        st.one_of(MOMENTS, st.integers(-10, 10**6).map(str)),
+        max_size=3,
+    ),
+)
+def test_no_address_or_query_makes_a_page_fail(
+    client: FlaskClient, path: str, pair: str, query: dict[str, str]
+) -> None:
+    if path.startswith("/relationships/") and pair.strip():
+        path = "/relationships/" + quote(pair, safe="")
+    answer = client.get(path, query_string=query)
+    assert answer.status_code in ANSWERS, (path, query, answer.status_code, answer.text[:300])
+    assert answer.mimetype == "text/html" or answer.status_code == 301
