@@ -53,9 +53,9 @@ def require(what: str, unavailable: str | None) -> None:
     pytest.skip(unavailable)
 
 
-@pytest.fixture
-def postgres_schema() -> Iterator[str]:
-    """A fresh schema of its own for one test; the URL carries it as ?schema=."""
+@contextlib.contextmanager
+def fresh_postgres_schema() -> Iterator[str]:
+    """A schema of its own, dropped afterwards; the URL carries it as ?schema=."""
     require_postgres()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
@@ -63,6 +63,13 @@ def postgres_schema() -> Iterator[str]:
     yield schema
     with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
         connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgres_schema() -> Iterator[str]:
+    """A fresh schema of its own for one test."""
+    with fresh_postgres_schema() as schema:
+        yield schema
 
 
 def postgres_url_for(schema: str) -> str:

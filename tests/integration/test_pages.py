@@ -6,7 +6,9 @@ the JSON the pages mirror."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 from service.app import create_app
 from service.bootstrap import Container, bootstrap
 from service.settings import Settings
-from tests.conftest import ADMIN_TOKEN, auth
+from tests.conftest import ADMIN_TOKEN, auth, fresh_postgres_schema, postgres_url_for
 from tests.factories import development, retraction
 from tests.integration.test_views import append, catch_up, load_examples
 
@@ -26,22 +28,44 @@ RAA = "agreement:jpn-aus-raa"
 PAGES = ("/", "/relationships/AUS-JPN", f"/subjects/{RAA}")
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def shared_examples(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Container]:
+    """One store of each kind with the example data for the tests that only read (and those
+    refused before anything is read): loading it for each test took most of the module's
+    time on PostgreSQL."""
+    folder = tmp_path_factory.mktemp("pages")
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{folder / 'store' / 'tracker.db'}"
+        else:
+            url = postgres_url_for(stack.enter_context(fresh_postgres_schema()))
+        built = bootstrap(
+            Settings(database_url=url, data_dir=str(folder / "data"), api_token=ADMIN_TOKEN)
+        )
+        stack.callback(built.close)
+        load_examples(built)
+        catch_up(built)
+        yield built
+
+
+@pytest.fixture
+def client(shared_examples: Container) -> FlaskClient:
+    return create_app(shared_examples).test_client()
+
+
 @pytest.fixture
 def examples(container: Container) -> Container:
+    """A store of its own with the example data, for a test that appends to it."""
     load_examples(container)
     catch_up(container)
     return container
 
 
 @pytest.fixture
-def client(examples: Container) -> FlaskClient:
+def own_client(examples: Container) -> FlaskClient:
     return create_app(examples).test_client()
-
-
-@pytest.fixture
-def bare_client(container: Container) -> FlaskClient:
-    """An empty store: enough for what is refused before anything is read."""
-    return create_app(container).test_client()
 
 
 def text_of(html: str) -> str:
@@ -51,26 +75,24 @@ def text_of(html: str) -> str:
 
 @pytest.mark.parametrize("spelling", ["JP-AU", "jpn-aus", "AU-JPN", "JPN-AUS"])
 def test_another_spelling_of_a_pair_redirects_to_the_canonical_one_keeping_the_moment(
-    bare_client: FlaskClient, spelling: str
+    client: FlaskClient, spelling: str
 ) -> None:
-    answer = bare_client.get(f"/relationships/{spelling}?as_of=2023-08-10")
+    answer = client.get(f"/relationships/{spelling}?as_of=2023-08-10")
     assert answer.status_code == 301
     assert answer.headers["Location"] == "/relationships/AUS-JPN?as_of=2023-08-10"
 
 
 @pytest.mark.parametrize("pair", ["AUS-XXX", "AUS-AUS", "AUS", "AUS-JPN-USA", "-"])
-def test_a_pair_that_names_no_two_countries_is_a_404_page(
-    bare_client: FlaskClient, pair: str
-) -> None:
-    answer = bare_client.get(f"/relationships/{pair}")
+def test_a_pair_that_names_no_two_countries_is_a_404_page(client: FlaskClient, pair: str) -> None:
+    answer = client.get(f"/relationships/{pair}")
     assert answer.status_code == 404
     assert answer.mimetype == "text/html"
     assert "No such relationship" in answer.text
 
 
 @pytest.mark.parametrize("subject", ["agreement:never-recorded", "not a subject", "x" * 300])
-def test_an_unknown_subject_is_a_404_page(bare_client: FlaskClient, subject: str) -> None:
-    answer = bare_client.get(f"/subjects/{subject}")
+def test_an_unknown_subject_is_a_404_page(client: FlaskClient, subject: str) -> None:
+    answer = client.get(f"/subjects/{subject}")
     assert answer.status_code == 404
     assert "No such subject" in answer.text
 
@@ -88,17 +110,17 @@ def test_an_unknown_subject_is_a_404_page(bare_client: FlaskClient, subject: str
     ],
 )
 def test_a_query_a_page_cannot_read_is_a_422_page_naming_the_field(
-    bare_client: FlaskClient, path: str, query: str, field: str
+    client: FlaskClient, path: str, query: str, field: str
 ) -> None:
-    answer = bare_client.get(f"{path}?{query}")
+    answer = client.get(f"{path}?{query}")
     assert answer.status_code == 422, answer.text[:500]
     assert answer.mimetype == "text/html"
     assert f"{field}:" in answer.text
 
 
 @pytest.mark.parametrize("page", ["0", "-1", "x", "501"])
-def test_a_timeline_page_out_of_range_is_a_422_page(bare_client: FlaskClient, page: str) -> None:
-    answer = bare_client.get(f"/relationships/AUS-JPN?page={page}")
+def test_a_timeline_page_out_of_range_is_a_422_page(client: FlaskClient, page: str) -> None:
+    answer = client.get(f"/relationships/AUS-JPN?page={page}")
     assert answer.status_code == 422
     assert "page:" in answer.text
 
@@ -137,7 +159,7 @@ def test_the_relationship_page_shows_the_raa_in_force_and_as_of_before_signed_no
 
 
 def test_deal_totals_are_one_per_currency_never_added(
-    examples: Container, client: FlaskClient
+    examples: Container, own_client: FlaskClient
 ) -> None:
     append(
         examples,
@@ -155,23 +177,23 @@ def test_deal_totals_are_one_per_currency_never_added(
         ),
     )
     catch_up(examples)
-    words = text_of(client.get("/relationships/AUS-JPN").text)
+    words = text_of(own_client.get("/relationships/AUS-JPN").text)
     assert "up to A$10,000,000,000.00 (1 deal)" in words
     assert "¥5,000,000,000 (1 deal)" in words
 
 
-def test_the_timeline_is_paged_newest_first(examples: Container, client: FlaskClient) -> None:
+def test_the_timeline_is_paged_newest_first(examples: Container, own_client: FlaskClient) -> None:
     for day in range(1, 11):
         append(
             examples,
             development("meeting.held", f"meeting:paging-{day}", occurred=f"2026-01-{day:02d}"),
         )
     catch_up(examples)
-    first = client.get("/relationships/AUS-JPN").text
+    first = own_client.get("/relationships/AUS-JPN").text
     timeline = first.split('id="timeline"')[1]
     assert timeline.index("2026-01-10") < timeline.index("2026-01-09")
     assert 'rel="next" href="/relationships/AUS-JPN?page=2#timeline"' in timeline
-    second = client.get("/relationships/AUS-JPN?page=2").text.split('id="timeline"')[1]
+    second = own_client.get("/relationships/AUS-JPN?page=2").text.split('id="timeline"')[1]
     assert "2007-03-13" in second and "2026-01" not in second
     assert 'rel="next"' not in second and 'rel="prev"' in second
 
@@ -196,11 +218,11 @@ def test_the_subject_page_before_the_correction_was_recorded_shows_none(
 
 
 def test_a_retracted_development_is_struck_through_with_its_reason(
-    examples: Container, client: FlaskClient
+    examples: Container, own_client: FlaskClient
 ) -> None:
     meeting = append(examples, development("meeting.held", "meeting:jpn-aus-mistaken"))
     append(examples, retraction("meeting:jpn-aus-mistaken", meeting["id"]))
-    page = client.get("/subjects/meeting:jpn-aus-mistaken").text
+    page = own_client.get("/subjects/meeting:jpn-aus-mistaken").text
     assert f"<del>{meeting['title']}</del>" in page
     assert 'data-testid="retraction"' in page and "Reported in error." in page
 
