@@ -70,6 +70,16 @@ class Tally:
     last_occurred: str
 
 
+@dataclass(frozen=True)
+class Changed:
+    """A development whose rows changed in a window of recorded times, and when it first did
+    (microseconds): where a page of changes continues from."""
+
+    event_id: str
+    subject: str
+    at: int
+
+
 @dataclass
 class _Batch:
     """Rows staged for one transaction. A supersede ends the open rows it names here in
@@ -240,6 +250,29 @@ class ViewRecorder:
             )
             for r in found
         ]
+
+    def changed(
+        self, keys: Sequence[str], window: tuple[int, int], after: Changed | None, limit: int
+    ) -> list[Changed]:
+        """The developments whose rows under `keys` began or ended in the window of recorded
+        times (after its start, up to and including its end: recorded, corrected or
+        retracted then), each with the first such time, in order of it (event id breaks
+        ties), those past `after` only, at most `limit`."""
+        start, end = window
+        marks = ",".join("?" * len(keys))
+        sql = (
+            "SELECT event_id, subject, first_change FROM ("
+            "SELECT event_id, subject, MIN(CASE WHEN valid_from > ? AND valid_from <= ? "
+            "THEN valid_from ELSE valid_to END) AS first_change "
+            f"FROM {self.table} WHERE row_key IN ({marks}) AND ("
+            "(valid_from > ? AND valid_from <= ?) OR (valid_to > ? AND valid_to <= ?)) "
+            "GROUP BY event_id, subject) AS touched "
+            "WHERE first_change > ? OR (first_change = ? AND event_id > ?) "
+            f"ORDER BY first_change, event_id LIMIT {int(limit)}"
+        )
+        since, last = (after.at, after.event_id) if after else (start, "")
+        params = [start, end, *keys, start, end, start, end, since, since, last]
+        return [Changed(str(r[0]), str(r[1]), int(r[2])) for r in self.database.query(sql, params)]
 
     def count_by_type(self, moment: Moment, keys: Sequence[str]) -> dict[str, int]:
         """How many developments of each type the rows under `keys` hold at the moment."""

@@ -19,7 +19,15 @@ from service.access import (
     open_library_routes,
     reads_own_query,
 )
-from service.api import events, health, projections_admin, subjects, subscriptions, views
+from service.api import (
+    changes,
+    events,
+    health,
+    projections_admin,
+    subjects,
+    subscriptions,
+    views,
+)
 from service.auth import Scope
 from service.bootstrap import Container
 from service.errors import http_problem, register_error_handlers
@@ -62,6 +70,7 @@ def create_app(container: Container) -> Flask:
         events.blp,
         subjects.blp,
         views.blp,
+        changes.blp,
         projections_admin.blp,
         subscriptions.blp,
         health.blp,

@@ -1,8 +1,8 @@
 """One blueprint per resource (flask-smorest): `events` (the log), `subjects`, `views` (the
-current-state views), `projections_admin` (view positions and rebuilds), `subscriptions`
-(webhooks), `health` (liveness, readiness, the type catalogue); `moments` holds the arguments
-every view takes and `schemas` the schemas the log's resources share. Each view declares who
-may call it (`service/access.py`)."""
+current-state views), `changes` (what changed between two record moments), `projections_admin`
+(view positions and rebuilds), `subscriptions` (webhooks), `health` (liveness, readiness, the
+type catalogue); `moments` holds the arguments every view takes and `schemas` the schemas the
+log's resources share. Each view declares who may call it (`service/access.py`)."""
 
 from __future__ import annotations
 

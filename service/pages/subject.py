@@ -10,6 +10,7 @@ from typing import Any
 from flask import render_template
 
 from events.catalogue import RETRACTION, TYPES
+from events.changes import field_value
 from events.corrections import apply_changes
 from events.errors import SubjectNotFound
 from events.values.dates import parse_occurred
@@ -44,7 +45,7 @@ class Told:
             told.append(
                 Amendment(
                     correction,
-                    [(key, _value(before, key), _value(after, key)) for key in changes],
+                    [(key, field_value(before, key), field_value(after, key)) for key in changes],
                 )
             )
             before = after
@@ -55,12 +56,6 @@ class Told:
 class Amendment:
     correction: StoredDevelopment
     changes: list[tuple[str, Any, Any]]
-
-
-def _value(development: dict[str, Any], key: str) -> Any:
-    if key.startswith("data."):
-        return development.get("data", {}).get(key[5:])
-    return development.get(key)
 
 
 @blp.get("/subjects/<path:subject>")

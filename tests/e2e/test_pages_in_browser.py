@@ -102,11 +102,45 @@ def test_the_subject_page_shows_the_correction_beside_what_it_corrected(
     keep_for_readme(browser, tmp_path, "subject", start=lifecycle)
 
 
+def test_what_changed_shows_a_correction_made_after_a_chosen_moment(
+    browser: WebDriver, example_tracker: TrackerProcess, tmp_path: Path
+) -> None:
+    """The RAA's signing date was corrected at 09:06 on 1 October 2025; an analyst picks a
+    moment just before it in the form and sees the correction, the date before and after."""
+    browser.set_window_size(1280, 900)
+    browser.get(f"{example_tracker.url}/relationships/AUS-JPN")
+    browser.find_element(By.CSS_SELECTOR, '[data-testid="what-changed"]').click()
+    wait_until(browser, lambda d: urlsplit(d.current_url).path == "/changes")
+    for name, moment in (("from", "2025-10-01T09:05:00Z"), ("to", "2025-10-01T09:06:30Z")):
+        field = browser.find_element(By.ID, name)
+        field.clear()
+        field.send_keys(moment)
+    browser.find_element(By.CSS_SELECTOR, ".moment-form button").click()
+    wait_until(browser, lambda d: "from=2025-10-01T09%3A05%3A00Z" in d.current_url)
+    compared = browser.find_element(By.CSS_SELECTOR, '[data-testid="compared"]').text
+    assert "2025-10-01T09:05:00Z" in compared and "2025-10-01T09:06:30Z" in compared
+    corrected = browser.find_element(By.CSS_SELECTOR, '[data-testid="corrected"]')
+    assert "sign the Reciprocal Access Agreement" in corrected.text
+    assert corrected.find_element(By.TAG_NAME, "del").text == "2023"
+    assert corrected.find_element(By.TAG_NAME, "ins").text == "2022-01-06"
+    assert "Reason:" in corrected.text
+    assert "None." in browser.find_element(By.CSS_SELECTOR, '[data-testid="retracted"]').text
+    keep(browser, tmp_path, "what-changed")
+    corrected.find_element(By.TAG_NAME, "a").click()
+    wait_until(browser, lambda d: urlsplit(d.current_url).path.startswith("/subjects/"))
+    assert "sign the Reciprocal Access Agreement" in browser.page_source
+
+
 def test_pages_fit_360_px_and_the_keyboard_reaches_the_content_first(
     browser: WebDriver, example_tracker: TrackerProcess, tmp_path: Path
 ) -> None:
     browser.set_window_size(360, 800)
-    for path in ("/", "/relationships/AUS-JPN", "/subjects/agreement:jpn-aus-raa"):
+    for path in (
+        "/",
+        "/relationships/AUS-JPN",
+        "/subjects/agreement:jpn-aus-raa",
+        "/changes?pair=AUS-JPN&from=2025-01-01T00:00:00Z&to=2025-12-31T00:00:00Z",
+    ):
         browser.get(f"{example_tracker.url}{path}")
         width = browser.execute_script("return document.documentElement.scrollWidth")
         viewport = browser.execute_script("return document.documentElement.clientWidth")

@@ -6,9 +6,7 @@ the JSON the pages mirror."""
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,52 +18,12 @@ from hypothesis import strategies as st
 from service.app import create_app
 from service.bootstrap import Container, bootstrap
 from service.settings import Settings
-from tests.conftest import ADMIN_TOKEN, auth, fresh_postgres_schema, postgres_url_for
+from tests.conftest import ADMIN_TOKEN, auth
 from tests.factories import development, retraction
-from tests.integration.test_views import append, catch_up, load_examples
+from tests.integration.test_views import append, catch_up
 
 RAA = "agreement:jpn-aus-raa"
 PAGES = ("/", "/relationships/AUS-JPN", f"/subjects/{RAA}")
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def shared_examples(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Container]:
-    """One store of each kind with the example data for the tests that only read (and those
-    refused before anything is read): loading it for each test took most of the module's
-    time on PostgreSQL."""
-    folder = tmp_path_factory.mktemp("pages")
-    with contextlib.ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{folder / 'store' / 'tracker.db'}"
-        else:
-            url = postgres_url_for(stack.enter_context(fresh_postgres_schema()))
-        built = bootstrap(
-            Settings(database_url=url, data_dir=str(folder / "data"), api_token=ADMIN_TOKEN)
-        )
-        stack.callback(built.close)
-        load_examples(built)
-        catch_up(built)
-        yield built
-
-
-@pytest.fixture
-def client(shared_examples: Container) -> FlaskClient:
-    return create_app(shared_examples).test_client()
-
-
-@pytest.fixture
-def examples(container: Container) -> Container:
-    """A store of its own with the example data, for a test that appends to it."""
-    load_examples(container)
-    catch_up(container)
-    return container
-
-
-@pytest.fixture
-def own_client(examples: Container) -> FlaskClient:
-    return create_app(examples).test_client()
 
 
 def text_of(html: str) -> str:
@@ -264,6 +222,7 @@ def test_pages_need_the_read_scope_exactly_when_their_json_does(tmp_path: Path) 
         for page, mirrored in (
             ("/", "/v1/timeline"),
             ("/relationships/AUS-JPN", "/v1/relationships/AUS-JPN"),
+            ("/changes?country=JP", "/v1/changes?country=JP"),
         ):
             assert client.get(page).status_code == client.get(mirrored).status_code == 401
             assert client.get(page, headers=auth()).status_code == 200
