@@ -1,5 +1,6 @@
-"""The home page: the latest developments (by when they occurred, newest first) and the
-relationships they belong to. Read through the same view as `/v1/timeline?order=desc`."""
+"""The home page: the latest developments (by when they occurred, newest first), and the
+relationships and countries they belong to. Read through the same view as
+`/v1/timeline?order=desc`."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def home_page(query: dict[str, Any], shown: Shown) -> Any:
         json_url=shown.link("/v1/timeline", order="desc", limit=LATEST),
         latest=latest,
         pairs=pairs_in(latest),
+        countries=countries_in(latest),
     )
 
 
@@ -43,3 +45,12 @@ def pairs_in(developments: list[dict[str, Any]]) -> list[str]:
             key = pair_key(a, b)
             counts[key] = counts.get(key, 0) + 1
     return sorted(counts, key=lambda key: (-counts[key], key))
+
+
+def countries_in(developments: list[dict[str, Any]]) -> list[str]:
+    """Every country these developments name, most often named first."""
+    counts: dict[str, int] = {}
+    for development in developments:
+        for code in set(development["parties"]):
+            counts[code] = counts.get(code, 0) + 1
+    return sorted(counts, key=lambda code: (-counts[code], code))

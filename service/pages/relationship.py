@@ -58,8 +58,8 @@ def relationship_page(query: dict[str, Any], shown: Shown, pair: str) -> Any:
         shown=shown,
         json_url=shown.link(f"/v1/relationships/{key}"),
         standing=standing,
-        agreements=_agreements_by_standing(standing["agreements"]),
-        deals=_deals_by_stage(standing["deals"]["items"]),
+        agreements=agreements_by_standing(standing["agreements"]),
+        deals=deals_by_stage(standing["deals"]["items"]),
         timeline=items[(page - 1) * TIMELINE_PAGE : page * TIMELINE_PAGE],
         timeline_json=shown.link(
             "/v1/timeline", pair=key, order="desc", limit=page * TIMELINE_PAGE
@@ -69,7 +69,7 @@ def relationship_page(query: dict[str, Any], shown: Shown, pair: str) -> Any:
     )
 
 
-def _agreements_by_standing(agreements: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def agreements_by_standing(agreements: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """In force (for every party or some), in progress (negotiating, signed, ratified,
     halted), and ended (suspended, withdrawn, terminated, superseded, expired)."""
     grouped: dict[str, list[dict[str, Any]]] = {"in_force": [], "in_progress": [], "ended": []}
@@ -80,7 +80,7 @@ def _agreements_by_standing(agreements: list[dict[str, Any]]) -> dict[str, list[
     return grouped
 
 
-def _deals_by_stage(deals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def deals_by_stage(deals: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each stage with its deals and their totals, one per currency (never added across)."""
     stages: dict[str, list[dict[str, Any]]] = {}
     for deal in deals:

@@ -140,6 +140,7 @@ def test_pages_fit_360_px_and_the_keyboard_reaches_the_content_first(
         "/relationships/AUS-JPN",
         "/subjects/agreement:jpn-aus-raa",
         "/changes?pair=AUS-JPN&from=2025-01-01T00:00:00Z&to=2025-12-31T00:00:00Z",
+        "/countries/JPN",
     ):
         browser.get(f"{example_tracker.url}{path}")
         width = browser.execute_script("return document.documentElement.scrollWidth")

@@ -23,7 +23,8 @@ from tests.factories import development, retraction
 from tests.integration.test_views import append, catch_up
 
 RAA = "agreement:jpn-aus-raa"
-PAGES = ("/", "/relationships/AUS-JPN", f"/subjects/{RAA}")
+SPELLINGS_OF_PAIR = ("JP-AU", "jpn-aus", "AU-JPN", "JPN-AUS")
+PAGES = ("/", "/relationships/AUS-JPN", f"/subjects/{RAA}", "/countries/JPN")
 
 
 def text_of(html: str) -> str:
@@ -31,13 +32,19 @@ def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
-@pytest.mark.parametrize("spelling", ["JP-AU", "jpn-aus", "AU-JPN", "JPN-AUS"])
-def test_another_spelling_of_a_pair_redirects_to_the_canonical_one_keeping_the_moment(
-    client: FlaskClient, spelling: str
+@pytest.mark.parametrize(
+    ("spelling", "canonical"),
+    [
+        *((f"/relationships/{pair}", "/relationships/AUS-JPN") for pair in SPELLINGS_OF_PAIR),
+        *((f"/countries/{code}", "/countries/JPN") for code in ("JP", "jpn", "jp")),
+    ],
+)
+def test_another_spelling_of_a_pair_or_country_redirects_to_the_canonical_one_keeping_the_moment(
+    client: FlaskClient, spelling: str, canonical: str
 ) -> None:
-    answer = client.get(f"/relationships/{spelling}?as_of=2023-08-10")
+    answer = client.get(f"{spelling}?as_of=2023-08-10")
     assert answer.status_code == 301
-    assert answer.headers["Location"] == "/relationships/AUS-JPN?as_of=2023-08-10"
+    assert answer.headers["Location"] == f"{canonical}?as_of=2023-08-10"
 
 
 @pytest.mark.parametrize("pair", ["AUS-XXX", "AUS-AUS", "AUS", "AUS-JPN-USA", "-"])
@@ -223,6 +230,7 @@ def test_pages_need_the_read_scope_exactly_when_their_json_does(tmp_path: Path) 
             ("/", "/v1/timeline"),
             ("/relationships/AUS-JPN", "/v1/relationships/AUS-JPN"),
             ("/changes?country=JP", "/v1/changes?country=JP"),
+            ("/countries/JPN", "/v1/countries/JPN"),
         ):
             assert client.get(page).status_code == client.get(mirrored).status_code == 401
             assert client.get(page, headers=auth()).status_code == 200
