@@ -257,22 +257,28 @@ class ViewRecorder:
         """The developments whose rows under `keys` began or ended in the window of recorded
         times (after its start, up to and including its end: recorded, corrected or
         retracted then), each with the first such time, in order of it (event id breaks
-        ties), those past `after` only, at most `limit`."""
+        ties), those past `after` only, at most `limit`. Rows that began are found by the
+        key's index by time, rows that ended by the partial index of ended rows, so a
+        window reads what changed in it, not the key's whole history."""
         start, end = window
-        marks = ",".join("?" * len(keys))
+        among = _among("row_key", keys)
         sql = (
-            "SELECT event_id, subject, first_change FROM ("
-            "SELECT event_id, subject, MIN(CASE WHEN valid_from > ? AND valid_from <= ? "
-            "THEN valid_from ELSE valid_to END) AS first_change "
-            f"FROM {self.table} WHERE row_key IN ({marks}) AND ("
-            "(valid_from > ? AND valid_from <= ?) OR (valid_to > ? AND valid_to <= ?)) "
-            "GROUP BY event_id, subject) AS touched "
+            "SELECT event_id, subject, MIN(at) AS first_change FROM ("
+            f"SELECT event_id, subject, valid_from AS at FROM {self.table} "
+            f"WHERE {among} AND valid_from > ? AND valid_from <= ? UNION ALL "
+            f"SELECT event_id, subject, valid_to AS at FROM {self.table} "
+            f"WHERE {among} AND valid_to > ? AND valid_to <= ?) AS changes "
+            "GROUP BY event_id, subject"
+        )
+        since, last = (after.at, after.event_id) if after else (start, "")
+        paged = (
+            f"SELECT event_id, subject, first_change FROM ({sql}) AS touched "
             "WHERE first_change > ? OR (first_change = ? AND event_id > ?) "
             f"ORDER BY first_change, event_id LIMIT {int(limit)}"
         )
-        since, last = (after.at, after.event_id) if after else (start, "")
-        params = [start, end, *keys, start, end, start, end, since, since, last]
-        return [Changed(str(r[0]), str(r[1]), int(r[2])) for r in self.database.query(sql, params)]
+        params = [*keys, start, end, *keys, start, end, since, since, last]
+        rows = self.database.query(paged, params)
+        return [Changed(str(r[0]), str(r[1]), int(r[2])) for r in rows]
 
     def count_by_type(self, moment: Moment, keys: Sequence[str]) -> dict[str, int]:
         """How many developments of each type the rows under `keys` hold at the moment."""

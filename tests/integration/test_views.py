@@ -204,7 +204,7 @@ def test_a_store_of_an_earlier_release_gets_the_current_row_indexes_at_start(set
     first = bootstrap(settings)
     database = first.views.database
     with database.transaction() as cursor:
-        for suffix in ("key_from", "latest", "detail", "types"):
+        for suffix in ("key_from", "latest", "detail", "types", "ended"):
             cursor.execute(f"DROP INDEX {database.table(f'{table}_{suffix}')}")
         cursor.execute(f'CREATE INDEX "{table}_key" ON {database.table(table)} (row_key, valid_to)')
     assert _indexes(first, table) == {f"{table}_event", f"{table}_key"}
@@ -223,7 +223,8 @@ def test_a_store_of_an_earlier_release_gets_the_current_row_indexes_at_start(set
         assert relationship(again.views, "AUS", "JPN", Moment())["developments"] == 2
         assert before["developments"] == 1
         assert _indexes(again, table) == {
-            f"{table}_{suffix}" for suffix in ("event", "key_from", "latest", "detail", "types")
+            f"{table}_{suffix}"
+            for suffix in ("event", "key_from", "latest", "detail", "types", "ended")
         }
     finally:
         again.close()
