@@ -70,6 +70,8 @@ class ChangesArgsSchema(Schema):
 def _window(
     after: dt.datetime | None, until: dt.datetime | None
 ) -> tuple[dt.datetime, dt.datetime]:
+    """The moments asked for, with their defaults; a window that ends before it begins is
+    refused, naming `from`, rather than answered with nothing."""
     after, until = window(after, until)
     if after > until:
         raise ValidationError({"from": ["`from` must not be later than `to`."]})

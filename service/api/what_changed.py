@@ -75,8 +75,8 @@ def what_changed(asked: ChangesAsked) -> WhatChanged:
     view, key = asked.view_and_key
     c = container()
     position = read_view({}, view)
-    window = (micros(asked.after), micros(asked.until))
-    touched = c.views.view(view).changed([key], window, asked.cursor, asked.limit + 1)
+    span = (micros(asked.after), micros(asked.until))
+    touched = c.views.view(view).changed([key], span, asked.cursor, asked.limit + 1)
     page = touched[: asked.limit]
     by_subject: dict[str, set[str]] = {}
     for found in page:
