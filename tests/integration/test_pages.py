@@ -283,7 +283,7 @@ MOMENTS = st.one_of(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    path=st.sampled_from(["/", "/relationships/AUS-JPN", f"/subjects/{RAA}"]),
+    path=st.sampled_from(PAGES),
     pair=st.one_of(TEXT, st.sampled_from(["AU-JP", "jpn-aus", "US-FR"])),
     query=st.dictionaries(
         st.sampled_from(["as_of", "known_at", "page", "limit"]),
