@@ -1,6 +1,7 @@
 """What `/openapi.json` tells beyond the routes' own schemas, added once as the app is built.
 
 - `data.py`: each development type's `data` as a component; `data` fields as one of them.
+- `examples.py`: one example body per type, read from config/examples/developments/.
 """
 
 from __future__ import annotations

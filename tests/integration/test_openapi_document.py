@@ -1,9 +1,11 @@
 """What /openapi.json tells: a valid OpenAPI 3.1 document, with every closed set of values as
-an `enum` equal to what the validator behind the field accepts."""
+an `enum` equal to what the validator behind the field accepts, and one example body per type,
+the same as its file."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import string
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,6 +23,7 @@ from projections.registry import VIEWS
 from service.api import events, subscriptions, views
 from service.app import create_app
 from service.bootstrap import bootstrap
+from service.openapi.examples import DEVELOPMENTS
 from service.settings import Settings
 from service.webhooks.delivery import Status
 
@@ -234,6 +237,16 @@ def resolve_pointer(document: dict[str, Any], where: str | tuple[str, str, bool]
     parameters = document["paths"][path]["get"]["parameters"]
     index = next(i for i, p in enumerate(parameters) if p["in"] == "query" and p["name"] == name)
     return f"/paths/{path}/get/parameters/{index}/schema" + ("/items" if items else "")
+
+
+def test_each_type_with_an_example_file_has_that_body_as_its_example(
+    document: dict[str, Any],
+) -> None:
+    body = document["paths"]["/v1/events"]["post"]["requestBody"]["content"]["application/json"]
+    files = {path.stem: json.loads(path.read_text()) for path in DEVELOPMENTS.glob("*.json")}
+    assert files
+    shown = {name: example["value"] for name, example in body["examples"].items()}
+    assert shown == files
 
 
 def test_a_development_data_is_one_of_the_types_data_schemas(document: dict[str, Any]) -> None:
