@@ -1,6 +1,6 @@
-"""What /openapi.json tells: a valid OpenAPI 3.1 document, with every closed set of values as
-an `enum` equal to what the validator behind the field accepts, and one example body per type,
-the same as its file."""
+"""What /openapi.json tells: a valid OpenAPI 3.1 document; every closed set of values as an
+`enum` equal to what the validator behind the field accepts; one example body per type, the
+same as its file; and the webhook a subscriber receives, with the answers that count."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from service.bootstrap import bootstrap
 from service.openapi.examples import DEVELOPMENTS
 from service.settings import Settings
 from service.webhooks.delivery import Status
+from service.webhooks.retry import RESTS_SUBSCRIPTION
 
 Accepts = Callable[[str], bool]
 
@@ -157,6 +158,12 @@ CLOSED: dict[str | tuple[str, str, bool], Accepts] = {
     schema_property("Rebuild", "name"): member_of(VIEWS),
     schema_property("Rebuild", "state"): member_of(["rebuilding"]),
     schema_property("Health", "status"): member_of(["ok", "ready"]),
+    # what a webhook delivery sends
+    schema_property("CloudEvent", "type"): member_of(TYPES),
+    schema_property("CloudEvent", "specversion"): member_of(["1.0"]),
+    schema_property("CloudEvent", "datacontenttype"): member_of(["application/json"]),
+    schema_property("PingEvent", "type"): member_of(["tracker.ping"]),
+    schema_property("PingEvent", "specversion"): member_of(["1.0"]),
 }
 
 
@@ -256,6 +263,23 @@ def test_a_development_data_is_one_of_the_types_data_schemas(document: dict[str,
     assert len(named) == len(TYPES)
     assert all(name in schemas for name in named)
     assert schemas["StoredEvent"]["properties"]["data"]["anyOf"] == choices
+
+
+def test_the_webhook_states_the_body_the_signature_headers_and_the_answers(
+    document: dict[str, Any],
+) -> None:
+    delivery = document["webhooks"]["development"]["post"]
+    body = delivery["requestBody"]["content"]["application/cloudevents+json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/CloudEvent"}
+    cloudevent = document["components"]["schemas"]["CloudEvent"]
+    assert set(cloudevent["required"]) >= {"specversion", "id", "type", "source", "time", "data"}
+    headers = {p["name"] for p in delivery["parameters"] if p["in"] == "header" and p["required"]}
+    assert headers == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    answers = delivery["responses"]
+    assert {"2XX", "410", "default"} <= set(answers)
+    assert {str(status) for status in RESTS_SUBSCRIPTION} <= set(answers)
+    assert "disabled" in answers["410"]["description"]
+    assert "rests" in answers["429"]["description"]
 
 
 def test_no_stream_is_documented_before_there_is_one(document: dict[str, Any]) -> None:
