@@ -52,7 +52,11 @@ class Projections(MethodView):
         return {"head": head, "items": [_state(name, head) for name in VIEWS]}
 
 
-@blp.route("/projections/<name>/rebuild")
+@blp.route(
+    "/projections/<name>/rebuild",
+    # the path's view name is a closed set too: the document lists it (unknown names: 404)
+    parameters=[{"in": "path", "name": "name", "schema": {"type": "string", "enum": list(VIEWS)}}],
+)
 class Rebuild(MethodView):
     @requires(Scope.ADMIN)
     @blp.response(202, RebuildSchema)

@@ -44,7 +44,7 @@ class SubscriptionPatchSchema(FilterFieldsSchema):
 class SubscriptionSchema(Schema):
     id = fields.String()
     url = fields.String()
-    filters = fields.Dict()
+    filters = fields.Nested(FilterFieldsSchema)
     status = one_of(*STATUSES)
     description = fields.String()
     disabled_reason = fields.String(allow_none=True)

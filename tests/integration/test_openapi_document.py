@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import string
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ from events.schemas.envelope import DevelopmentSchema
 from events.schemas.fields import SUBJECT_KINDS, MoneySchema
 from events.subscription import STATUSES
 from projections.registry import VIEWS
-from service.api import events, subscriptions, views
+from service.api import events, projections_admin, subscriptions, views
 from service.app import create_app
 from service.bootstrap import bootstrap
 from service.openapi.examples import DEVELOPMENTS
@@ -79,9 +79,9 @@ def currency_accepted(value: str) -> bool:
     return True
 
 
-def member_of(values: object) -> Accepts:
+def member_of(values: Iterable[object]) -> Accepts:
     """For a field of an answer, which no validator loads: the set the code writes from."""
-    allowed = {str(v) for v in values}  # type: ignore[attr-defined]
+    allowed = {str(v) for v in values}
     return lambda value: value in allowed
 
 
@@ -89,11 +89,18 @@ def schema_property(component: str, name: str, items: bool = False) -> str:
     return f"/components/schemas/{component}/properties/{name}" + ("/items" if items else "")
 
 
-def query_parameter(path: str, name: str, items: bool = False) -> tuple[str, str, bool]:
-    return (path, name, items)
+Parameter = tuple[str, str, str, bool]  # path, where (query of its GET, or path), name, items
 
 
-CLOSED: dict[str | tuple[str, str, bool], Accepts] = {
+def query_parameter(path: str, name: str, items: bool = False) -> Parameter:
+    return (path, "query", name, items)
+
+
+def path_parameter(path: str, name: str) -> Parameter:
+    return (path, "path", name, False)
+
+
+CLOSED: dict[str | Parameter, Accepts] = {
     # what a development is
     schema_property("Development", "type"): field_accepts(DevelopmentSchema, "type"),
     schema_property("MeetingHeldData", "format"): field_accepts(data.MeetingHeldSchema, "format"),
@@ -129,6 +136,9 @@ CLOSED: dict[str | tuple[str, str, bool], Accepts] = {
     schema_property("SubscriptionPatch", "types", items=True): list_item_accepts(
         subscriptions.SubscriptionPatchSchema, "types"
     ),
+    schema_property("FilterFields", "types", items=True): list_item_accepts(
+        subscriptions.FilterFieldsSchema, "types"
+    ),
     schema_property("SubscriptionPatch", "status"): field_accepts(
         subscriptions.SubscriptionPatchSchema, "status"
     ),
@@ -145,6 +155,7 @@ CLOSED: dict[str | tuple[str, str, bool], Accepts] = {
     query_parameter("/v1/subscriptions/{subscription_id}/deliveries", "status"): field_accepts(
         subscriptions.DeliveryQuerySchema, "status"
     ),
+    path_parameter("/v1/projections/{name}/rebuild", "name"): member_of(VIEWS),
     # what answers say
     schema_property("StoredEvent", "type"): member_of(TYPES),
     schema_property("Subject", "kind"): member_of(SUBJECT_KINDS),
@@ -154,9 +165,11 @@ CLOSED: dict[str | tuple[str, str, bool], Accepts] = {
     schema_property("Delivery", "status"): member_of(s.value for s in Status),
     schema_property("Redelivery", "status"): member_of([Status.PENDING.value]),
     schema_property("ProjectionState", "name"): member_of(VIEWS),
-    schema_property("ProjectionState", "state"): member_of(["live", "rebuilding"]),
+    schema_property("ProjectionState", "state"): member_of(
+        [projections_admin.LIVE, projections_admin.REBUILDING]
+    ),
     schema_property("Rebuild", "name"): member_of(VIEWS),
-    schema_property("Rebuild", "state"): member_of(["rebuilding"]),
+    schema_property("Rebuild", "state"): member_of([projections_admin.REBUILDING]),
     schema_property("Health", "status"): member_of(["ok", "ready"]),
     # what a webhook delivery sends
     schema_property("CloudEvent", "type"): member_of(TYPES),
@@ -167,17 +180,33 @@ CLOSED: dict[str | tuple[str, str, bool], Accepts] = {
 }
 
 
-def resolve(document: dict[str, Any], where: str | tuple[str, str, bool]) -> dict[str, Any]:
-    """The JSON schema at a pointer, or of a GET operation's query parameter."""
+def resolve(document: dict[str, Any], where: str | Parameter) -> dict[str, Any]:
+    """The JSON schema at a pointer (of components: no '/' in its keys), or of a parameter."""
     if isinstance(where, tuple):
-        path, name, items = where
-        parameters = document["paths"][path]["get"]["parameters"]
-        found = next(p["schema"] for p in parameters if p["in"] == "query" and p["name"] == name)
+        path, location, name, items = where
+        node = document["paths"][path]["get"] if location == "query" else document["paths"][path]
+        found = next(
+            p["schema"] for p in node["parameters"] if p["in"] == location and p["name"] == name
+        )
         return found["items"] if items else found
-    node: Any = document
+    schema: Any = document
     for part in where.strip("/").split("/"):
-        node = node[part]
-    return node
+        schema = schema[part]
+    return schema
+
+
+def resolve_pointer(document: dict[str, Any], where: str | Parameter) -> str:
+    """The pointer itself, or where a parameter's schema is: a GET operation's query
+    parameter, or a parameter of the whole path."""
+    if not isinstance(where, tuple):
+        return where
+    path, location, name, items = where
+    holder = f"/paths/{path}/get" if location == "query" else f"/paths/{path}"
+    node = document["paths"][path]["get"] if location == "query" else document["paths"][path]
+    index = next(
+        i for i, p in enumerate(node["parameters"]) if p["in"] == location and p["name"] == name
+    )
+    return f"{holder}/parameters/{index}/schema" + ("/items" if items else "")
 
 
 def enums(node: Any, pointer: str = "") -> Iterator[tuple[str, list[Any]]]:
@@ -208,7 +237,7 @@ def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("where", list(CLOSED), ids=str)
 def test_each_closed_field_lists_exactly_what_its_validator_accepts(
-    document: dict[str, Any], where: str | tuple[str, str, bool]
+    document: dict[str, Any], where: str | Parameter
 ) -> None:
     listed = resolve(document, where).get("enum")
     assert listed, f"{where} has no enum"
@@ -235,15 +264,6 @@ def test_every_enum_in_the_document_is_one_checked_here(document: dict[str, Any]
     checked = {resolve_pointer(document, where) for where in CLOSED}
     unchecked = [pointer for pointer, _ in enums(document) if pointer not in checked]
     assert not unchecked
-
-
-def resolve_pointer(document: dict[str, Any], where: str | tuple[str, str, bool]) -> str:
-    if not isinstance(where, tuple):
-        return where
-    path, name, items = where
-    parameters = document["paths"][path]["get"]["parameters"]
-    index = next(i for i, p in enumerate(parameters) if p["in"] == "query" and p["name"] == name)
-    return f"/paths/{path}/get/parameters/{index}/schema" + ("/items" if items else "")
 
 
 def test_each_type_with_an_example_file_has_that_body_as_its_example(
