@@ -4,6 +4,7 @@ same as its file; and the webhook a subscriber receives, with the answers that c
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import string
@@ -11,14 +12,16 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 from marshmallow import Schema, ValidationError
+from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 
 from events.catalogue import KINDS, TYPES
 from events.schemas import data
 from events.schemas.envelope import DevelopmentSchema
 from events.schemas.fields import SUBJECT_KINDS, MoneySchema
-from events.subscription import STATUSES
+from events.subscription import STATUSES, new_secret
 from projections.registry import VIEWS
 from service.api import events, projections_admin, subscriptions, views
 from service.app import create_app
@@ -26,20 +29,29 @@ from service.bootstrap import bootstrap
 from service.openapi.examples import DEVELOPMENTS
 from service.settings import Settings
 from service.webhooks.delivery import Status
+from service.webhooks.message import cloudevent, ping, signed_headers
 from service.webhooks.retry import RESTS_SUBSCRIPTION
+from tests.conftest import ADMIN_TOKEN, auth
 
 Accepts = Callable[[str], bool]
 
 
 @pytest.fixture(scope="module")
-def document(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    container = bootstrap(Settings(data_dir=str(tmp_path_factory.mktemp("openapi"))))
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlaskClient]:
+    """The app on an SQLite store of its own: the document does not depend on the store."""
+    data_dir = str(tmp_path_factory.mktemp("openapi"))
+    container = bootstrap(Settings(data_dir=data_dir, api_token=ADMIN_TOKEN))
     try:
-        answer = create_app(container).test_client().get("/openapi.json")
-        assert answer.status_code == 200
-        yield answer.get_json()
+        yield create_app(container).test_client()
     finally:
         container.close()
+
+
+@pytest.fixture(scope="module")
+def document(client: FlaskClient) -> dict[str, Any]:
+    answer = client.get("/openapi.json")
+    assert answer.status_code == 200
+    return answer.get_json()  # type: ignore[no-any-return]
 
 
 def field_accepts(schema: type[Schema], name: str) -> Accepts:
@@ -300,6 +312,30 @@ def test_the_webhook_states_the_body_the_signature_headers_and_the_answers(
     assert {str(status) for status in RESTS_SUBSCRIPTION} <= set(answers)
     assert "disabled" in answers["410"]["description"]
     assert "rests" in answers["429"]["description"]
+
+
+def matches_component(document: dict[str, Any], name: str, instance: Any) -> None:
+    """Validates `instance` against a component of the document, its references resolved."""
+    schema = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
+    OAS31Validator(schema).validate(instance)
+
+
+def test_what_a_delivery_sends_is_what_the_webhook_entry_describes(
+    client: FlaskClient, document: dict[str, Any]
+) -> None:
+    body = json.loads((DEVELOPMENTS / "assistance.provided.json").read_text())
+    posted = client.post("/v1/events", json=body, headers=auth())
+    assert posted.status_code == 201, posted.get_json()
+    now = dt.datetime.now(dt.UTC)
+    delivered = cloudevent(posted.get_json())
+    matches_component(document, "CloudEvent", json.loads(delivered))
+    ping_id, ping_body = ping("subscription:any", now)
+    matches_component(document, "PingEvent", json.loads(ping_body))
+    sent = signed_headers(ping_id, ping_body, [new_secret()], now)
+    delivery = document["webhooks"]["development"]["post"]
+    documented = {p["name"] for p in delivery["parameters"] if p["in"] == "header"}
+    assert documented == set(sent) - {"Content-Type"}
+    assert sent["Content-Type"] in delivery["requestBody"]["content"]
 
 
 def test_no_stream_is_documented_before_there_is_one(document: dict[str, Any]) -> None:
