@@ -98,6 +98,11 @@ def type_matches(pattern: str, name: str) -> bool:
     return pattern == name or (pattern.endswith(".*") and name.startswith(pattern[:-1]))
 
 
+def type_pattern_names() -> list[str]:
+    """Every text `is_type_pattern` accepts: the types, then '<kind>.*' for each kind."""
+    return [*sorted(TYPES), *(f"{kind}.*" for kind in KINDS)]
+
+
 def is_type_pattern(text: str) -> bool:
     """A known type, or '<kind>.*' for a known kind: what filters by type accept."""
     return text in TYPES or (text.endswith(".*") and text[:-2] in KINDS)

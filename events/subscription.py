@@ -15,6 +15,8 @@ from events.catalogue import type_matches
 from events.errors import RecordError
 
 ROTATION_OVERLAP = dt.timedelta(hours=24)
+ACTIVE, PAUSED, DISABLED, DELETED = "active", "paused", "disabled", "deleted"
+STATUSES = (ACTIVE, PAUSED, DISABLED, DELETED)
 
 
 class SubscriptionNotFound(RecordError):
@@ -75,7 +77,7 @@ class Subscription(BaseAggregate[str]):
         self.secret = secret
         self.previous_secret: str | None = None
         self.previous_secret_until: dt.datetime | None = None
-        self.status = "active"
+        self.status = ACTIVE
         self.disabled_reason: str | None = None
 
     class Event(CanMutateAggregate[str], metaclass=MetaDomainEvent):
@@ -106,11 +108,11 @@ class Subscription(BaseAggregate[str]):
 
     class Paused(Event):
         def apply(self, aggregate: Subscription) -> None:
-            aggregate.status = "paused"
+            aggregate.status = PAUSED
 
     class Resumed(Event):
         def apply(self, aggregate: Subscription) -> None:
-            aggregate.status = "active"
+            aggregate.status = ACTIVE
             aggregate.disabled_reason = None
 
     class SecretRotated(Event):
@@ -125,12 +127,12 @@ class Subscription(BaseAggregate[str]):
         reason: str
 
         def apply(self, aggregate: Subscription) -> None:
-            aggregate.status = "disabled"
+            aggregate.status = DISABLED
             aggregate.disabled_reason = self.reason
 
     class Deleted(Event):
         def apply(self, aggregate: Subscription) -> None:
-            aggregate.status = "deleted"
+            aggregate.status = DELETED
 
     @classmethod
     def create(cls, url: str, filters: Filters, description: str = "") -> Subscription:
@@ -166,12 +168,12 @@ class Subscription(BaseAggregate[str]):
 
     def pause(self) -> None:
         self.check_not_deleted()
-        if self.status != "paused":
+        if self.status != PAUSED:
             self.trigger_event(self.Paused)
 
     def resume(self) -> None:
         self.check_not_deleted()
-        if self.status != "active":
+        if self.status != ACTIVE:
             self.trigger_event(self.Resumed)
 
     def rotate_secret(self) -> str:
@@ -181,7 +183,7 @@ class Subscription(BaseAggregate[str]):
         return secret
 
     def disable(self, reason: str) -> None:
-        if self.status == "active":
+        if self.status == ACTIVE:
             self.trigger_event(self.Disabled, reason=reason)
 
     def delete(self) -> None:
@@ -189,5 +191,5 @@ class Subscription(BaseAggregate[str]):
         self.trigger_event(self.Deleted)
 
     def check_not_deleted(self) -> None:
-        if self.status == "deleted":
+        if self.status == DELETED:
             raise SubscriptionNotFound(self.id)

@@ -10,7 +10,10 @@ from projections.recorder import Row
 # How far along each status is; a later development never moves a party backwards, except
 # the endings (suspended, withdrawn, ...), which apply whenever they occurred.
 PROGRESS = {"negotiating": 1, "halted": 1, "signed": 2, "ratified": 3, "in_force": 4}
-ENDINGS = {"suspended", "withdrawn", "terminated", "superseded", "expired"}
+ENDINGS = ("suspended", "withdrawn", "terminated", "superseded", "expired")
+PARTLY_IN_FORCE = "partly_in_force"
+# Every status an agreement (or a party to it) can be in: what the agreements view filters by.
+STATUSES = (*PROGRESS, PARTLY_IN_FORCE, *ENDINGS)
 
 
 def agreement_states(rows: Iterable[Row]) -> list[dict[str, Any]]:
@@ -96,9 +99,9 @@ def _overall(parties: dict[str, dict[str, Any]]) -> str | None:
     if len(statuses) == 1:
         return next(iter(statuses))
     if "in_force" in statuses:
-        return "partly_in_force"
+        return PARTLY_IN_FORCE
     return min((s for s in statuses if s), key=lambda s: PROGRESS.get(s, 0), default=None)
 
 
 def in_force_on(state: dict[str, Any]) -> bool:
-    return state["status"] in ("in_force", "partly_in_force")
+    return state["status"] in ("in_force", PARTLY_IN_FORCE)

@@ -3,6 +3,7 @@
 - `bootstrap.py`: the composition root (store, record, views, webhooks, tokens from settings).
 - `settings.py`: settings (config/default.toml, a TOML file, TRACKER_* variables).
 - `app.py`: the Flask app factory; `api/`: one blueprint per resource.
+- `openapi/`: what /openapi.json tells beyond the routes: types' data, examples, webhooks.
 - `access.py`: who may call a route, declared on each view; `auth.py`: tokens and scopes.
 - `errors.py`, `problems.py`: every error as RFC 9457 problem+json.
 - `metrics.py`: Prometheus metrics; `json_provider.py`: orjson responses.

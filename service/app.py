@@ -33,6 +33,7 @@ from service.bootstrap import Container
 from service.errors import http_problem, register_error_handlers
 from service.json_provider import FastJSONProvider
 from service.metrics import Metrics, instrument
+from service.openapi import describe
 from service.problems import problem
 from service.request_log import log_requests
 
@@ -58,7 +59,16 @@ def create_app(container: Container) -> Flask:
                 "description": "Developments in international cooperation, as an "
                 "ordered immutable log with views and signed webhooks."
             },
-            "components": {"securitySchemes": {BEARER: {"type": "http", "scheme": "bearer"}}},
+            "components": {
+                "securitySchemes": {
+                    BEARER: {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "A token of scope read, write or admin (a wider scope "
+                        "includes the narrower); each operation's security names the scope.",
+                    }
+                }
+            },
         },
         MAX_CONTENT_LENGTH=container.settings.max_batch_bytes,
     )
@@ -66,6 +76,7 @@ def create_app(container: Container) -> Flask:
     app.json = FastJSONProvider(app)
     app.extensions["tracker"] = container
     api = TrackerApi(app)
+    describe(api, container.settings)  # before the routes: their schemas use what it adds
     for blueprint in (
         events.blp,
         subjects.blp,

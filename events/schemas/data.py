@@ -89,18 +89,24 @@ class AgreementStatusChangedSchema(Schema):
     successor = subject_ref()
 
 
+CLINCHED_STAGES = ("preferred_bidder_selected", "agreed", "contract_signed")
+UPDATED_STAGES = ("contract_signed", "delivered", "value_revised", "cancelled")
+# Every stage a deal can be at, in the order a deal moves through them.
+DEAL_STAGES = tuple(dict.fromkeys((*CLINCHED_STAGES, *UPDATED_STAGES)))
+
+
 class DealClinchedSchema(Schema):
     buyer = Country(required=True)
     supplier = Country(required=True)
     item = text(500, required=True)
-    stage = one_of("preferred_bidder_selected", "agreed", "contract_signed", required=True)
+    stage = one_of(*CLINCHED_STAGES, required=True)
     quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=10**9))
     value = fields.Nested(MoneySchema)
     supplier_org = text(300)
 
 
 class DealUpdatedSchema(Schema):
-    stage = one_of("contract_signed", "delivered", "value_revised", "cancelled", required=True)
+    stage = one_of(*UPDATED_STAGES, required=True)
     quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=10**9))
     value = fields.Nested(MoneySchema)
 

@@ -13,6 +13,7 @@ from events.schemas.fields import (
     EDTFDate,
     PlaceSchema,
     SourceSchema,
+    TypeData,
     non_empty_list,
     subject_ref,
     text,
@@ -35,7 +36,7 @@ class DevelopmentSchema(Schema):
     summary = text(5000)
     place = fields.Nested(PlaceSchema)
     sources = non_empty_list(fields.Nested(SourceSchema), max_length=50, required=True)
-    data = fields.Dict(keys=fields.String(), required=True)
+    data = TypeData(required=True)
     tags = fields.List(fields.String(validate=TAG), validate=validate.Length(max=50))
 
     @validates_schema(skip_on_field_errors=False)

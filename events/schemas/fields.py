@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from events.values.dates import InvalidDate, check_bounded, parse_occurred
-from events.values.money import InvalidMoney, parse_money
+from events.values.money import InvalidMoney, Qualifier, currency_codes, parse_money
 from events.values.parties import UnknownCountry, to_alpha3
 
 SUBJECT_KINDS = ("agreement", "deal", "meeting", "statement", "exercise", "assistance")
@@ -79,6 +79,8 @@ def _not_blank(value: str) -> None:
 
 
 def one_of(*choices: str, **kwargs: Any) -> fields.String:
+    """A string from a closed set: its OneOf is also what the API document lists as the
+    field's `enum`, so the two cannot say different things."""
     return fields.String(validate=validate.OneOf(choices), **kwargs)
 
 
@@ -99,6 +101,15 @@ def non_empty_list(
     inner: fields.Field[Any], max_length: int = 200, **kwargs: Any
 ) -> fields.List[Any]:
     return fields.List(inner, validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+class TypeData(fields.Dict):
+    """A development's `data`: an object here, loaded by its type's schema in the envelope
+    (so that its problems are listed with the envelope's); the API document describes it as
+    one of the types' data schemas."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(keys=fields.String(), **kwargs)
 
 
 class PersonSchema(Schema):
@@ -124,9 +135,12 @@ class SourceSchema(Schema):
 class MoneySchema(Schema):
     """Wire form {amount: "10000000000", currency: "AUD", qualifier: "up_to"}."""
 
-    amount = fields.Raw(required=True)
-    currency = fields.Raw(required=True)
-    qualifier = fields.String(load_default="exact")
+    amount = fields.Raw(required=True, metadata={"type": "string", "example": "10000000000"})
+    # Raw, so that parse_money says what is wrong with a currency that is not even a string.
+    currency = fields.Raw(
+        required=True, metadata={"type": "string", "enum": list(currency_codes())}
+    )
+    qualifier = one_of(*(q.value for q in Qualifier), load_default=Qualifier.EXACT.value)
     minor_units = fields.Integer(strict=True)
 
     @post_load

@@ -72,6 +72,13 @@ def currency_exponent(code: str) -> int:
     return int(get_currency_precision(code))
 
 
+@lru_cache(maxsize=1)
+def currency_codes() -> tuple[str, ...]:
+    """Every code `currency_exponent` accepts, sorted: ISO 4217 is a closed list, so the API
+    document can name each one."""
+    return tuple(sorted(str(c.alpha_3) for c in pycountry.currencies))
+
+
 def largest_amount(currency: str) -> str:
     """The largest amount of `currency` the record accepts."""
     return _decimal_string(10**MAX_MINOR_DIGITS - 1, currency_exponent(currency))

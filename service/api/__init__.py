@@ -17,6 +17,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 from service.access import security
 from service.bootstrap import Container
+from service.openapi.examples import add_request_examples
 from service.request_body import parse_body
 
 
@@ -38,13 +39,15 @@ class ArgumentsParser(FlaskParser):
 
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
-    """A flask-smorest blueprint whose operations state the scope their views declare."""
+    """A flask-smorest blueprint whose operations state the scope their views declare, and
+    the example bodies they declare."""
 
     ARGUMENTS_PARSER = ArgumentsParser()
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(security)
+        self._prepare_doc_cbks.append(add_request_examples)
 
 
 def container() -> Container:

@@ -22,6 +22,7 @@ from service.api.schemas import (
     StoredEventSchema,
     type_patterns,
 )
+from service.openapi.examples import development_examples, request_examples
 
 blp = Blueprint(
     "events", __name__, url_prefix="/v1", description="The ordered log of developments."
@@ -97,6 +98,7 @@ class Events(MethodView):
         return {"items": page.items, "next_after": page.next_after}
 
     @requires(Scope.WRITE)
+    @request_examples(development_examples)
     @blp.arguments(DevelopmentSchema())
     @blp.arguments(AppendHeadersSchema(), location="headers")
     @blp.response(201, StoredEventSchema)

@@ -8,7 +8,8 @@ from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, fields
 
-from events.catalogue import TYPES
+from events.catalogue import KINDS, TYPES
+from events.schemas.fields import one_of
 from projections.registry import VIEWS
 from service.access import Scope, public, requires
 from service.api import Blueprint, container
@@ -26,13 +27,13 @@ blp = Blueprint("operations", __name__, description="Health and the type catalog
 
 
 class HealthSchema(Schema):
-    status = fields.String()
+    status = one_of("ok", "ready")
     position = fields.Integer()
 
 
 class DevelopmentTypeSchema(Schema):
-    name = fields.String()
-    kind = fields.String()
+    name = one_of(*sorted(TYPES))
+    kind = one_of(*KINDS)
     plover = fields.String()
     cameo = fields.String()
     schema_version = fields.Integer()

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, fields
 
+from events.schemas.fields import one_of
 from projections.registry import VIEWS
 from service.access import Scope, requires
 from service.api import Blueprint, container
@@ -15,9 +16,12 @@ from service.api import Blueprint, container
 blp = Blueprint("projections", __name__, url_prefix="/v1", description="View state and rebuilds.")
 
 
+LIVE, REBUILDING = "live", "rebuilding"
+
+
 class ProjectionStateSchema(Schema):
-    name = fields.String()
-    state = fields.String(metadata={"description": "live, or rebuilding"})
+    name = one_of(*VIEWS)
+    state = one_of(LIVE, REBUILDING, metadata={"description": "live, or rebuilding"})
     generation = fields.Integer()
     position = fields.Integer()
     head = fields.Integer()
@@ -32,9 +36,9 @@ class ProjectionListSchema(Schema):
 
 
 class RebuildSchema(Schema):
-    name = fields.String()
+    name = one_of(*VIEWS)
     generation = fields.Integer()
-    state = fields.String()
+    state = one_of(REBUILDING)
 
 
 @blp.route("/projections")
@@ -48,7 +52,11 @@ class Projections(MethodView):
         return {"head": head, "items": [_state(name, head) for name in VIEWS]}
 
 
-@blp.route("/projections/<name>/rebuild")
+@blp.route(
+    "/projections/<name>/rebuild",
+    # the path's view name is a closed set too: the document lists it (unknown names: 404)
+    parameters=[{"in": "path", "name": "name", "schema": {"type": "string", "enum": list(VIEWS)}}],
+)
 class Rebuild(MethodView):
     @requires(Scope.ADMIN)
     @blp.response(202, RebuildSchema)
@@ -57,7 +65,7 @@ class Rebuild(MethodView):
         if name not in VIEWS:
             abort(404, message=f"No view '{name}'; views: {', '.join(VIEWS)}.")
         generation = container().rebuilds.start(name)
-        return {"name": name, "generation": generation, "state": "rebuilding"}
+        return {"name": name, "generation": generation, "state": REBUILDING}
 
 
 def _state(name: str, head: int) -> dict[str, Any]:
@@ -68,7 +76,7 @@ def _state(name: str, head: int) -> dict[str, Any]:
     runner = c.runner
     state: dict[str, Any] = {
         "name": name,
-        "state": "live",
+        "state": LIVE,
         "generation": generations.active,
         "position": position,
         "head": head,
@@ -79,7 +87,7 @@ def _state(name: str, head: int) -> dict[str, Any]:
     if generations.pending is not None:
         rebuilt = catalog.position(name, generations.pending)
         status = c.rebuilds.status(name)
-        state["state"] = "rebuilding"
+        state["state"] = REBUILDING
         state["rebuild"] = {
             "generation": generations.pending,
             "position": rebuilt,

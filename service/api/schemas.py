@@ -6,7 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from events.catalogue import is_type_pattern
+from events.catalogue import TYPES, is_type_pattern, type_pattern_names
+from events.schemas.fields import TypeData, one_of
 
 
 def type_patterns(max_items: int | None = None) -> fields.List[str]:
@@ -16,7 +17,9 @@ def type_patterns(max_items: int | None = None) -> fields.List[str]:
     if max_items is not None:
         checks.insert(0, validate.Length(max=max_items))
     return fields.List(
-        fields.String(), validate=checks, metadata={"description": "a type, or '<kind>.*'"}
+        fields.String(metadata={"enum": type_pattern_names()}),
+        validate=checks,
+        metadata={"description": "a type, or '<kind>.*'"},
     )
 
 
@@ -34,7 +37,7 @@ class StoredEventSchema(Schema):
     version = fields.Integer()
     recorded_at = fields.String(metadata={"format": "date-time"})
     schema = fields.Integer()
-    type = fields.String()
+    type = one_of(*sorted(TYPES))
     subject = fields.String()
     occurred = fields.String(metadata={"description": "EDTF date as given"})
     occurred_range = fields.Dict(metadata={"description": "earliest, latest, precision, flags"})
@@ -43,7 +46,7 @@ class StoredEventSchema(Schema):
     summary = fields.String()
     place = fields.Dict()
     sources = fields.List(fields.Dict())
-    data = fields.Dict()
+    data = TypeData()
     tags = fields.List(fields.String())
     codes = fields.Dict(metadata={"description": "PLOVER and CAMEO codes of the type"})
 

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields
 
 from events.errors import SubjectNotFound
 from events.queries import SubjectHistory, occurred_by
-from events.schemas.fields import SUBJECT_PATTERN
+from events.schemas.fields import SUBJECT_KINDS, SUBJECT_PATTERN, one_of
 from service.access import Scope, requires
 from service.api import Blueprint, container
 from service.api.moments import AsOfKnownAtArgsSchema, moment_of
@@ -20,7 +20,7 @@ blp = Blueprint("subjects", __name__, url_prefix="/v1", description="Streams of 
 
 class SubjectSchema(Schema):
     subject = fields.String()
-    kind = fields.String()
+    kind = one_of(*SUBJECT_KINDS)
     version = fields.Integer()
     events = fields.List(fields.Nested(StoredEventSchema))
     state = fields.Dict(metadata={"description": "developments as corrected, and retracted ids"})

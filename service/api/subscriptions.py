@@ -11,12 +11,13 @@ from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import HTTPException
 
-from events.schemas.fields import Country, StrictBoolean, subject_ref
-from events.subscription import Filters, Subscription
+from events.schemas.fields import Country, StrictBoolean, one_of, subject_ref
+from events.subscription import ACTIVE, PAUSED, STATUSES, Filters, Subscription
 from service.access import Scope, requires
 from service.api import Blueprint, container
 from service.api.schemas import type_patterns
 from service.errors import http_problem
+from service.webhooks.delivery import Status
 from service.webhooks.endpoint import UnsafeEndpoint
 from service.webhooks.webhooks import DeliveryNotFound, NoStartingPoint, NotRedeliverable
 
@@ -37,14 +38,14 @@ class SubscriptionCreateSchema(FilterFieldsSchema):
 class SubscriptionPatchSchema(FilterFieldsSchema):
     url = fields.String(validate=validate.Length(min=1, max=2048))
     description = fields.String(validate=validate.Length(max=500))
-    status = fields.String(validate=validate.OneOf(["active", "paused"]))
+    status = one_of(ACTIVE, PAUSED)
 
 
 class SubscriptionSchema(Schema):
     id = fields.String()
     url = fields.String()
-    filters = fields.Dict()
-    status = fields.String()
+    filters = fields.Nested(FilterFieldsSchema)
+    status = one_of(*STATUSES)
     description = fields.String()
     disabled_reason = fields.String(allow_none=True)
     created_at = fields.String()
@@ -61,7 +62,7 @@ class ReplaySchema(Schema):  # named for the path: OpenAPI component names are p
 
 
 class DeliveryQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(["pending", "held", "delivered", "failed"]))
+    status = one_of(*(s.value for s in Status))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
@@ -87,13 +88,29 @@ class ReplayResultSchema(Schema):
     resent = fields.Integer(metadata={"description": "delivered or failed ones made due again"})
 
 
+class DeliverySchema(Schema):
+    """One delivery of an event to this subscription, with its attempts."""
+
+    id = fields.String()
+    event_id = fields.String()
+    position = fields.Integer()
+    status = one_of(*(s.value for s in Status))
+    attempts = fields.Integer()
+    next_attempt_at = fields.Raw(metadata={"description": "microseconds since the epoch"})
+    created_at = fields.Raw(metadata={"description": "microseconds since the epoch"})
+    delivered_at = fields.Raw(metadata={"description": "microseconds since the epoch"})
+    last_status = fields.Raw(metadata={"description": "the receiver's last HTTP status"})
+    last_error = fields.Raw()
+    attempt_log = fields.List(fields.Dict())
+
+
 class DeliveryListSchema(Schema):
-    items = fields.List(fields.Dict())
+    items = fields.List(fields.Nested(DeliverySchema))
 
 
 class RedeliverySchema(Schema):
     id = fields.String()
-    status = fields.String()
+    status = one_of(Status.PENDING.value)
 
 
 @blp.route("/subscriptions")

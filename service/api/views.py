@@ -9,10 +9,11 @@ from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
 from events.catalogue import types_matching
-from events.schemas.fields import Country, EDTFDate
+from events.schemas.data import DEAL_STAGES
+from events.schemas.fields import Country, EDTFDate, one_of
 from events.values.dates import parse_occurred
 from events.values.parties import UnknownCountry, UnknownPair, countries_of, to_alpha3
-from projections import activity, agreements, countries, deals, relationships, timeline
+from projections import activity, agreements, countries, deals, lifecycle, relationships, timeline
 from projections.activity import PERIODS
 from service.access import Scope, requires
 from service.api import Blueprint, container
@@ -58,23 +59,7 @@ class RelationshipArgsSchema(MomentArgsSchema):
 
 class AgreementArgsSchema(MomentArgsSchema):
     party = Country()
-    status = fields.String(
-        validate=validate.OneOf(
-            [
-                "negotiating",
-                "halted",
-                "signed",
-                "ratified",
-                "in_force",
-                "partly_in_force",
-                "suspended",
-                "withdrawn",
-                "terminated",
-                "superseded",
-                "expired",
-            ]
-        )
-    )
+    status = one_of(*lifecycle.STATUSES)
     in_force_on = EDTFDate()
 
 
@@ -84,18 +69,7 @@ class ItemsSchema(ViewSchema):
 
 class DealArgsSchema(MomentArgsSchema):
     party = Country()
-    stage = fields.String(
-        validate=validate.OneOf(
-            [
-                "preferred_bidder_selected",
-                "agreed",
-                "contract_signed",
-                "delivered",
-                "value_revised",
-                "cancelled",
-            ]
-        )
-    )
+    stage = one_of(*DEAL_STAGES)
 
 
 class DealsSchema(ItemsSchema):
@@ -112,7 +86,7 @@ class TimelineArgsSchema(MomentArgsSchema):
     from_ = EDTFDate(data_key="from")
     to = EDTFDate()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    order = fields.String(load_default="asc", validate=validate.OneOf(["asc", "desc"]))
+    order = one_of("asc", "desc", load_default="asc")
 
 
 class CountrySchema(ViewSchema):
@@ -125,7 +99,7 @@ class CountrySchema(ViewSchema):
 
 class ActivityArgsSchema(MomentArgsSchema):
     party = Country()
-    period = fields.String(load_default="quarter", validate=validate.OneOf(PERIODS))
+    period = one_of(*PERIODS, load_default="quarter")
 
 
 class ActivitySchema(ViewSchema):
