@@ -49,6 +49,9 @@ class Settings:
     webhook_disable_after: float = 432_000.0
     webhook_concurrency: int = 64
     webhook_per_subscription: int = 16
+    webhook_reserve: int = 16
+    webhook_circuit_failures: int = 5
+    webhook_circuit_seconds: float = 30.0
     webhook_lease_seconds: float = 60.0
     worker_id: str = ""
     log_format: str = "text"

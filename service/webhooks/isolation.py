@@ -1,0 +1,291 @@
+"""Isolation between subscriptions: how the dispatcher shares its slots in flight, so that one
+receiver's trouble (hanging, slow, refusing) never delays another's deliveries.
+
+Per subscription, a window and a circuit; across them, a reserve:
+- the window (additive increase, multiplicative decrease): a subscription starts with
+  START_WINDOW attempts in flight; each 2xx answered within SLOW_SECONDS widens it by one, up
+  to `per_subscription`; each attempt without an answer (a timeout, a refused connection, an
+  answer that is not HTTP) halves it, down to one. A receiver that hangs holds a few
+  slots, not sixteen, and only until its circuit opens.
+- the circuit: `circuit_failures` attempts in a row without an answer open it; nothing of the
+  subscription is sent for `circuit_seconds` (twice as long each time it opens again, up to
+  MAX_OPEN_SECONDS), then one delivery goes as a probe (half open). Any answer closes the
+  circuit (the retry schedule deals with answers that are not 2xx); no answer opens it again.
+- the reserve: `reserve` of the `concurrency` slots are kept for healthy subscriptions (the
+  latest attempt answered 2xx within SLOW_SECONDS, none in flight for longer, circuit closed).
+  The others share the rest, however many they are; a subscription not tried yet may take a
+  reserved slot for its first attempt (one at a time), so that a new subscriber is not kept
+  waiting behind receivers that hang.
+
+A subscription resting after 429, 502, 503 or 504 gets no slot until its rest is over.
+
+This is soft state, in the process's memory like the connections it describes: a restart
+starts afresh, and on PostgreSQL each worker learns about a receiver on its own."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from service.webhooks.attempt import AttemptOutcome
+
+log = logging.getLogger("tracker.deliveries")
+START_WINDOW = 4.0
+SLOW_SECONDS = 1.0  # an answer slower than this is no sign of health
+MAX_OPEN_SECONDS = 600.0
+
+
+class Circuit(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"  # nothing is sent until `open_until`
+    HALF_OPEN = "half_open"  # one delivery may go, as a probe
+
+
+@dataclass(frozen=True)
+class IsolationSettings:
+    concurrency: int = 64
+    per_subscription: int = 16
+    reserve: int = 16  # slots only healthy subscriptions may take (at most half of concurrency)
+    circuit_failures: int = 5  # attempts in a row without an answer that open the circuit
+    circuit_seconds: float = 30.0  # how long it stays open the first time
+
+    @property
+    def shared(self) -> int:
+        """The slots subscriptions that are not healthy may hold between them."""
+        return self.concurrency - max(0, min(self.reserve, self.concurrency // 2))
+
+
+@dataclass
+class Lane:
+    """One subscription's share of the slots and what its receiver has shown so far."""
+
+    window: float
+    started: dict[str, float] = field(default_factory=dict)  # delivery in flight -> began
+    failures: int = 0  # attempts in a row without an answer
+    circuit: Circuit = Circuit.CLOSED
+    open_until: float = 0.0
+    open_seconds: float = 0.0  # how long it opened last time
+    answered_well: bool = False  # the latest attempt was answered 2xx within SLOW_SECONDS
+    tried: bool = False  # an attempt has finished
+    resting_until: float = 0.0
+
+    def healthy(self, now: float) -> bool:
+        return (
+            self.answered_well
+            and self.circuit is Circuit.CLOSED
+            and all(now - began < SLOW_SECONDS for began in self.started.values())
+        )
+
+    def full(self, now: float) -> bool:
+        return len(self.started) >= self.limit(now)
+
+    def limit(self, now: float) -> int:
+        """How many attempts it may have in flight now."""
+        if self.resting_until > now:
+            return 0
+        if self.circuit is Circuit.OPEN and self.open_until <= now:
+            self.circuit = Circuit.HALF_OPEN
+        if self.circuit is Circuit.OPEN:
+            return 0
+        if self.circuit is Circuit.HALF_OPEN:
+            return 1
+        return int(self.window)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a claim may take now: `room` deliveries in all, none of the subscriptions in
+    `skip`, and, when the shared slots are all held, only those of the subscriptions in
+    `only` (the healthy ones, and those not tried yet)."""
+
+    room: int
+    skip: frozenset[str]
+    only: frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class LaneFigures:
+    subscription_id: str
+    in_flight: int
+    window: int
+    circuit: Circuit
+
+
+class Slots:
+    """The dispatcher's slots in flight, by subscription. Thread-safe: the claiming thread
+    takes slots, the sending loop gives them back."""
+
+    def __init__(
+        self, settings: IsolationSettings, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._lanes: dict[str, Lane] = {}
+        self._lock = threading.Lock()
+
+    def plan(self, inactive: Iterable[str] = ()) -> Plan:
+        """The limits a claim keeps: the room left, the subscriptions that may not have one
+        more in flight now, and, with the shared slots all held, the healthy ones."""
+        now = self.clock()
+        with self._lock:
+            skip = set(inactive)
+            skip.update(s for s, lane in self._lanes.items() if lane.full(now))
+            only = None
+            if self._unhealthy_in_flight(now) >= self.settings.shared:
+                only = frozenset(
+                    s
+                    for s, lane in self._lanes.items()
+                    if self._may_take_reserved(lane, now) and s not in skip
+                )
+            return Plan(self.settings.concurrency - self._in_flight(), frozenset(skip), only)
+
+    def take(self, subscription_id: str, delivery_id: str) -> bool:
+        """A slot for an attempt of this delivery, if its subscription may have one more now."""
+        now = self.clock()
+        with self._lock:
+            lane = self._lane(subscription_id)
+            if lane.full(now):
+                return False
+            if self._in_flight() >= self.settings.concurrency:
+                return False
+            if not self._may_take_reserved(lane, now) and (
+                self._unhealthy_in_flight(now) >= self.settings.shared
+            ):
+                return False
+            lane.started[delivery_id] = now
+            return True
+
+    def give_back(self, subscription_id: str, delivery_id: str) -> None:
+        """Frees a slot taken for an attempt that was not made (nothing is learnt)."""
+        with self._lock:
+            self._lane(subscription_id).started.pop(delivery_id, None)
+
+    def finished(self, subscription_id: str, delivery_id: str, outcome: AttemptOutcome) -> bool:
+        """Frees the slot of an attempt made and learns from its outcome; whether the
+        subscription was at its limit (so a claim may now find room for it)."""
+        now = self.clock()
+        with self._lock:
+            lane = self._lane(subscription_id)
+            was_full = lane.full(now)
+            lane.started.pop(delivery_id, None)
+            lane.tried = True
+            if outcome.status is None:
+                self._no_answer(subscription_id, lane, now)
+            else:
+                self._answered(subscription_id, lane, outcome)
+            return was_full
+
+    def rest(self, subscription_id: str, seconds: float) -> None:
+        """The receiver asked for time (429, 502, 503, 504): no slot for the subscription
+        until then (never shortened by a later, shorter rest)."""
+        until = self.clock() + seconds
+        with self._lock:
+            lane = self._lane(subscription_id)
+            lane.resting_until = max(until, lane.resting_until)
+
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight()
+
+    def figures(self) -> list[LaneFigures]:
+        """Each subscription with an attempt in flight or a circuit not closed (for /metrics)."""
+        now = self.clock()
+        with self._lock:
+            return [
+                LaneFigures(s, len(lane.started), lane.limit(now), lane.circuit)
+                for s, lane in sorted(self._lanes.items())
+                if lane.started or lane.circuit is not Circuit.CLOSED
+            ]
+
+    # --- called with the lock held -------------------------------------------------------
+
+    def _lane(self, subscription_id: str) -> Lane:
+        lane = self._lanes.get(subscription_id)
+        if lane is None:
+            window = min(START_WINDOW, float(self.settings.per_subscription))
+            lane = self._lanes[subscription_id] = Lane(window)
+        return lane
+
+    def _may_take_reserved(self, lane: Lane, now: float) -> bool:
+        return lane.healthy(now) or (not lane.tried and not lane.started)
+
+    def _in_flight(self) -> int:
+        return sum(len(lane.started) for lane in self._lanes.values())
+
+    def _unhealthy_in_flight(self, now: float) -> int:
+        return sum(len(lane.started) for lane in self._lanes.values() if not lane.healthy(now))
+
+    def _answered(self, subscription_id: str, lane: Lane, outcome: AttemptOutcome) -> None:
+        """Any answer shows the receiver is there: the run of failures ends and an open or
+        half-open circuit closes. A quick 2xx widens the window."""
+        succeeded = 200 <= (outcome.status or 0) < 300
+        lane.answered_well = succeeded and outcome.seconds < SLOW_SECONDS
+        lane.failures = 0
+        if lane.circuit is not Circuit.CLOSED:
+            lane.circuit, lane.open_seconds = Circuit.CLOSED, 0.0
+            lane.window = min(START_WINDOW, float(self.settings.per_subscription))
+            log.info(
+                "circuit closed",
+                extra={"fields": {"subscription": subscription_id, "status": outcome.status}},
+            )
+        elif lane.answered_well:
+            lane.window = min(lane.window + 1, float(self.settings.per_subscription))
+
+    def _no_answer(self, subscription_id: str, lane: Lane, now: float) -> None:
+        """No answer: the window halves; enough in a row, or a probe unanswered, open the
+        circuit (an attempt that was already in flight when it opened changes nothing)."""
+        lane.answered_well = False
+        lane.window = max(1.0, lane.window / 2)
+        if lane.circuit is Circuit.OPEN:
+            return
+        lane.failures += 1
+        if lane.circuit is Circuit.HALF_OPEN or lane.failures >= self.settings.circuit_failures:
+            self._open(subscription_id, lane, now)
+
+    def _open(self, subscription_id: str, lane: Lane, now: float) -> None:
+        seconds = self.settings.circuit_seconds
+        if lane.open_seconds:
+            seconds = min(max(seconds, MAX_OPEN_SECONDS), lane.open_seconds * 2)
+        lane.circuit, lane.open_until, lane.open_seconds = Circuit.OPEN, now + seconds, seconds
+        log.warning(
+            "circuit opened",
+            extra={
+                "fields": {
+                    "subscription": subscription_id,
+                    "failures": lane.failures,
+                    "seconds": round(seconds, 1),
+                }
+            },
+        )
+
+
+class Admission:
+    """One claim's or hand-over's way through its deliveries, in position order: a delivery
+    gets a slot if its subscription may have one more in flight now, and once one of a
+    subscription is refused, so are its later ones (they never overtake it)."""
+
+    def __init__(self, slots: Slots) -> None:
+        self.slots = slots
+        self.refused: set[str] = set()
+        self.admitted: list[tuple[str, str]] = []
+
+    def __call__(self, subscription_id: str, delivery_id: str) -> bool:
+        if subscription_id in self.refused:
+            return False
+        if not self.slots.take(subscription_id, delivery_id):
+            self.refused.add(subscription_id)
+            return False
+        self.admitted.append((subscription_id, delivery_id))
+        return True
+
+    def undo(self, kept: Iterable[str] = ()) -> None:
+        """Gives back the slots of the admitted deliveries not in `kept` (not leased after
+        all: the claim's transaction failed, or another worker leased them first)."""
+        leased = set(kept)
+        for subscription_id, delivery_id in self.admitted:
+            if delivery_id not in leased:
+                self.slots.give_back(subscription_id, delivery_id)

@@ -1,0 +1,182 @@
+"""No receiver can stall another's deliveries (issue 13), on a real `tracker serve` with real
+misbehaving receivers on loopback: a healthy subscriber beside twenty misbehaving ones gets
+every event with p99 under 1 s, the process stays under 300 MB, every attempt a receiver got
+is in the delivery log and the log lines, and the circuits of receivers that never answer
+open."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.process import TrackerProcess, TrackerProcesses, bearer, tracker_env
+from tests.eventually import eventually
+from tests.factories import development
+from tests.misbehaving_receivers import MISBEHAVING, Misbehaving
+from tests.webhook_receiver import Receiver
+
+TOKEN = "e2e-admin-token"
+EVENTS = 150
+PER_SECOND = 30
+MEMORY_LIMIT = 300 * 1024 * 1024
+# Twenty misbehaving receivers, by kind.
+CROWD = {
+    "hang": 4,
+    "trickle": 3,
+    "header_flood": 2,
+    "endless_body": 2,
+    "odd_status": 2,
+    "interim_flood": 1,
+    "gone": 2,
+    "too_many": 2,
+    "redirect": 2,
+}
+SETTINGS = {
+    "TRACKER_API_TOKEN": TOKEN,
+    "TRACKER_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+    "TRACKER_WEBHOOK_TIMEOUT": "4",  # shorter than 15 s so that the test sees circuits open
+    "TRACKER_WEBHOOK_CIRCUIT_FAILURES": "3",
+    "TRACKER_RETRY_SCHEDULE": "0s,1s,2s",
+}
+
+
+@pytest.fixture
+def crowd() -> Iterator[dict[str, list[Misbehaving]]]:
+    receivers = {
+        kind: [Misbehaving(MISBEHAVING[kind]) for _ in range(n)] for kind, n in CROWD.items()
+    }
+    yield receivers
+    for group in receivers.values():
+        for receiver in group:
+            receiver.close()
+
+
+@pytest.fixture
+def healthy() -> Iterator[Receiver]:
+    receiver = Receiver().start()
+    yield receiver
+    receiver.stop()
+
+
+def subscribe(tracker: TrackerProcess, url: str) -> str:
+    created = requests.post(
+        f"{tracker.url}/v1/subscriptions", json={"url": url}, headers=bearer(TOKEN), timeout=10
+    )
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def resident_bytes(tracker: TrackerProcess) -> int:
+    assert tracker.process is not None
+    for line in Path(f"/proc/{tracker.process.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def post_paced(tracker: TrackerProcess) -> dict[str, float]:
+    """EVENTS developments at PER_SECOND; each event id with when its POST began."""
+    began: dict[str, float] = {}
+    with requests.Session() as session:
+        for n in range(EVENTS):
+            started = time.perf_counter()
+            posted = session.post(
+                f"{tracker.url}/v1/events",
+                json=development("meeting.held", f"meeting:crowd-{n}"),
+                headers=bearer(TOKEN),
+                timeout=10,
+            )
+            assert posted.status_code == 201, posted.text
+            began[posted.json()["id"]] = started
+            time.sleep(max(0.0, started + 1 / PER_SECOND - time.perf_counter()))
+    return began
+
+
+def attempts_recorded(tracker: TrackerProcess, subscription_id: str) -> int:
+    answer = requests.get(
+        f"{tracker.url}/v1/subscriptions/{subscription_id}/deliveries",
+        params={"limit": 1000},
+        headers=bearer(TOKEN),
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return sum(len(item["attempt_log"]) for item in answer.json()["items"])
+
+
+class MemoryWatch:
+    """Samples the process's resident memory every 0.2 s until stopped; keeps the most."""
+
+    def __init__(self, tracker: TrackerProcess) -> None:
+        self.tracker = tracker
+        self.most = 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.stopped.wait(0.2):
+            self.most = max(self.most, resident_bytes(self.tracker))
+
+    def stop(self) -> int:
+        self.stopped.set()
+        self.thread.join()
+        return self.most
+
+
+def test_a_healthy_subscriber_beside_twenty_misbehaving_ones_gets_everything_at_once(
+    tmp_path: Path,
+    trackers: TrackerProcesses,
+    crowd: dict[str, list[Misbehaving]],
+    healthy: Receiver,
+):
+    tracker = trackers.serve(tracker_env(tmp_path / "data", **SETTINGS))
+    misbehaving = {
+        subscribe(tracker, receiver.url): (kind, receiver)
+        for kind, group in crowd.items()
+        for receiver in group
+    }
+    healthy_id = subscribe(tracker, healthy.url)
+    memory = MemoryWatch(tracker)
+    try:
+        began = post_paced(tracker)
+        received = eventually(
+            lambda: len(healthy.bodies()) >= EVENTS and healthy.bodies(),
+            timeout=20,
+            message="every event at the healthy subscriber",
+        )
+    finally:
+        most = memory.stop()
+    arrived = {r.headers["webhook-id"]: r.at for r in received}
+    assert set(arrived) == set(began)
+    latencies = sorted(arrived[event] - began[event] for event in began)
+    p50, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99) - 1]
+    print(f"healthy: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, RSS {most >> 20} MB")
+    assert p99 < 1.0, f"p50 {p50:.3f} s, p99 {p99:.3f} s, slowest {latencies[-5:]}"
+    assert most < MEMORY_LIMIT
+
+    def every_attempt_recorded() -> bool:
+        for subscription_id, (kind, receiver) in misbehaving.items():
+            got = receiver.requests
+            assert got > 0, f"{kind} got nothing"
+            assert attempts_recorded(tracker, subscription_id) == got, kind
+        return True
+
+    eventually(every_attempt_recorded, timeout=30, interval=0.5, message="every attempt recorded")
+    total = sum(attempts_recorded(tracker, s) for s in [*misbehaving, healthy_id])
+    eventually(
+        lambda: tracker.stderr().count("tracker.deliveries delivery ") == total,
+        message="a log line for every attempt",
+    )
+    never_answer = {s for s, (kind, _) in misbehaving.items() if kind in ("hang", "trickle")}
+    opened = {s for s in never_answer if f"circuit opened subscription={s}" in tracker.stderr()}
+    assert opened == never_answer
+    metrics = requests.get(f"{tracker.url}/metrics", timeout=10).text
+    for subscription_id in never_answer:
+        circuit = f'tracker_webhook_circuit_open{{subscription="{subscription_id}",state="open"}}'
+        assert f"{circuit} 1.0" in metrics
+    assert resident_bytes(tracker) < MEMORY_LIMIT
