@@ -61,6 +61,7 @@ class Container:
 
     def close(self) -> None:
         self.workers.stop()
+        self.webhooks.close()
         if self.runner is not None:
             self.runner.stop()
         self.rebuilds.stop()
@@ -112,7 +113,7 @@ def bootstrap(
             deliveries,
             running,
             allowed_networks=networks(settings.webhook_allowed_networks),
-            timeout=settings.webhook_timeout,
+            timeout=settings.webhook_ping_timeout,
         ),
         running,
     )

@@ -52,6 +52,7 @@ class Settings:
     webhook_reserve: int = 16
     webhook_circuit_failures: int = 5
     webhook_circuit_seconds: float = 30.0
+    webhook_ping_timeout: float = 5.0
     webhook_lease_seconds: float = 60.0
     worker_id: str = ""
     log_format: str = "text"

@@ -2,13 +2,14 @@
 misbehaving receivers on loopback: a healthy subscriber beside twenty misbehaving ones gets
 every event with p99 under 1 s, the process stays under 300 MB, every attempt a receiver got
 is in the delivery log and the log lines, and the circuits of receivers that never answer
-open."""
+open; pings to receivers that never answer hold neither /healthz nor the request threads."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,58 @@ def test_a_healthy_subscriber_beside_twenty_misbehaving_ones_gets_everything_at_
         circuit = f'tracker_webhook_circuit_open{{subscription="{subscription_id}",state="open"}}'
         assert f"{circuit} 1.0" in metrics
     assert resident_bytes(tracker) < MEMORY_LIMIT
+
+
+def test_pings_to_receivers_that_never_answer_hold_neither_healthz_nor_request_threads(
+    tmp_path: Path, trackers: TrackerProcesses
+):
+    """Twenty pings at once, to twenty subscriptions of a receiver that never answers, and
+    five more to one of them: at most four are sent, each answered within the 5 s ping
+    timeout, the rest refused at once with 503; /healthz answers throughout."""
+    hanging = Misbehaving(MISBEHAVING["hang"])
+    tracker = trackers.serve(tracker_env(tmp_path / "data", **SETTINGS))
+    try:
+        ids = [subscribe(tracker, f"{hanging.url}{n}") for n in range(20)]
+        slowest_health = 0.0
+        stop = threading.Event()
+
+        def watch_health() -> None:
+            nonlocal slowest_health
+            while not stop.is_set():
+                started = time.perf_counter()
+                requests.get(f"{tracker.url}/healthz", timeout=10).raise_for_status()
+                slowest_health = max(slowest_health, time.perf_counter() - started)
+                time.sleep(0.05)
+
+        def ping(subscription_id: str) -> tuple[requests.Response, float]:
+            started = time.perf_counter()
+            answer = requests.post(
+                f"{tracker.url}/v1/subscriptions/{subscription_id}/ping",
+                headers=bearer(TOKEN),
+                timeout=30,
+            )
+            return answer, time.perf_counter() - started
+
+        watcher = threading.Thread(target=watch_health)
+        watcher.start()
+        try:
+            with ThreadPoolExecutor(25) as pool:
+                answers = list(pool.map(ping, [*ids, *[ids[0]] * 5]))
+        finally:
+            stop.set()
+            watcher.join()
+    finally:
+        hanging.close()
+    sent = [(a.json(), s) for a, s in answers if a.status_code == 200]
+    refused = [(a, s) for a, s in answers if a.status_code != 200]
+    print(
+        f"pings: {len(sent)} sent, {len(refused)} refused within "
+        f"{max(s for _, s in refused):.2f} s; /healthz slowest {slowest_health * 1000:.0f} ms"
+    )
+    assert 1 <= len(sent) <= 4, [a.status_code for a, _ in answers]
+    assert all(body["status"] is None and "Timeout" in body["error"] for body, _ in sent)
+    assert all(4.5 < seconds < 7.0 for _, seconds in sent)
+    assert all(a.status_code == 503 and a.headers["Retry-After"] == "5" for a, _ in refused)
+    assert max(seconds for _, seconds in refused) < 2.0
+    assert slowest_health < 1.0
+    assert len(sent) + len(refused) == 25
