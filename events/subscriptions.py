@@ -119,6 +119,16 @@ class Subscriptions(Application[str]):
                     return subscription
         raise SubscriptionNotFound(subscription_id)
 
+    def cached(self, subscription_id: str) -> Subscription | None:
+        """The subscription from the recent list if that is fresh, without asking the store
+        (None: ask `current`). For callers that must never wait on the store, such as the
+        dispatcher's event loop."""
+        with self._lock:
+            if time.monotonic() - self._checked_at >= FRESH_SECONDS:
+                return None
+            known = self._known[1]
+        return next((s for s in known if s.id == subscription_id), None)
+
     def recent(self) -> list[Subscription]:
         """Every subscription not deleted, as read at most FRESH_SECONDS ago (at once after a
         change in this process): for the dispatcher's hot path, where asking the store for

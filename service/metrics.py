@@ -18,7 +18,8 @@ from prometheus_client.registry import Collector
 from service.access import public
 from service.webhooks.attempt import AttemptTotals
 from service.webhooks.delivery import PendingCount, Status, now_micros
-from service.webhooks.isolation import Circuit, LaneFigures
+from service.webhooks.isolation import LaneFigures
+from service.webhooks.lane import Circuit
 
 
 class Metrics:

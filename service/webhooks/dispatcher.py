@@ -15,9 +15,10 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from events.errors import EventNotFound
@@ -32,11 +33,12 @@ from service.webhooks.attempt import AttemptFigures, AttemptOutcome, AttemptWrit
 from service.webhooks.client import WebhookClient
 from service.webhooks.delivery import Claimed, DeliveryStore, NewDelivery, Status, now_micros
 from service.webhooks.endpoint import Network, UnsafeEndpoint, VettedEndpoint, networks, vet
-from service.webhooks.isolation import Admission, IsolationSettings, Slots
+from service.webhooks.isolation import Admission, IsolationSettings, Plan, Slots
 from service.webhooks.message import cloudevent, signed_headers
 from service.webhooks.retry import next_delay, parse_schedule, rests_subscription
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 BODY_CACHE = 10_000
 
@@ -110,6 +112,7 @@ class Dispatcher:
         self.follower = Follower("dispatcher", lambda: self.dispatch_due() > 0)
         self.jitter = random.Random()
         self.slots = Slots(settings.isolation)
+        self._behind: set[str] = set()  # subscriptions with deliveries left for a claim
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(
@@ -181,6 +184,7 @@ class Dispatcher:
         except BaseException:
             admission.undo()
             raise
+        self._caught_up(plan, admission, claimed)
         if claimed:
             self._loop.call_soon_threadsafe(self._launch, claimed)
             return len(claimed)
@@ -191,17 +195,42 @@ class Dispatcher:
 
     def take(self, rows: Sequence[NewDelivery]) -> list[NewDelivery]:
         """The rows again, leased where there is room to send them now (the same limits as
-        a claim: in flight, per subscription, resting, circuit, active); their slots are
-        held until `launch` or `give_back`."""
+        a claim: in flight, per subscription, resting, circuit, active) and none of their
+        subscription is left for a claim; their slots are held until `launch` or
+        `give_back`."""
         lease_until = now_micros() + int(self.settings.lease_seconds * 1e6)
         inactive = self._inactive()
         admission = Admission(self.slots)
-        return [
-            row._replace(lease_until=lease_until, leased_by=self.settings.worker_id)
-            if row.subscription_id not in inactive and admission(row.subscription_id, row.id)
-            else row
-            for row in rows
-        ]
+        taken = []
+        with self._lock:
+            for row in rows:
+                subscription = row.subscription_id
+                if subscription in inactive or subscription in self._behind:
+                    taken.append(row)
+                elif admission(subscription, row.id):
+                    leased = row._replace(
+                        lease_until=lease_until, leased_by=self.settings.worker_id
+                    )
+                    taken.append(leased)
+                else:
+                    taken.append(row)
+                    self._behind.add(subscription)
+            self._behind.update(inactive & {row.subscription_id for row in rows})
+        return taken
+
+    def _caught_up(self, plan: Plan, admission: Admission, claimed: list[Claimed]) -> None:
+        """A claim that had room to spare and refused nothing saw every due delivery of the
+        subscriptions it looked at: none of those is behind any more, and their next
+        deliveries may be handed over again. (Until then they are left for a claim, so that
+        they never overtake those recorded before them.)"""
+        if len(claimed) >= plan.room or admission.refused:
+            return
+        with self._lock:
+            self._behind = {
+                s
+                for s in self._behind
+                if s in plan.skip or (plan.only is not None and s not in plan.only)
+            }
 
     def launch(self, rows: Sequence[NewDelivery], bodies: dict[str, str]) -> None:
         """Sends recorded deliveries this dispatcher took (their bodies built already)."""
@@ -265,8 +294,10 @@ class Dispatcher:
         response = await self.client.post(endpoint, body.encode(), headers)
         if response.status is not None and 200 <= response.status < 300:
             self._handle_success(delivery, response)
+        elif response.status == 410:
+            await self._off_loop(self._handle_gone, delivery, response, subscription)
         else:
-            self._handle_failure(delivery, response, subscription)
+            self._handle_failure(delivery, response)
         return response
 
     def _free_slot(self, delivery: Claimed, outcome: AttemptOutcome | None) -> None:
@@ -274,13 +305,16 @@ class Dispatcher:
         from an attempt not made, or failed on this side)."""
         if outcome is None:
             self.slots.give_back(delivery.subscription_id, delivery.id)
-            was_full = True
+            lacking = True
         else:
-            was_full = self.slots.finished(delivery.subscription_id, delivery.id, outcome)
-        if was_full or self.slots.in_flight() <= self.settings.concurrency // 2:
-            # Claim when the subscription had no room (its next delivery waits for this
-            # slot) or half the pool is free: one claim transaction for several deliveries,
-            # not one per delivery. (The dispatcher also polls each second.)
+            lacking = self.slots.finished(delivery.subscription_id, delivery.id, outcome)
+        with self._lock:
+            behind = delivery.subscription_id in self._behind
+        if lacking or behind or self.slots.in_flight() <= self.settings.concurrency // 2:
+            # Claim when room was lacking (a delivery left for a claim may wait for this
+            # slot), the subscription has deliveries left for one, or half the pool is free:
+            # one claim transaction for several deliveries, not one per delivery. (The
+            # dispatcher also polls each second.)
             self.wake()
 
     async def _vetted(self, url: str) -> VettedEndpoint:
@@ -297,15 +331,22 @@ class Dispatcher:
         return await self._loop.run_in_executor(None, vet, url, self.settings.allowed_networks)
 
     async def _prepare(self, delivery: Claimed) -> tuple[Subscription, str, dict[str, str]] | None:
+        """The subscription, the body and its signed headers; None when the delivery is not
+        to be attempted now (finished or given back here). What needs the store is done on a
+        worker thread: the event loop, shared by every attempt, never waits on it."""
+        subscription = self.subscriptions.cached(delivery.subscription_id)
         try:
-            subscription = self.subscriptions.current(delivery.subscription_id)
+            if subscription is None:
+                subscription = await self._off_loop(
+                    self.subscriptions.current, delivery.subscription_id
+                )
         except SubscriptionNotFound:
             self._finish(
                 delivery, Status.FAILED, AttemptOutcome(None, 0, "", None, "subscription deleted")
             )
             return None
         if subscription.status != "active":  # paused since the claim: leave it for later
-            self.store.release(delivery.id)
+            await self._off_loop(self.store.release, delivery.id)
             return None
         try:
             cached = self._cached_body(delivery.event_id)
@@ -324,7 +365,11 @@ class Dispatcher:
 
     async def _loaded_body(self, event_id: str) -> str:
         """Read from the log on a worker thread: the event loop never waits on the store."""
-        return await self._loop.run_in_executor(None, self._body, event_id)
+        return await self._off_loop(self._body, event_id)
+
+    async def _off_loop(self, work: Callable[..., T], *arguments: Any) -> T:
+        """`work` on a worker thread, so that the event loop never waits on the store."""
+        return await self._loop.run_in_executor(None, work, *arguments)
 
     def _cached_body(self, event_id: str) -> str | None:
         with self._lock:
@@ -349,14 +394,15 @@ class Dispatcher:
     def _handle_success(self, delivery: Claimed, response: AttemptOutcome) -> None:
         self._finish(delivery, Status.DELIVERED, response)
 
-    def _handle_failure(
-        self, delivery: Claimed, response: AttemptOutcome, subscription: Subscription | None = None
+    def _handle_gone(
+        self, delivery: Claimed, response: AttemptOutcome, subscription: Subscription
     ) -> None:
-        if response.status == 410 and subscription is not None:
-            subscription.disable("The endpoint answered 410 Gone.")
-            self.subscriptions.save(subscription)
-            self._finish(delivery, Status.PENDING, response, now_micros())  # sent on re-enable
-            return
+        """410: the subscription is disabled; the delivery waits for it to be enabled again."""
+        subscription.disable("The endpoint answered 410 Gone.")
+        self.subscriptions.save(subscription)
+        self._finish(delivery, Status.PENDING, response, now_micros())  # sent on re-enable
+
+    def _handle_failure(self, delivery: Claimed, response: AttemptOutcome) -> None:
         delay = next_delay(
             self.settings.schedule,
             delivery.attempts + 1,

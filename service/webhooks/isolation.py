@@ -28,21 +28,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 
 from service.webhooks.attempt import AttemptOutcome
+from service.webhooks.lane import Circuit, Lane
 
 log = logging.getLogger("tracker.deliveries")
-START_WINDOW = 4.0
-SLOW_SECONDS = 1.0  # an answer slower than this is no sign of health
-MAX_OPEN_SECONDS = 600.0
-
-
-class Circuit(StrEnum):
-    CLOSED = "closed"
-    OPEN = "open"  # nothing is sent until `open_until`
-    HALF_OPEN = "half_open"  # one delivery may go, as a probe
 
 
 @dataclass(frozen=True)
@@ -57,43 +48,6 @@ class IsolationSettings:
     def shared(self) -> int:
         """The slots subscriptions that are not healthy may hold between them."""
         return self.concurrency - max(0, min(self.reserve, self.concurrency // 2))
-
-
-@dataclass
-class Lane:
-    """One subscription's share of the slots and what its receiver has shown so far."""
-
-    window: float
-    started: dict[str, float] = field(default_factory=dict)  # delivery in flight -> began
-    failures: int = 0  # attempts in a row without an answer
-    circuit: Circuit = Circuit.CLOSED
-    open_until: float = 0.0
-    open_seconds: float = 0.0  # how long it opened last time
-    answered_well: bool = False  # the latest attempt was answered 2xx within SLOW_SECONDS
-    tried: bool = False  # an attempt has finished
-    resting_until: float = 0.0
-
-    def healthy(self, now: float) -> bool:
-        return (
-            self.answered_well
-            and self.circuit is Circuit.CLOSED
-            and all(now - began < SLOW_SECONDS for began in self.started.values())
-        )
-
-    def full(self, now: float) -> bool:
-        return len(self.started) >= self.limit(now)
-
-    def limit(self, now: float) -> int:
-        """How many attempts it may have in flight now."""
-        if self.resting_until > now:
-            return 0
-        if self.circuit is Circuit.OPEN and self.open_until <= now:
-            self.circuit = Circuit.HALF_OPEN
-        if self.circuit is Circuit.OPEN:
-            return 0
-        if self.circuit is Circuit.HALF_OPEN:
-            return 1
-        return int(self.window)
 
 
 @dataclass(frozen=True)
@@ -125,6 +79,7 @@ class Slots:
         self.settings = settings
         self.clock = clock
         self._lanes: dict[str, Lane] = {}
+        self._flying: dict[str, Lane] = {}  # the lanes with an attempt in flight
         self._lock = threading.Lock()
 
     def plan(self, inactive: Iterable[str] = ()) -> Plan:
@@ -139,7 +94,7 @@ class Slots:
                 only = frozenset(
                     s
                     for s, lane in self._lanes.items()
-                    if self._may_take_reserved(lane, now) and s not in skip
+                    if lane.may_take_reserved(now) and s not in skip
                 )
             return Plan(self.settings.concurrency - self._in_flight(), frozenset(skip), only)
 
@@ -152,32 +107,35 @@ class Slots:
                 return False
             if self._in_flight() >= self.settings.concurrency:
                 return False
-            if not self._may_take_reserved(lane, now) and (
+            if not lane.may_take_reserved(now) and (
                 self._unhealthy_in_flight(now) >= self.settings.shared
             ):
                 return False
             lane.started[delivery_id] = now
+            self._flying[subscription_id] = lane
             return True
 
     def give_back(self, subscription_id: str, delivery_id: str) -> None:
         """Frees a slot taken for an attempt that was not made (nothing is learnt)."""
         with self._lock:
-            self._lane(subscription_id).started.pop(delivery_id, None)
+            self._landed(subscription_id, delivery_id)
 
     def finished(self, subscription_id: str, delivery_id: str, outcome: AttemptOutcome) -> bool:
-        """Frees the slot of an attempt made and learns from its outcome; whether the
-        subscription was at its limit (so a claim may now find room for it)."""
+        """Frees the slot of an attempt made and learns from its outcome; whether the slot
+        opens room that was lacking (the subscription, the shared slots or all of them were
+        full), so that a claim may now find a delivery it had to leave."""
         now = self.clock()
         with self._lock:
             lane = self._lane(subscription_id)
-            was_full = lane.full(now)
-            lane.started.pop(delivery_id, None)
+            lacking = self._lacking(lane, now)
+            self._landed(subscription_id, delivery_id)
             lane.tried = True
-            if outcome.status is None:
-                self._no_answer(subscription_id, lane, now)
-            else:
-                self._answered(subscription_id, lane, outcome)
-            return was_full
+            if outcome.status is not None:
+                if lane.answered(outcome):
+                    _log_circuit("closed", subscription_id, lane, status=outcome.status)
+            elif lane.no_answer(now, self.settings.circuit_failures, self.settings.circuit_seconds):
+                _log_circuit("opened", subscription_id, lane, failures=lane.failures)
+            return lacking
 
     def rest(self, subscription_id: str, seconds: float) -> None:
         """The receiver asked for time (429, 502, 503, 504): no slot for the subscription
@@ -206,61 +164,31 @@ class Slots:
     def _lane(self, subscription_id: str) -> Lane:
         lane = self._lanes.get(subscription_id)
         if lane is None:
-            window = min(START_WINDOW, float(self.settings.per_subscription))
-            lane = self._lanes[subscription_id] = Lane(window)
+            lane = self._lanes[subscription_id] = Lane(self.settings.per_subscription)
         return lane
 
-    def _may_take_reserved(self, lane: Lane, now: float) -> bool:
-        return lane.healthy(now) or (not lane.tried and not lane.started)
-
     def _in_flight(self) -> int:
-        return sum(len(lane.started) for lane in self._lanes.values())
+        return sum(len(lane.started) for lane in self._flying.values())
 
     def _unhealthy_in_flight(self, now: float) -> int:
-        return sum(len(lane.started) for lane in self._lanes.values() if not lane.healthy(now))
+        return sum(len(lane.started) for lane in self._flying.values() if not lane.healthy(now))
 
-    def _answered(self, subscription_id: str, lane: Lane, outcome: AttemptOutcome) -> None:
-        """Any answer shows the receiver is there: the run of failures ends and an open or
-        half-open circuit closes. A quick 2xx widens the window."""
-        succeeded = 200 <= (outcome.status or 0) < 300
-        lane.answered_well = succeeded and outcome.seconds < SLOW_SECONDS
-        lane.failures = 0
-        if lane.circuit is not Circuit.CLOSED:
-            lane.circuit, lane.open_seconds = Circuit.CLOSED, 0.0
-            lane.window = min(START_WINDOW, float(self.settings.per_subscription))
-            log.info(
-                "circuit closed",
-                extra={"fields": {"subscription": subscription_id, "status": outcome.status}},
-            )
-        elif lane.answered_well:
-            lane.window = min(lane.window + 1, float(self.settings.per_subscription))
-
-    def _no_answer(self, subscription_id: str, lane: Lane, now: float) -> None:
-        """No answer: the window halves; enough in a row, or a probe unanswered, open the
-        circuit (an attempt that was already in flight when it opened changes nothing)."""
-        lane.answered_well = False
-        lane.window = max(1.0, lane.window / 2)
-        if lane.circuit is Circuit.OPEN:
-            return
-        lane.failures += 1
-        if lane.circuit is Circuit.HALF_OPEN or lane.failures >= self.settings.circuit_failures:
-            self._open(subscription_id, lane, now)
-
-    def _open(self, subscription_id: str, lane: Lane, now: float) -> None:
-        seconds = self.settings.circuit_seconds
-        if lane.open_seconds:
-            seconds = min(max(seconds, MAX_OPEN_SECONDS), lane.open_seconds * 2)
-        lane.circuit, lane.open_until, lane.open_seconds = Circuit.OPEN, now + seconds, seconds
-        log.warning(
-            "circuit opened",
-            extra={
-                "fields": {
-                    "subscription": subscription_id,
-                    "failures": lane.failures,
-                    "seconds": round(seconds, 1),
-                }
-            },
+    def _lacking(self, lane: Lane, now: float) -> bool:
+        """Whether room was lacking: the lane at its limit, or the shared slots or all of
+        them held."""
+        return (
+            lane.full(now)
+            or self._in_flight() >= self.settings.concurrency
+            or self._unhealthy_in_flight(now) >= self.settings.shared
         )
+
+    def _landed(self, subscription_id: str, delivery_id: str) -> None:
+        """An attempt no longer in flight. Counting only the lanes in flight, a take costs as
+        much as the attempts in flight, however many subscriptions there are."""
+        lane = self._lane(subscription_id)
+        lane.started.pop(delivery_id, None)
+        if not lane.started:
+            self._flying.pop(subscription_id, None)
 
 
 class Admission:
@@ -289,3 +217,12 @@ class Admission:
         for subscription_id, delivery_id in self.admitted:
             if delivery_id not in leased:
                 self.slots.give_back(subscription_id, delivery_id)
+
+
+def _log_circuit(change: str, subscription_id: str, lane: Lane, **facts: object) -> None:
+    """A circuit opening (with how long) or closing, on the deliveries' log."""
+    fields = {"subscription": subscription_id, **facts}
+    if change == "opened":
+        fields["seconds"] = round(lane.open_seconds, 1)
+    level = logging.WARNING if change == "opened" else logging.INFO
+    log.log(level, "circuit %s", change, extra={"fields": fields})

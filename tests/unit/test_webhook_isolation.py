@@ -8,13 +8,8 @@ from __future__ import annotations
 import itertools
 
 from service.webhooks.attempt import AttemptOutcome
-from service.webhooks.isolation import (
-    START_WINDOW,
-    Admission,
-    Circuit,
-    IsolationSettings,
-    Slots,
-)
+from service.webhooks.isolation import Admission, IsolationSettings, Slots
+from service.webhooks.lane import START_WINDOW, Circuit
 
 OK = AttemptOutcome(200, 0.01, "", None, None)
 SLOW_OK = AttemptOutcome(200, 2.0, "", None, None)
