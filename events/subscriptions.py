@@ -119,13 +119,13 @@ class Subscriptions(Application[str]):
                     return subscription
         raise SubscriptionNotFound(subscription_id)
 
-    def cached(self, subscription_id: str) -> Subscription | None:
-        """The subscription from the recent list if that is fresh, without asking the store
-        (None: ask `current`). For callers that must never wait on the store, such as the
-        dispatcher's event loop."""
+    def known(self, subscription_id: str) -> Subscription | None:
+        """The subscription as the recent list last read it, however long ago, without
+        asking the store (None: not in it; ask `current`). For the dispatcher's event loop,
+        which must never wait on the store: its claims read `recent` (at least once a
+        second), which keeps the list fresh, and a subscription paused or deleted since then
+        is left out of the next claim."""
         with self._lock:
-            if time.monotonic() - self._checked_at >= FRESH_SECONDS:
-                return None
             known = self._known[1]
         return next((s for s in known if s.id == subscription_id), None)
 

@@ -1,6 +1,7 @@
 """Receivers that misbehave, on real sockets on loopback: each reads a request and answers it
-as its script says (hangs, trickles, floods headers, sends a body without end, an odd status
-line, 410, 429 with a huge Retry-After, a redirect), counting the requests it read."""
+as its script says (hangs, trickles, answers late, floods headers, sends a body without end,
+an odd status line, 410, 429 with a huge Retry-After, a redirect), counting the requests it
+read."""
 
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ def trickle(connection: socket.socket) -> None:
     while True:
         time.sleep(0.5)
         connection.sendall(b"X-Slow: y\r\n")
+
+
+def slow(connection: socket.socket) -> None:
+    """Answers 200, two seconds late."""
+    time.sleep(2.0)
+    connection.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
 
 
 def header_flood(connection: socket.socket) -> None:
@@ -65,6 +72,7 @@ REDIRECT = answer(
 MISBEHAVING: dict[str, Script] = {
     "hang": hang,
     "trickle": trickle,
+    "slow": slow,
     "header_flood": header_flood,
     "endless_body": endless_body,
     "odd_status": ODD_STATUS,

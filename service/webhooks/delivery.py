@@ -256,6 +256,7 @@ class DeliveryStore:
         candidates = limit if admit is None else min(CLAIM_CANDIDATES, limit * 4)
         lock = "FOR UPDATE SKIP LOCKED" if self.db.is_postgres else ""
         with self.db.transaction() as cursor:
+            self._write_first(cursor)
             cursor.execute(
                 "SELECT id, subscription_id, event_id, position, attempts "
                 f"FROM {self.deliveries} WHERE {where} "
@@ -271,6 +272,13 @@ class DeliveryStore:
                     (now + int(lease_seconds * 1e6), worker, *(c.id for c in chosen)),
                 )
             return chosen
+
+    def _write_first(self, cursor: Cursor) -> None:
+        """On SQLite, takes the write lock before reading: a transaction that read first
+        cannot write once another connection (the subscriptions' own, on the same file) has
+        written since, and fails at once ("database is locked") instead of waiting."""
+        if not self.db.is_postgres:
+            cursor.execute(f"UPDATE {self.deliveries} SET lease_until = lease_until WHERE 0")
 
     def finish(self, claimed: Claimed, **result: Any) -> None:
         """Records an attempt and the delivery's new state, releasing its lease."""

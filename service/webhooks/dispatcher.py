@@ -334,7 +334,7 @@ class Dispatcher:
         """The subscription, the body and its signed headers; None when the delivery is not
         to be attempted now (finished or given back here). What needs the store is done on a
         worker thread: the event loop, shared by every attempt, never waits on it."""
-        subscription = self.subscriptions.cached(delivery.subscription_id)
+        subscription = self.subscriptions.known(delivery.subscription_id)
         try:
             if subscription is None:
                 subscription = await self._off_loop(
