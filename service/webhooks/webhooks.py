@@ -16,7 +16,7 @@ from service.webhooks.attempt import AttemptOutcome
 from service.webhooks.delivery import Backfilled, DeliveryStore, Status
 from service.webhooks.endpoint import Network, VettedEndpoint, vet
 from service.webhooks.message import ping, signed_headers
-from service.webhooks.pinger import Pinger
+from service.webhooks.pinger import PING_SLOTS, Pinger
 from service.webhooks.workers import WebhookWorkers
 
 BACKFILL_BATCH = 1000
@@ -46,13 +46,14 @@ class Webhooks:
         *,
         allowed_networks: Sequence[Network],
         timeout: float,
+        ping_slots: int = PING_SLOTS,
     ) -> None:
         self.record = record
         self.subscriptions = subscriptions
         self.store = store
         self.workers = workers
         self.allowed_networks = allowed_networks
-        self.pinger = Pinger(timeout)  # `timeout` bounds a ping, not a delivery
+        self.pinger = Pinger(timeout, ping_slots)  # `timeout` bounds a ping, not a delivery
 
     def subscribe(self, url: str, filters: Filters, description: str = "") -> Subscription:
         """A new subscription to a URL that passes endpoint safety (else UnsafeEndpoint)."""
