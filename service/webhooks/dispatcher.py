@@ -168,7 +168,9 @@ class Dispatcher:
     def dispatch_due(self) -> int:
         """Leases what is due (as much as there is room for) and hands it to the pool; more
         than 0 when a claim right away may find more."""
-        plan = self.slots.plan(self._inactive())
+        subscriptions = self.subscriptions.recent()
+        self.slots.keep_only({s.id for s in subscriptions})
+        plan = self.slots.plan({s.id for s in subscriptions if s.status != "active"})
         if plan.room <= 0:
             return 0
         admission = Admission(self.slots)

@@ -98,6 +98,14 @@ class Slots:
                 )
             return Plan(self.settings.concurrency - self._in_flight(), frozenset(skip), only)
 
+    def keep_only(self, subscription_ids: set[str]) -> None:
+        """Forgets the lanes of subscriptions no longer there (deleted), once nothing of
+        theirs is in flight: the lanes stay as many as the subscriptions."""
+        with self._lock:
+            for gone in [s for s in self._lanes if s not in subscription_ids]:
+                if not self._lanes[gone].started:
+                    del self._lanes[gone]
+
     def take(self, subscription_id: str, delivery_id: str) -> bool:
         """A slot for an attempt of this delivery, if its subscription may have one more now."""
         now = self.clock()

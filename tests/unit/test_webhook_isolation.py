@@ -162,3 +162,14 @@ def test_a_plan_skips_full_subscriptions_and_names_the_healthy_ones_when_shared_
     plan = pool.plan(inactive=["paused"])
     assert plan.skip == {"busy", "paused"} and plan.only == {"healthy"}
     assert plan.room == 8 - 4
+
+
+def test_the_lanes_of_deleted_subscriptions_are_forgotten_once_nothing_is_in_flight():
+    pool = slots(circuit_failures=1)
+    attempt(pool, "deleted", NO_ANSWER)  # its circuit open: shown until forgotten
+    assert pool.take("deleted-busy", "flying")
+    pool.keep_only({"kept"})
+    assert [lane.subscription_id for lane in pool.figures()] == ["deleted-busy"]
+    pool.finished("deleted-busy", "flying", OK)
+    pool.keep_only({"kept"})
+    assert pool.figures() == []
