@@ -13,9 +13,9 @@ Per subscription, a window and a circuit; across them, a reserve:
   circuit (the retry schedule deals with answers that are not 2xx); no answer opens it again.
 - the reserve: `reserve` of the `concurrency` slots are kept for healthy subscriptions (the
   latest attempt answered 2xx within SLOW_SECONDS, none in flight for longer, circuit closed).
-  The others share the rest, however many they are; a subscription not tried yet may take a
-  reserved slot for its first attempt (one at a time), so that a new subscriber is not kept
-  waiting behind receivers that hang.
+  The others share the rest, however many they are; subscriptions not tried yet may take up to
+  half the reserve between them, so that a new subscriber is not kept waiting behind
+  receivers that hang.
 
 A subscription resting after 429, 502, 503 or 504 gets no slot until its rest is over.
 
@@ -45,9 +45,14 @@ class IsolationSettings:
     circuit_seconds: float = 30.0  # how long it stays open the first time
 
     @property
+    def reserved(self) -> int:
+        """The slots only healthy subscriptions may take (at most half of them all)."""
+        return max(0, min(self.reserve, self.concurrency // 2))
+
+    @property
     def shared(self) -> int:
         """The slots subscriptions that are not healthy may hold between them."""
-        return self.concurrency - max(0, min(self.reserve, self.concurrency // 2))
+        return self.concurrency - self.reserved
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ class Slots:
                 only = frozenset(
                     s
                     for s, lane in self._lanes.items()
-                    if lane.may_take_reserved(now) and s not in skip
+                    if self._may_take_reserved(lane, now) and s not in skip
                 )
             return Plan(self.settings.concurrency - self._in_flight(), frozenset(skip), only)
 
@@ -115,7 +120,7 @@ class Slots:
                 return False
             if self._in_flight() >= self.settings.concurrency:
                 return False
-            if not lane.may_take_reserved(now) and (
+            if not self._may_take_reserved(lane, now) and (
                 self._unhealthy_in_flight(now) >= self.settings.shared
             ):
                 return False
@@ -189,6 +194,18 @@ class Slots:
             or self._in_flight() >= self.settings.concurrency
             or self._unhealthy_in_flight(now) >= self.settings.shared
         )
+
+    def _may_take_reserved(self, lane: Lane, now: float) -> bool:
+        """Healthy, or not tried yet (no attempt finished) while those not healthy hold less
+        than half the reserve beyond the shared slots: a new subscriber is not kept waiting
+        behind receivers that hang, and a crowd of new receivers that hang cannot take the
+        whole reserve."""
+        if lane.healthy(now):
+            return True
+        if lane.tried:
+            return False
+        beyond = self.settings.shared + max(1, self.settings.reserved // 2)
+        return self._unhealthy_in_flight(now) < beyond
 
     def _landed(self, subscription_id: str, delivery_id: str) -> None:
         """An attempt no longer in flight. Counting only the lanes in flight, a take costs as

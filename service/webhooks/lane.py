@@ -50,10 +50,6 @@ class Lane:
             and all(now - began < SLOW_SECONDS for began in self.started.values())
         )
 
-    def may_take_reserved(self, now: float) -> bool:
-        """Healthy, or not tried yet and nothing in flight: its first attempt."""
-        return self.healthy(now) or (not self.tried and not self.started)
-
     def full(self, now: float) -> bool:
         return len(self.started) >= self.limit(now)
 
