@@ -119,6 +119,16 @@ class Subscriptions(Application[str]):
                     return subscription
         raise SubscriptionNotFound(subscription_id)
 
+    def known(self, subscription_id: str) -> Subscription | None:
+        """The subscription as the recent list last read it, however long ago, without
+        asking the store (None: not in it; ask `current`). For the dispatcher's event loop,
+        which must never wait on the store: its claims read `recent` (at least once a
+        second), which keeps the list fresh, and a subscription paused or deleted since then
+        is left out of the next claim."""
+        with self._lock:
+            known = self._known[1]
+        return next((s for s in known if s.id == subscription_id), None)
+
     def recent(self) -> list[Subscription]:
         """Every subscription not deleted, as read at most FRESH_SECONDS ago (at once after a
         change in this process): for the dispatcher's hot path, where asking the store for

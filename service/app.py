@@ -95,6 +95,7 @@ def create_app(container: Container) -> Flask:
     commits = container.record.group_commit
     metrics.watch_group_commit(lambda: (commits.groups, commits.requests))
     metrics.watch_webhooks(container.webhooks.store.counts, container.workers.figures.totals)
+    metrics.watch_lanes(container.workers.lanes)
     app.extensions["metrics"] = metrics
     instrument(app, metrics)
     open_library_routes(app, [e for e in app.view_functions if e in LIBRARY_ROUTES])

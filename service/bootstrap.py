@@ -33,6 +33,7 @@ from service.webhooks.client import WebhookClient
 from service.webhooks.delivery import DeliveryStore
 from service.webhooks.dispatcher import DispatchSettings
 from service.webhooks.endpoint import networks
+from service.webhooks.pinger import PING_SLOTS
 from service.webhooks.webhooks import Webhooks
 from service.webhooks.workers import WebhookWorkers
 
@@ -61,6 +62,7 @@ class Container:
 
     def close(self) -> None:
         self.workers.stop()
+        self.webhooks.close()
         if self.runner is not None:
             self.runner.stop()
         self.rebuilds.stop()
@@ -112,10 +114,17 @@ def bootstrap(
             deliveries,
             running,
             allowed_networks=networks(settings.webhook_allowed_networks),
-            timeout=settings.webhook_timeout,
+            timeout=settings.webhook_ping_timeout,
+            ping_slots=ping_slots(settings),
         ),
         running,
     )
+
+
+def ping_slots(settings: Settings) -> int:
+    """Pings in flight at once: PING_SLOTS, and never more than a quarter of the request
+    threads, which wait for them."""
+    return max(1, min(PING_SLOTS, settings.threads // 4))
 
 
 def create_tables(tokens: TokenStore, catalog: ViewCatalog, deliveries: DeliveryStore) -> None:

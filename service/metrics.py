@@ -18,6 +18,8 @@ from prometheus_client.registry import Collector
 from service.access import public
 from service.webhooks.attempt import AttemptTotals
 from service.webhooks.delivery import PendingCount, Status, now_micros
+from service.webhooks.isolation import LaneFigures
+from service.webhooks.lane import Circuit
 
 
 class Metrics:
@@ -60,6 +62,10 @@ class Metrics:
     ) -> None:
         """Deliveries from the store and attempts from the writer's figures, on each scrape."""
         self.registry.register(_WebhookCollector(counts, attempts))
+
+    def watch_lanes(self, lanes: Callable[[], list[LaneFigures]]) -> None:
+        """The dispatcher's slots by subscription: in flight, window, circuit."""
+        self.registry.register(_LaneCollector(lanes))
 
     def render(self) -> Response:
         return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
@@ -158,6 +164,38 @@ class _WebhookCollector(Collector):
             buckets=[(_bound(le), count) for le, count in totals.buckets],
             sum_value=totals.seconds,
         )
+
+
+class _LaneCollector(Collector):
+    def __init__(self, lanes: Callable[[], list[LaneFigures]]) -> None:
+        self.lanes = lanes
+
+    def collect(self) -> Iterator[Any]:
+        in_flight = GaugeMetricFamily(
+            "tracker_webhook_in_flight",
+            "Attempts of a subscription in flight in this process (listed while it has any "
+            "or its circuit is not closed)",
+            labels=["subscription"],
+        )
+        window = GaugeMetricFamily(
+            "tracker_webhook_window",
+            "Attempts of a subscription that may be in flight now (0 while its circuit is open "
+            "or it rests)",
+            labels=["subscription"],
+        )
+        circuit = GaugeMetricFamily(
+            "tracker_webhook_circuit_open",
+            "1 while a subscription's circuit is open or half open (probing), else 0",
+            labels=["subscription", "state"],
+        )
+        for lane in self.lanes():
+            in_flight.add_metric([lane.subscription_id], lane.in_flight)
+            window.add_metric([lane.subscription_id], lane.window)
+            opened = lane.circuit is not Circuit.CLOSED
+            circuit.add_metric([lane.subscription_id, lane.circuit.value], int(opened))
+        yield in_flight
+        yield window
+        yield circuit
 
 
 def _bound(le: float) -> str:

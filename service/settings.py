@@ -19,6 +19,15 @@ DEFAULT_RETRY_SCHEDULE = ("0s", "5s", "5m", "30m", "2h", "5h", "10h", "14h", "20
 
 
 CHOICES = {"log_format": ("text", "json")}
+# The least value a number setting may take (the dispatcher's limits and timers).
+_LEAST: dict[str, float] = {
+    "webhook_concurrency": 1,
+    "webhook_per_subscription": 1,
+    "webhook_reserve": 0,
+    "webhook_circuit_failures": 1,
+    "webhook_circuit_seconds": 0.1,
+    "webhook_ping_timeout": 0.1,
+}
 
 
 class SettingsError(ValueError):
@@ -49,6 +58,10 @@ class Settings:
     webhook_disable_after: float = 432_000.0
     webhook_concurrency: int = 64
     webhook_per_subscription: int = 16
+    webhook_reserve: int = 16
+    webhook_circuit_failures: int = 5
+    webhook_circuit_seconds: float = 30.0
+    webhook_ping_timeout: float = 5.0
     webhook_lease_seconds: float = 60.0
     worker_id: str = ""
     log_format: str = "text"
@@ -58,6 +71,9 @@ class Settings:
             raise SettingsError(f"TRACKER_PORT: {self.port} is not a port (0 to 65535)")
         if self.threads < 1:
             raise SettingsError(f"TRACKER_THREADS: {self.threads} is not 1 or more")
+        for name, least in _LEAST.items():
+            if getattr(self, name) < least:
+                raise SettingsError(f"{_named(name)}: {getattr(self, name)} is not {least} or more")
 
     @property
     def data_path(self) -> Path:

@@ -3,6 +3,7 @@ path says replay), and the delivery log. Each view validates, calls one use case
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Response
@@ -17,8 +18,10 @@ from service.access import Scope, requires
 from service.api import Blueprint, container
 from service.api.schemas import type_patterns
 from service.errors import http_problem
+from service.problems import problem
 from service.webhooks.delivery import Status
 from service.webhooks.endpoint import UnsafeEndpoint
+from service.webhooks.pinger import PingsBusy
 from service.webhooks.webhooks import DeliveryNotFound, NoStartingPoint, NotRedeliverable
 
 blp = Blueprint("subscriptions", __name__, url_prefix="/v1", description="Webhook subscriptions.")
@@ -174,7 +177,8 @@ class Ping(MethodView):
     @requires(Scope.WRITE)
     @blp.response(200, PingResultSchema)
     def post(self, subscription_id: str) -> Any:
-        """Sends a signed test event now and says how the endpoint answered."""
+        """Sends a signed test event now and says how the endpoint answered (within the ping
+        timeout; 503 while other pings fill the ping sender)."""
         outcome = container().webhooks.ping(subscription_id)
         return {
             "status": outcome.status,
@@ -238,6 +242,17 @@ def delivery_not_found(error: DeliveryNotFound) -> Response:
 @blp.errorhandler(NotRedeliverable)
 def not_redeliverable(error: NotRedeliverable) -> Response:
     return _problem(409, message=str(error))
+
+
+@blp.errorhandler(PingsBusy)
+def pings_busy(error: PingsBusy) -> Response:
+    """Refused at once, so that pings never hold more request threads than their slots."""
+    return problem(
+        503,
+        "Service Unavailable",
+        str(error),
+        headers={"Retry-After": str(math.ceil(container().webhooks.pinger.timeout))},
+    )
 
 
 def _problem(status: int, **data: Any) -> Response:

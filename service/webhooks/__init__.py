@@ -11,6 +11,9 @@ use cases events/subscriptions.py):
 - client: the HTTP client that makes attempts.
 - outbox: records the deliveries of each event with its position, and hands them off.
 - dispatcher: claims due deliveries and sends them within its limits.
+- isolation: the dispatcher's slots in flight, shared so no receiver can stall another's.
+- lane: one subscription's window and circuit (how many may be in flight to it now).
+- pinger: sends pings, bounded and with a short timeout of their own.
 - clock: the periodic jobs (due retries, auto-disable, trimming attempt logs).
 - workers: the outbox, dispatcher and clock of a process, started and stopped together.
 """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -23,6 +23,7 @@ class Status(StrEnum):
 
 
 BATCH = 500  # event ids looked up in one query
+CLAIM_CANDIDATES = 1000  # due deliveries one claim looks at, at most
 
 
 def now_micros() -> int:
@@ -68,6 +69,19 @@ class NewDelivery(NamedTuple):
 
     def claimed(self) -> Claimed:
         return Claimed(self.id, self.subscription_id, self.event_id, self.position, 0)
+
+
+def _admitted(
+    rows: Sequence[Claimed], limit: int, admit: Callable[[str, str], bool] | None
+) -> list[Claimed]:
+    """The first `limit` rows `admit` lets through, asked in order and no further."""
+    chosen: list[Claimed] = []
+    for row in rows:
+        if len(chosen) >= limit:
+            break
+        if admit is None or admit(row.subscription_id, row.id):
+            chosen.append(row)
+    return chosen
 
 
 def new_delivery(subscription_id: str, event_id: str, position: int, status: str) -> NewDelivery:
@@ -215,23 +229,56 @@ class DeliveryStore:
     # --- the dispatcher -----------------------------------------------------------------
 
     def claim(
-        self, limit: int, lease_seconds: float, skip: Sequence[str] = (), worker: str | None = None
+        self,
+        limit: int,
+        lease_seconds: float,
+        skip: Sequence[str] = (),
+        worker: str | None = None,
+        *,
+        only: Sequence[str] | None = None,
+        admit: Callable[[str, str], bool] | None = None,
     ) -> list[Claimed]:
-        """Leases due deliveries to `worker` (the lease names it, so that it takes them back
-        at once should it restart); on PostgreSQL rows another worker holds are skipped."""
+        """Leases up to `limit` due deliveries to `worker` (the lease names it, so that it
+        takes them back at once should it restart), in the order they are due, none of the
+        subscriptions in `skip` and, given `only`, only of those. `admit(subscription, id)`
+        may refuse a delivery (its subscription has no room in flight): it is left due, and
+        the claim looks at a few times `limit` candidates to fill its room. On PostgreSQL rows
+        another worker holds are skipped."""
+        if only is not None and not only:
+            return []
         now = now_micros()
-        excluded = f"AND subscription_id NOT IN ({','.join('?' * len(skip))}) " if skip else ""
+        where = "status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?"
+        params: list[int | str] = [now, now]
+        for clause, ids in (("NOT IN", skip), ("IN", only or ())):
+            if ids:
+                where += f" AND subscription_id {clause} ({','.join('?' * len(ids))})"
+                params.extend(ids)
+        candidates = limit if admit is None else min(CLAIM_CANDIDATES, limit * 4)
         lock = "FOR UPDATE SKIP LOCKED" if self.db.is_postgres else ""
         with self.db.transaction() as cursor:
+            self._write_first(cursor)
             cursor.execute(
-                f"UPDATE {self.deliveries} SET lease_until = ?, leased_by = ? WHERE id IN ("
-                f"SELECT id FROM {self.deliveries} WHERE status = 'pending' "
-                f"AND next_attempt_at <= ? AND lease_until <= ? {excluded}"
-                f"ORDER BY next_attempt_at, position LIMIT ? {lock}) "
-                "RETURNING id, subscription_id, event_id, position, attempts",
-                (now + int(lease_seconds * 1e6), worker, now, now, *skip, limit),
+                "SELECT id, subscription_id, event_id, position, attempts "
+                f"FROM {self.deliveries} WHERE {where} "
+                f"ORDER BY next_attempt_at, position LIMIT ? {lock}",
+                (*params, candidates),
             )
-            return [Claimed(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in cursor.fetchall()]
+            rows = [Claimed(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in cursor.fetchall()]
+            chosen = _admitted(rows, limit, admit)
+            if chosen:
+                cursor.execute(
+                    f"UPDATE {self.deliveries} SET lease_until = ?, leased_by = ? "
+                    f"WHERE id IN ({','.join('?' * len(chosen))})",
+                    (now + int(lease_seconds * 1e6), worker, *(c.id for c in chosen)),
+                )
+            return chosen
+
+    def _write_first(self, cursor: Cursor) -> None:
+        """On SQLite, takes the write lock before reading: a transaction that read first
+        cannot write once another connection (the subscriptions' own, on the same file) has
+        written since, and fails at once ("database is locked") instead of waiting."""
+        if not self.db.is_postgres:
+            cursor.execute(f"UPDATE {self.deliveries} SET lease_until = lease_until WHERE 0")
 
     def finish(self, claimed: Claimed, **result: Any) -> None:
         """Records an attempt and the delivery's new state, releasing its lease."""

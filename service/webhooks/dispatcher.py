@@ -15,10 +15,10 @@ import random
 import socket
 import threading
 import time
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from events.errors import EventNotFound
@@ -33,10 +33,12 @@ from service.webhooks.attempt import AttemptFigures, AttemptOutcome, AttemptWrit
 from service.webhooks.client import WebhookClient
 from service.webhooks.delivery import Claimed, DeliveryStore, NewDelivery, Status, now_micros
 from service.webhooks.endpoint import Network, UnsafeEndpoint, VettedEndpoint, networks, vet
+from service.webhooks.isolation import Admission, IsolationSettings, Plan, Slots
 from service.webhooks.message import cloudevent, signed_headers
 from service.webhooks.retry import next_delay, parse_schedule, rests_subscription
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 BODY_CACHE = 10_000
 
@@ -47,6 +49,9 @@ class DispatchSettings:
     allowed_networks: list[Network]
     concurrency: int = 64
     per_subscription: int = 16
+    reserve: int = 16  # slots kept for healthy subscriptions (see isolation.py)
+    circuit_failures: int = 5
+    circuit_seconds: float = 30.0
     retry_after_cap: float = 3600.0
     lease_seconds: float = 60.0  # a delivery claimed and not finished by then is due again
     worker_id: str = WORKER  # the worker its leases name: the same after a restart
@@ -59,10 +64,23 @@ class DispatchSettings:
             allowed_networks=networks(settings.webhook_allowed_networks),
             concurrency=settings.webhook_concurrency,
             per_subscription=settings.webhook_per_subscription,
+            reserve=settings.webhook_reserve,
+            circuit_failures=settings.webhook_circuit_failures,
+            circuit_seconds=settings.webhook_circuit_seconds,
             retry_after_cap=settings.webhook_retry_after_cap,
             lease_seconds=settings.webhook_lease_seconds,
             worker_id=worker_id(settings),
             only_sender=not is_postgres(settings.database_url),
+        )
+
+    @property
+    def isolation(self) -> IsolationSettings:
+        return IsolationSettings(
+            self.concurrency,
+            self.per_subscription,
+            self.reserve,
+            self.circuit_failures,
+            self.circuit_seconds,
         )
 
 
@@ -93,8 +111,8 @@ class Dispatcher:
         self.settings = settings
         self.follower = Follower("dispatcher", lambda: self.dispatch_due() > 0)
         self.jitter = random.Random()
-        self._inflight: Counter[str] = Counter()
-        self._resting: dict[str, float] = {}  # subscription -> monotonic time it may resume
+        self.slots = Slots(settings.isolation)
+        self._behind: set[str] = set()  # subscriptions with deliveries left for a claim
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(
@@ -148,46 +166,73 @@ class Dispatcher:
         return taken
 
     def dispatch_due(self) -> int:
-        """Leases what is due (as much as there is room for) and hands it to the pool."""
-        inactive = self._inactive()
-        with self._lock:
-            room, busy = self._room_and_busy(inactive)
-        if room <= 0:
+        """Leases what is due (as much as there is room for) and hands it to the pool; more
+        than 0 when a claim right away may find more."""
+        subscriptions = self.subscriptions.recent()
+        self.slots.keep_only({s.id for s in subscriptions})
+        plan = self.slots.plan({s.id for s in subscriptions if s.status != "active"})
+        if plan.room <= 0:
             return 0
-        claimed = self.store.claim(
-            room, self.settings.lease_seconds, sorted(busy), self.settings.worker_id
-        )
+        admission = Admission(self.slots)
+        try:
+            claimed = self.store.claim(
+                plan.room,
+                self.settings.lease_seconds,
+                sorted(plan.skip),
+                self.settings.worker_id,
+                only=None if plan.only is None else sorted(plan.only),
+                admit=admission,
+            )
+        except BaseException:
+            admission.undo()
+            raise
+        self._caught_up(plan, admission, claimed)
         if claimed:
-            with self._lock:
-                for delivery in claimed:
-                    self._inflight[delivery.subscription_id] += 1
             self._loop.call_soon_threadsafe(self._launch, claimed)
-        return len(claimed)
+            return len(claimed)
+        # Refused with nothing claimed: the room changed since the plan; plan again.
+        return int(bool(admission.refused))
 
     # --- deliveries handed over by the outbox as it records them ---------------------------
 
     def take(self, rows: Sequence[NewDelivery]) -> list[NewDelivery]:
         """The rows again, leased where there is room to send them now (the same limits as
-        a claim: in flight, per subscription, resting, active); their room is held until
-        `launch` or `give_back`."""
+        a claim: in flight, per subscription, resting, circuit, active) and none of their
+        subscription is left for a claim; their slots are held until `launch` or
+        `give_back`."""
         lease_until = now_micros() + int(self.settings.lease_seconds * 1e6)
         inactive = self._inactive()
+        admission = Admission(self.slots)
         taken = []
         with self._lock:
-            room, busy = self._room_and_busy(inactive)
             for row in rows:
                 subscription = row.subscription_id
-                if room <= 0 or subscription in busy:
+                if subscription in inactive or subscription in self._behind:
                     taken.append(row)
-                    continue
-                self._inflight[subscription] += 1
-                if self._inflight[subscription] >= self.settings.per_subscription:
-                    busy.add(subscription)
-                room -= 1
-                taken.append(
-                    row._replace(lease_until=lease_until, leased_by=self.settings.worker_id)
-                )
+                elif admission(subscription, row.id):
+                    leased = row._replace(
+                        lease_until=lease_until, leased_by=self.settings.worker_id
+                    )
+                    taken.append(leased)
+                else:
+                    taken.append(row)
+                    self._behind.add(subscription)
+            self._behind.update(inactive & {row.subscription_id for row in rows})
         return taken
+
+    def _caught_up(self, plan: Plan, admission: Admission, claimed: list[Claimed]) -> None:
+        """A claim that had room to spare and refused nothing saw every due delivery of the
+        subscriptions it looked at: none of those is behind any more, and their next
+        deliveries may be handed over again. (Until then they are left for a claim, so that
+        they never overtake those recorded before them.)"""
+        if len(claimed) >= plan.room or admission.refused:
+            return
+        with self._lock:
+            self._behind = {
+                s
+                for s in self._behind
+                if s in plan.skip or (plan.only is not None and s not in plan.only)
+            }
 
     def launch(self, rows: Sequence[NewDelivery], bodies: dict[str, str]) -> None:
         """Sends recorded deliveries this dispatcher took (their bodies built already)."""
@@ -196,30 +241,17 @@ class Dispatcher:
         self._loop.call_soon_threadsafe(self._launch, [row.claimed() for row in rows])
 
     def give_back(self, rows: Sequence[NewDelivery]) -> None:
-        """Frees the room of taken rows that will not be sent from here after all."""
-        with self._lock:
-            for row in rows:
-                self._inflight[row.subscription_id] -= 1
+        """Frees the slots of taken rows that will not be sent from here after all."""
+        for row in rows:
+            self.slots.give_back(row.subscription_id, row.id)
         self.wake()
 
     def in_flight(self) -> int:
         """Deliveries taken or claimed and not yet finished."""
-        with self._lock:
-            return sum(self._inflight.values())
+        return self.slots.in_flight()
 
     def _inactive(self) -> set[str]:
         return {s.id for s in self.subscriptions.recent() if s.status != "active"}
-
-    def _room_and_busy(self, inactive: set[str]) -> tuple[int, set[str]]:
-        """How many more may be in flight, and the subscriptions that may not have one more
-        now (at their limit in flight, resting after a 429, 502, 503 or 504, or not active):
-        the limits a claim and a hand-over both keep. Called with the lock held."""
-        room = self.settings.concurrency - sum(self._inflight.values())
-        now = time.monotonic()
-        busy = set(inactive)
-        busy.update(s for s, n in self._inflight.items() if n >= self.settings.per_subscription)
-        busy.update(s for s, until in self._resting.items() if until > now)
-        return room, busy
 
     def _launch(self, claimed: list[Claimed]) -> None:
         for delivery in claimed:
@@ -232,44 +264,60 @@ class Dispatcher:
     async def _attempt(self, delivery: Claimed) -> None:
         """Every attempt ends recorded: whatever goes wrong before its result is handled is a
         failed attempt that says why, and follows the schedule (never left to its lease, to be
-        sent again and again)."""
+        sent again and again). Its slot is freed with what the outcome shows of the receiver."""
         started = time.perf_counter()
-        handled = False
+        outcome: AttemptOutcome | None = None  # what the receiver showed, if it was tried
         try:
-            prepared = await self._prepare(delivery)
-            handled = prepared is None  # finished, failed or given back by _prepare
-            if prepared is None:
-                return
-            subscription, body, headers = prepared
-            try:
-                endpoint = await self._vetted(subscription.url)
-            except UnsafeEndpoint as unsafe:
-                handled = True
-                self._handle_failure(delivery, AttemptOutcome(None, 0.0, "", None, str(unsafe)))
-                return
-            response = await self.client.post(endpoint, body.encode(), headers)
-            handled = True
-            if response.status is not None and 200 <= response.status < 300:
-                self._handle_success(delivery, response)
-            else:
-                self._handle_failure(delivery, response, subscription)
+            outcome = await self._send(delivery)
         except Exception as error:
             log.exception("dispatcher: delivery %s failed unexpectedly", delivery.id)
-            if not handled:
-                reason = f"unexpected {type(error).__name__}: {error}"[:500]
-                outcome = AttemptOutcome(None, time.perf_counter() - started, "", None, reason)
-                try:
-                    self._handle_failure(delivery, outcome)
-                except Exception:
-                    log.exception("dispatcher: delivery %s not recorded", delivery.id)
+            reason = f"unexpected {type(error).__name__}: {error}"[:500]
+            failure = AttemptOutcome(None, time.perf_counter() - started, "", None, reason)
+            try:
+                self._handle_failure(delivery, failure)
+            except Exception:
+                log.exception("dispatcher: delivery %s not recorded", delivery.id)
         finally:
-            with self._lock:
-                self._inflight[delivery.subscription_id] -= 1
-                inflight = sum(self._inflight.values())
-            if inflight <= self.settings.concurrency // 2:
-                # Claim when half the pool is free: one claim transaction for several
-                # deliveries, not one per delivery. (The dispatcher also polls each second.)
-                self.wake()
+            self._free_slot(delivery, outcome)
+
+    async def _send(self, delivery: Claimed) -> AttemptOutcome | None:
+        """Prepare, send, handle success or failure; the outcome, or None when no attempt was
+        made (the subscription deleted or paused, the event gone)."""
+        prepared = await self._prepare(delivery)
+        if prepared is None:
+            return None
+        subscription, body, headers = prepared
+        try:
+            endpoint = await self._vetted(subscription.url)
+        except UnsafeEndpoint as unsafe:
+            outcome = AttemptOutcome(None, 0.0, "", None, str(unsafe))
+            self._handle_failure(delivery, outcome)
+            return outcome
+        response = await self.client.post(endpoint, body.encode(), headers)
+        if response.status is not None and 200 <= response.status < 300:
+            self._handle_success(delivery, response)
+        elif response.status == 410:
+            await self._off_loop(self._handle_gone, delivery, response, subscription)
+        else:
+            self._handle_failure(delivery, response)
+        return response
+
+    def _free_slot(self, delivery: Claimed, outcome: AttemptOutcome | None) -> None:
+        """Frees the delivery's slot, learning from the receiver's outcome (nothing is learnt
+        from an attempt not made, or failed on this side)."""
+        if outcome is None:
+            self.slots.give_back(delivery.subscription_id, delivery.id)
+            lacking = True
+        else:
+            lacking = self.slots.finished(delivery.subscription_id, delivery.id, outcome)
+        with self._lock:
+            behind = delivery.subscription_id in self._behind
+        if lacking or behind or self.slots.in_flight() <= self.settings.concurrency // 2:
+            # Claim when room was lacking (a delivery left for a claim may wait for this
+            # slot), the subscription has deliveries left for one, or half the pool is free:
+            # one claim transaction for several deliveries, not one per delivery. (The
+            # dispatcher also polls each second.)
+            self.wake()
 
     async def _vetted(self, url: str) -> VettedEndpoint:
         """The endpoint checked again before every attempt; a host name is looked up on a
@@ -285,15 +333,22 @@ class Dispatcher:
         return await self._loop.run_in_executor(None, vet, url, self.settings.allowed_networks)
 
     async def _prepare(self, delivery: Claimed) -> tuple[Subscription, str, dict[str, str]] | None:
+        """The subscription, the body and its signed headers; None when the delivery is not
+        to be attempted now (finished or given back here). What needs the store is done on a
+        worker thread: the event loop, shared by every attempt, never waits on it."""
+        subscription = self.subscriptions.known(delivery.subscription_id)
         try:
-            subscription = self.subscriptions.current(delivery.subscription_id)
+            if subscription is None:
+                subscription = await self._off_loop(
+                    self.subscriptions.current, delivery.subscription_id
+                )
         except SubscriptionNotFound:
             self._finish(
                 delivery, Status.FAILED, AttemptOutcome(None, 0, "", None, "subscription deleted")
             )
             return None
         if subscription.status != "active":  # paused since the claim: leave it for later
-            self.store.release(delivery.id)
+            await self._off_loop(self.store.release, delivery.id)
             return None
         try:
             cached = self._cached_body(delivery.event_id)
@@ -312,7 +367,11 @@ class Dispatcher:
 
     async def _loaded_body(self, event_id: str) -> str:
         """Read from the log on a worker thread: the event loop never waits on the store."""
-        return await self._loop.run_in_executor(None, self._body, event_id)
+        return await self._off_loop(self._body, event_id)
+
+    async def _off_loop(self, work: Callable[..., T], *arguments: Any) -> T:
+        """`work` on a worker thread, so that the event loop never waits on the store."""
+        return await self._loop.run_in_executor(None, work, *arguments)
 
     def _cached_body(self, event_id: str) -> str | None:
         with self._lock:
@@ -337,14 +396,15 @@ class Dispatcher:
     def _handle_success(self, delivery: Claimed, response: AttemptOutcome) -> None:
         self._finish(delivery, Status.DELIVERED, response)
 
-    def _handle_failure(
-        self, delivery: Claimed, response: AttemptOutcome, subscription: Subscription | None = None
+    def _handle_gone(
+        self, delivery: Claimed, response: AttemptOutcome, subscription: Subscription
     ) -> None:
-        if response.status == 410 and subscription is not None:
-            subscription.disable("The endpoint answered 410 Gone.")
-            self.subscriptions.save(subscription)
-            self._finish(delivery, Status.PENDING, response, now_micros())  # sent on re-enable
-            return
+        """410: the subscription is disabled; the delivery waits for it to be enabled again."""
+        subscription.disable("The endpoint answered 410 Gone.")
+        self.subscriptions.save(subscription)
+        self._finish(delivery, Status.PENDING, response, now_micros())  # sent on re-enable
+
+    def _handle_failure(self, delivery: Claimed, response: AttemptOutcome) -> None:
         delay = next_delay(
             self.settings.schedule,
             delivery.attempts + 1,
@@ -357,16 +417,8 @@ class Dispatcher:
             self._finish(delivery, Status.FAILED, response)
             return
         if rests_subscription(response.status):
-            self._rest(delivery.subscription_id, delay)
+            self.slots.rest(delivery.subscription_id, delay)
         self._finish(delivery, Status.PENDING, response, now_micros() + int(delay * 1e6))
-
-    def _rest(self, subscription_id: str, seconds: float) -> None:
-        """The receiver asked for time (429, 502, 503, 504): nothing of the subscription is
-        claimed or taken for sending until its retry is due (never shortened by a later,
-        shorter rest)."""
-        until = time.monotonic() + seconds
-        with self._lock:
-            self._resting[subscription_id] = max(until, self._resting.get(subscription_id, 0.0))
 
     def _finish(
         self, delivery: Claimed, status: Status, response: AttemptOutcome, next_at: int = 0

@@ -4,7 +4,6 @@ and returns; the API, the CLI and pages call these rather than the parts."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -14,10 +13,10 @@ from events.record import Record
 from events.subscription import Filters, Subscription
 from events.subscriptions import Subscriptions
 from service.webhooks.attempt import AttemptOutcome
-from service.webhooks.client import WebhookClient
 from service.webhooks.delivery import Backfilled, DeliveryStore, Status
 from service.webhooks.endpoint import Network, VettedEndpoint, vet
 from service.webhooks.message import ping, signed_headers
+from service.webhooks.pinger import PING_SLOTS, Pinger
 from service.webhooks.workers import WebhookWorkers
 
 BACKFILL_BATCH = 1000
@@ -47,13 +46,14 @@ class Webhooks:
         *,
         allowed_networks: Sequence[Network],
         timeout: float,
+        ping_slots: int = PING_SLOTS,
     ) -> None:
         self.record = record
         self.subscriptions = subscriptions
         self.store = store
         self.workers = workers
         self.allowed_networks = allowed_networks
-        self.timeout = timeout
+        self.pinger = Pinger(timeout, ping_slots)  # `timeout` bounds a ping, not a delivery
 
     def subscribe(self, url: str, filters: Filters, description: str = "") -> Subscription:
         """A new subscription to a URL that passes endpoint safety (else UnsafeEndpoint)."""
@@ -79,14 +79,19 @@ class Webhooks:
         self.subscriptions.delete(subscription_id)
 
     def ping(self, subscription_id: str) -> AttemptOutcome:
-        """Sends a signed test event now, on an event loop of this call's own, and says how
-        the endpoint answered; nothing is recorded."""
+        """Sends a signed test event now, on the bounded ping sender, and says how the
+        endpoint answered within the ping timeout; nothing is recorded. PingsBusy when the
+        sender has no room for it now."""
         subscription = self.subscriptions.get(subscription_id)
-        endpoint = self._vet(subscription.url)
         now = dt.datetime.now(dt.UTC)
         message_id, body = ping(subscription.id, now)
         headers = signed_headers(message_id, body, subscription.secrets_now(now), now)
-        return asyncio.run(self._post_once(endpoint, body.encode(), headers))
+        return self.pinger.ping(
+            subscription.id, lambda: self._vet(subscription.url), body.encode(), headers
+        )
+
+    def close(self) -> None:
+        self.pinger.close()
 
     def backfill(
         self,
@@ -143,12 +148,3 @@ class Webhooks:
 
     def _vet(self, url: str) -> VettedEndpoint:
         return vet(url, self.allowed_networks)
-
-    async def _post_once(
-        self, endpoint: VettedEndpoint, body: bytes, headers: dict[str, str]
-    ) -> AttemptOutcome:
-        client = WebhookClient(self.timeout)
-        try:
-            return await client.post(endpoint, body, headers)
-        finally:
-            client.close()

@@ -12,6 +12,7 @@ from service.webhooks.client import WebhookClient
 from service.webhooks.clock import start_clock
 from service.webhooks.delivery import DeliveryStore
 from service.webhooks.dispatcher import Dispatcher, DispatchSettings
+from service.webhooks.isolation import LaneFigures
 from service.webhooks.outbox import Outbox
 
 DISABLE_AFTER_SECONDS = 432_000.0
@@ -77,6 +78,11 @@ class WebhookWorkers:
         dispatcher.start()
         outbox.start()
         self._clock = start_clock(dispatcher, self.subscriptions, self.store, self.disable_after)
+
+    def lanes(self) -> list[LaneFigures]:
+        """The dispatcher's slots by subscription (none before it is assembled: an API-only
+        process sends nothing)."""
+        return self._assembled[1].slots.figures() if self._assembled is not None else []
 
     def wake(self) -> None:
         """Tells the dispatcher there may be something due (a backfill, a redelivery)."""

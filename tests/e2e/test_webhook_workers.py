@@ -155,14 +155,14 @@ class HoldingReceiver(Receiver):
             return Counter(self.arrived)
 
 
-HELD = 16  # each worker's limit in flight to one subscription
+HELD = 4  # each worker's limit in flight to one subscription (a new one's window)
 
 
 def test_a_killed_worker_takes_back_its_own_leases_at_once_and_no_other_workers(
     tmp_path: Path, postgres_schema: str, trackers: TrackerProcesses
 ):
-    """Two workers share the store, each with 16 deliveries in flight to a receiver that
-    holds its answers. Worker w0 is killed and restarted: its 16 are sent again within 10 s
+    """Two workers share the store, each with 4 deliveries in flight to a receiver that
+    holds its answers. Worker w0 is killed and restarted: its 4 are sent again within 10 s
     (not after their 60 s lease); w1's leases stand as they were and none of its deliveries
     is sent from under it."""
     settings = {

@@ -23,6 +23,7 @@ from service.settings import Settings
 from service.webhooks.client import WebhookClient
 from service.webhooks.delivery import Status
 from service.webhooks.dispatcher import DispatchSettings, worker_id
+from service.webhooks.lane import START_WINDOW
 from service.webhooks.message import cloudevent
 from tests.conftest import ADMIN_TOKEN, postgres_url_for
 from tests.eventually import eventually
@@ -103,12 +104,7 @@ def test_the_dispatchers_limits_hold_and_the_rest_is_left_to_claim(
 ):
     """One per subscription in flight: of three events for one subscription, one is handed
     over and two are recorded for the dispatcher to claim; each arrives once."""
-    container = containers(
-        dispatch=dataclasses.replace(
-            DispatchSettings.from_settings(settings.replace(webhook_allowed_networks=LOOPBACK)),
-            per_subscription=1,
-        )
-    )
+    container = one_at_a_time(containers, settings)
     container.subscriptions.create(receiver.url, Filters())
     outbox, dispatcher = container.workers.assemble()
     ids = append(container, "meeting:one", "meeting:two", "meeting:three")
@@ -192,6 +188,62 @@ def leases(container: Container) -> dict[str, tuple[int, str | None]]:
     store = container.webhooks.store
     rows = store.db.query(f"SELECT id, lease_until, leased_by FROM {store.deliveries}")
     return {str(r[0]): (int(r[1]), r[2]) for r in rows}
+
+
+def leased_positions(container: Container) -> list[int]:
+    store = container.webhooks.store
+    rows = store.db.query(
+        f"SELECT position FROM {store.deliveries} WHERE lease_until > 0 ORDER BY position"
+    )
+    return [int(r[0]) for r in rows]
+
+
+def one_at_a_time(containers: Callable[..., Container], settings: Settings) -> Container:
+    return containers(
+        dispatch=dataclasses.replace(
+            DispatchSettings.from_settings(settings.replace(webhook_allowed_networks=LOOPBACK)),
+            per_subscription=1,
+        )
+    )
+
+
+def test_a_claim_leases_no_more_of_a_subscription_than_its_window(container: Container):
+    """Ten deliveries of one subscription due at once (a backfill): a claim leases the first
+    four (a new subscription's window), in position order, and the next claim none."""
+    made = container.subscriptions.create("http://127.0.0.1:9/hook", Filters())
+    ids = append(container, *(f"meeting:m{n}" for n in range(10)))
+    positions = [container.record.event(event_id)["position"] for event_id in ids]
+    container.webhooks.store.backfill(made.id, list(zip(ids, positions, strict=True)), "pending")
+    dispatcher = container.workers.dispatcher  # its sender loop never runs: nothing finishes
+    assert dispatcher.dispatch_due() == START_WINDOW
+    assert dispatcher.dispatch_due() == 0
+    assert leased_positions(container) == positions[: int(START_WINDOW)]
+
+
+def test_later_deliveries_are_not_handed_over_before_those_left_for_a_claim(
+    containers: Callable[..., Container], settings: Settings
+):
+    """One in flight per subscription: the second event's delivery is left for a claim. Once
+    the first one's slot is free, the third event's is not handed over ahead of the second:
+    it is left for the claim too, which takes the second first."""
+    container = one_at_a_time(containers, settings)
+    made = container.subscriptions.create("http://127.0.0.1:9/hook", Filters())
+    outbox, dispatcher = container.workers.assemble()
+    first, second, third = (
+        container.record.event(event_id)["position"]
+        for event_id in append(container, "meeting:one", "meeting:two", "meeting:three")
+    )
+    outbox.batch_size = 1
+    outbox.run_batch()
+    outbox.run_batch()
+    assert leased_positions(container) == [first]
+    [(handed, _)] = [(d, lease) for d, lease in leases(container).items() if lease[0]]
+    dispatcher.slots.give_back(made.id, handed)  # as if its attempt were over
+    outbox.run_batch()
+    assert leased_positions(container) == [first]  # the third waits behind the second
+    assert dispatcher.dispatch_due() == 1
+    assert leased_positions(container) == [first, second]
+    assert third not in leased_positions(container)
 
 
 def test_deliveries_in_flight_at_a_crash_are_sent_again_at_once_after_a_restart(

@@ -46,6 +46,9 @@ def test_a_list_setting_takes_a_json_list_as_the_toml_writes_it_or_comma_separat
         ("TRACKER_RETRY_SCHEDULE", "5s,soon", "is not a duration"),
         ("TRACKER_PORT", "70000", "is not a port"),
         ("TRACKER_THREADS", "0", "is not 1 or more"),
+        ("TRACKER_WEBHOOK_CIRCUIT_FAILURES", "0", "is not 1 or more"),
+        ("TRACKER_WEBHOOK_RESERVE", "-1", "is not 0 or more"),
+        ("TRACKER_WEBHOOK_PING_TIMEOUT", "0", "is not 0.1 or more"),
     ],
 )
 def test_a_bad_setting_is_a_settings_error_naming_it(name: str, value: str, said: str):
