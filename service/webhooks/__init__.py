@@ -9,7 +9,6 @@ use cases events/subscriptions.py):
 - retry: the retry policy (when to try again).
 - endpoint: endpoint safety (which URLs may receive webhooks, and the address checked).
 - client: the HTTP client that makes attempts.
-- bounds: the bounds on an answer that the HTTP library has no option for.
 - outbox: records the deliveries of each event with its position, and hands them off.
 - dispatcher: claims due deliveries and sends them within its limits.
 - clock: the periodic jobs (due retries, auto-disable, trimming attempt logs).

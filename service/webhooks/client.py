@@ -1,14 +1,11 @@
-"""The webhook HTTP client, on aiohttp: asyncio, so that the dispatcher's deliveries in flight
-share one thread (a ping runs it on an event loop of its own). It connects to the vetted
-address (the URL it requests names that address) while `Host`, TLS SNI and the certificate
-check use the URL's host; it never follows redirects, keeps connections alive per endpoint
-(per address, port and host name), keeps no cookies and asks for no compression.
-
-Everything read from a receiver is bounded: the status line (8 KiB), the header lines (100, of
-at most 8 KiB each), the interim (1xx) answers (10) and the whole head before the body (64 KiB,
-see bounds.py), the body (the first KiB kept; the rest drained up to 64 KiB so the connection
-can be reused, or the connection closed) and the whole exchange's time. An answer outside those
-bounds, or one that is not HTTP/1.x, is a failed attempt that says why (never an exception)."""
+"""The webhook HTTP client: asyncio, so that the dispatcher's deliveries in flight share one
+thread (a ping runs it on an event loop of its own). Hardened: it connects to the vetted
+address (TLS still checks the host name), never follows redirects, keeps connections alive
+per endpoint, and reads at most 1 KiB of an answer (a longer one is drained up to 64 KiB so
+its connection can be reused, or the connection is closed). Everything read from a receiver is
+bounded: the status line, the count and size of the header lines, the interim (1xx) answers,
+the body, and the whole exchange's time; an answer outside those bounds, or one that is not
+HTTP/1.x as we read it, is a failed attempt that says why (never an exception)."""
 
 from __future__ import annotations
 
@@ -17,150 +14,138 @@ import ssl
 import time
 from dataclasses import dataclass, field
 
-import aiohttp
-from aiohttp.http_exceptions import HttpProcessingError
-from yarl import URL
-
 from service.webhooks.attempt import AttemptOutcome
-from service.webhooks.bounds import BoundedConnector, ProtocolError, sent_on_a_reused_connection
 from service.webhooks.endpoint import VettedEndpoint
 
 RESPONSE_EXCERPT = 1024
 DRAIN_LIMIT = 64 * 1024
+HEAD_LIMIT = 64 * 1024  # the stream's buffer: no line is held past this
 STATUS_LINE_LIMIT = 8 * 1024
-HEADER_LINE_LIMIT = 8 * 1024
 HEADER_COUNT_LIMIT = 100
-READ_BUFFER = 16 * 1024  # what aiohttp buffers of a body before it stops reading the socket
-HTTP_1 = ((1, 0), (1, 1))
-# What a receiver can make an attempt end in (anything else is our fault, and raised).
-FAILURES = (aiohttp.ClientError, HttpProcessingError, ProtocolError, OSError)
-# Kept-alive connections the receiver closed before answering are tried once more.
-STALE = (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError)
-# Answers aiohttp could not parse, as the parser said (the message names what was wrong).
-UNPARSABLE = (aiohttp.ClientResponseError, aiohttp.ClientPayloadError)
+HEADER_BYTES_LIMIT = 64 * 1024
+INTERIM_LIMIT = 10
+Key = tuple[str, str, int, str]
+
+
+class ProtocolError(Exception):
+    """The receiver's answer was not HTTP/1.x as we understand it."""
+
+
+@dataclass
+class _Connection:
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    reused: bool = False
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 @dataclass
 class _Answer:
     status: int
-    retry_after: str | None
+    headers: dict[str, str]
     excerpt: bytes
+    reusable: bool
 
 
 @dataclass
 class WebhookClient:
     timeout: float
     connections_per_endpoint: int = 16
-    tls: ssl.SSLContext = field(default_factory=ssl.create_default_context)
-    _session: aiohttp.ClientSession | None = field(default=None, init=False, repr=False)
+    _idle: dict[Key, list[_Connection]] = field(default_factory=dict)
+    _tls: ssl.SSLContext = field(default_factory=ssl.create_default_context)
 
     async def post(
         self, endpoint: VettedEndpoint, body: bytes, headers: dict[str, str]
     ) -> AttemptOutcome:
         started = time.perf_counter()
+        request = _request_bytes(endpoint, body, headers)
         try:
             async with asyncio.timeout(self.timeout):  # the whole exchange, retry included
-                answer = await self._exchange(endpoint, body, headers)
-        except FAILURES as error:
-            return AttemptOutcome(None, time.perf_counter() - started, "", None, _reason(error))
+                answer = await self._exchange(endpoint, request)
+        except (OSError, EOFError, TimeoutError, ssl.SSLError, ProtocolError) as error:
+            message = str(error) or "no answer in time"
+            return AttemptOutcome(
+                None,
+                time.perf_counter() - started,
+                "",
+                None,
+                f"{type(error).__name__}: {message}"[:500],
+            )
         return AttemptOutcome(
             answer.status,
             time.perf_counter() - started,
             answer.excerpt.decode("utf-8", "replace"),
-            answer.retry_after,
+            answer.headers.get("retry-after"),
             None,
         )
 
-    async def _exchange(
-        self, endpoint: VettedEndpoint, body: bytes, headers: dict[str, str]
-    ) -> _Answer:
+    async def _exchange(self, endpoint: VettedEndpoint, request: bytes) -> _Answer:
         """Sends on a kept-alive connection if there is one; if that connection turns out to
-        have been closed by the receiver before any answer came, once more (aiohttp retries
-        only idempotent methods itself)."""
-        sent_on_a_reused_connection.set(False)
+        have been closed by the receiver before any answer came, once more on a new one."""
+        connection = await self._connection(endpoint)
         try:
-            return await self._send(endpoint, body, headers)
-        except STALE:
-            if not sent_on_a_reused_connection.get():
+            answer = await self._send(connection, request)
+        except (OSError, EOFError):
+            connection.close()
+            if not connection.reused:
                 raise
-        return await self._send(endpoint, body, headers)
+            connection = await self._connection(endpoint, fresh=True)
+            try:
+                answer = await self._send(connection, request)
+            except BaseException:
+                connection.close()
+                raise
+        except BaseException:
+            connection.close()
+            raise
+        if answer.reusable:
+            self._keep(endpoint, connection)
+        else:
+            connection.close()
+        return answer
 
-    async def _send(
-        self, endpoint: VettedEndpoint, body: bytes, headers: dict[str, str]
-    ) -> _Answer:
-        session = self._session or self._open()
-        async with session.post(
-            _url(endpoint),
-            data=body,
-            headers=_request_headers(endpoint, headers),
-            server_hostname=endpoint.host if endpoint.scheme == "https" else None,
-            allow_redirects=False,
-        ) as response:
-            if response.version not in HTTP_1:
-                raise ProtocolError(f"not an HTTP/1.x answer: version {response.version}")
-            excerpt, whole = await _read_body(response.content)
-            if not whole:
-                response.close()  # not read to its end: the connection cannot carry another
-            return _Answer(response.status, response.headers.get("Retry-After"), excerpt)
+    async def _send(self, connection: _Connection, request: bytes) -> _Answer:
+        connection.writer.write(request)
+        await connection.writer.drain()
+        return await _read_answer(connection.reader)
 
-    def _open(self) -> aiohttp.ClientSession:
-        """The session and its pool of connections, made on the event loop that uses them."""
-        connector = BoundedConnector(
-            limit=0,  # the dispatcher bounds the attempts in flight
-            limit_per_host=self.connections_per_endpoint,
-            ssl=self.tls,
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            cookie_jar=aiohttp.DummyCookieJar(),
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=min(self.timeout, 10.0)),
-            auto_decompress=False,
-            skip_auto_headers=("Accept", "Accept-Encoding", "Content-Type", "User-Agent"),
-            read_bufsize=READ_BUFFER,
-            max_line_size=STATUS_LINE_LIMIT,
-            max_field_size=HEADER_LINE_LIMIT,
-            max_headers=HEADER_COUNT_LIMIT,
-        )
-        return self._session
+    async def _connection(self, endpoint: VettedEndpoint, fresh: bool = False) -> _Connection:
+        idle = self._idle.get(_key(endpoint))
+        while idle and not fresh:
+            connection = idle.pop()
+            if not connection.writer.is_closing() and not connection.reader.at_eof():
+                connection.reused = True
+                return connection
+            connection.close()
+        tls = endpoint.scheme == "https"
+        async with asyncio.timeout(min(self.timeout, 10.0)):
+            reader, writer = await asyncio.open_connection(
+                endpoint.address,
+                endpoint.port,
+                ssl=self._tls if tls else None,
+                server_hostname=endpoint.host if tls else None,
+                limit=HEAD_LIMIT,
+            )
+        return _Connection(reader, writer)
+
+    def _keep(self, endpoint: VettedEndpoint, connection: _Connection) -> None:
+        idle = self._idle.setdefault(_key(endpoint), [])
+        if len(idle) < self.connections_per_endpoint:
+            idle.append(connection)
+        else:
+            connection.close()
 
     def close(self) -> None:
-        """Closes the kept-alive connections now. It stays a plain function, as its callers
-        expect (the dispatcher's loop calls it as it stops): aiohttp's `close()` is a
-        coroutine, whose first step, `_close()`, closes every connection at once; what it
-        would then await (TLS closing handshakes) goes on without us."""
-        session, self._session = self._session, None
-        if session is not None and session.connector is not None:
-            session.connector._close()
-            session.detach()
+        for idle in self._idle.values():
+            for connection in idle:
+                connection.close()
+        self._idle.clear()
 
 
-async def _read_body(content: aiohttp.StreamReader) -> tuple[bytes, bool]:
-    """The first KiB of the body, and whether all of it was read (so the connection can be
-    reused): the rest is read and dropped up to DRAIN_LIMIT."""
-    excerpt = bytearray()
-    read = 0
-    while not content.at_eof():  # at once for a short body, all of which came with its head
-        chunk = await content.readany()
-        read += len(chunk)
-        if len(excerpt) < RESPONSE_EXCERPT:
-            excerpt += chunk[: RESPONSE_EXCERPT - len(excerpt)]
-        if read > DRAIN_LIMIT:
-            return bytes(excerpt), False
-    return bytes(excerpt), True
-
-
-def _reason(error: BaseException) -> str:
-    """Why an attempt got no answer, in a line of at most 500 characters."""
-    if isinstance(error, TimeoutError) and not isinstance(error, aiohttp.ClientError):
-        return "TimeoutError: no answer in time"
-    if isinstance(error, aiohttp.ClientConnectorError):
-        error = error.os_error  # what the connection met: refused, reset, a certificate
-    if isinstance(error, UNPARSABLE):
-        said = error.message if isinstance(error, aiohttp.ClientResponseError) else str(error)
-        text = f"ProtocolError: {said}"
-    else:
-        text = f"{type(error).__name__}: {error}"
-    return " ".join(text.split())[:500]
+def _key(endpoint: VettedEndpoint) -> Key:
+    return (endpoint.scheme, endpoint.address, endpoint.port, endpoint.host)
 
 
 def host_header(endpoint: VettedEndpoint) -> str:
@@ -171,15 +156,114 @@ def host_header(endpoint: VettedEndpoint) -> str:
     return host if endpoint.port == default else f"{host}:{endpoint.port}"
 
 
-def _url(endpoint: VettedEndpoint) -> URL:
-    """The URL naming the vetted address, so that aiohttp connects there and looks up
-    nothing; the target is already percent-encoded (endpoint.py), so it is taken as it is."""
-    address = f"[{endpoint.address}]" if ":" in endpoint.address else endpoint.address
-    return URL(f"{endpoint.scheme}://{address}:{endpoint.port}{endpoint.path}", encoded=True)
+def _request_bytes(endpoint: VettedEndpoint, body: bytes, headers: dict[str, str]) -> bytes:
+    # The vetted endpoint's target and host are ASCII (endpoint.py encodes them).
+    lines = [f"POST {endpoint.path} HTTP/1.1", f"Host: {host_header(endpoint)}"]
+    lines += [f"{name}: {value}" for name, value in headers.items() if "\n" not in value]
+    lines += ["User-Agent: tracker-webhooks", f"Content-Length: {len(body)}", "", ""]
+    return "\r\n".join(lines).encode("latin-1") + body
 
 
-def _request_headers(endpoint: VettedEndpoint, headers: dict[str, str]) -> dict[str, str]:
-    """The delivery's headers (any holding a line break dropped), `Host` naming the URL's
-    host rather than the address connected to."""
-    kept = {name: value for name, value in headers.items() if "\n" not in value}
-    return {"Host": host_header(endpoint), **kept, "User-Agent": "tracker-webhooks"}
+async def _read_answer(reader: asyncio.StreamReader) -> _Answer:
+    """The final answer, after at most INTERIM_LIMIT interim (1xx) ones."""
+    for _ in range(INTERIM_LIMIT + 1):
+        status_line = await _line(reader, STATUS_LINE_LIMIT, "status line")
+        if not status_line:
+            raise EOFError("the receiver closed the connection without answering")
+        version, status = _status_of(status_line)
+        headers = await _read_headers(reader)
+        if not 100 <= status < 200:
+            keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+            excerpt, complete = await _read_body(reader, headers)
+            return _Answer(status, headers, excerpt, keep_alive and complete)
+    raise ProtocolError(f"more than {INTERIM_LIMIT} interim (1xx) answers")
+
+
+async def _line(reader: asyncio.StreamReader, limit: int, what: str) -> bytes:
+    """One line of at most limit bytes (its end included); at the end of the stream, what is
+    left (maybe nothing)."""
+    try:
+        line = await reader.readuntil(b"\n")
+    except asyncio.IncompleteReadError as end:
+        line = end.partial
+    except asyncio.LimitOverrunError:
+        raise ProtocolError(f"a {what} longer than {limit} bytes") from None
+    if len(line) > limit:
+        raise ProtocolError(f"a {what} longer than {limit} bytes")
+    return line
+
+
+async def _read_headers(reader: asyncio.StreamReader) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    count = size = 0
+    while (line := await _line(reader, HEADER_BYTES_LIMIT, "header line")) not in (b"\r\n", b"\n"):
+        if not line:
+            raise EOFError("the receiver closed the connection in the middle of its headers")
+        count += 1
+        size += len(line)
+        if count > HEADER_COUNT_LIMIT:
+            raise ProtocolError(f"more than {HEADER_COUNT_LIMIT} header lines")
+        if size > HEADER_BYTES_LIMIT:
+            raise ProtocolError(f"header lines longer than {HEADER_BYTES_LIMIT} bytes in all")
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return headers
+
+
+def _is_decimal(text: str) -> bool:
+    """ASCII digits only (str.isdigit also accepts "²", which int() then refuses)."""
+    return text.isascii() and text.isdigit()
+
+
+def _status_of(line: bytes) -> tuple[str, int]:
+    parts = line.decode("latin-1").split(None, 2)
+    if (
+        len(parts) < 2
+        or not parts[0].startswith("HTTP/1.")
+        or len(parts[1]) != 3
+        or not _is_decimal(parts[1])
+    ):
+        raise ProtocolError(f"not an HTTP answer: {line[:80]!r}")
+    return parts[0], int(parts[1])
+
+
+async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> tuple[bytes, bool]:
+    """The first KiB of the body, and whether all of it was read (so the connection can be
+    reused)."""
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return await _read_chunked(reader)
+    length = headers.get("content-length")
+    if length is not None:
+        if not _is_decimal(length):
+            raise ProtocolError(f"a bad Content-Length: {length[:40]!r}")
+        size = int(length)
+        if size > DRAIN_LIMIT:
+            return await reader.read(RESPONSE_EXCERPT), False
+        return (await reader.readexactly(size))[:RESPONSE_EXCERPT], True
+    return await reader.read(RESPONSE_EXCERPT), False  # delimited by closing: not reusable
+
+
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> tuple[bytes, bool]:
+    body = b""
+    read = 0
+    while True:
+        size_line = await _line(reader, STATUS_LINE_LIMIT, "chunk size line")
+        digits = size_line.split(b";")[0].strip()
+        if not digits or not set(digits) <= _HEX:
+            raise ProtocolError(f"a bad chunk size: {size_line[:40]!r}")
+        size = int(digits, 16)
+        if size == 0:
+            try:
+                await _read_headers(reader)  # trailers, bounded as headers are
+            except EOFError:  # closed after the last chunk: the answer is whole all the same
+                return body[:RESPONSE_EXCERPT], False
+            return body[:RESPONSE_EXCERPT], True
+        read += size
+        if read > DRAIN_LIMIT:
+            return body[:RESPONSE_EXCERPT], False
+        chunk = await reader.readexactly(size + 2)
+        if len(body) < RESPONSE_EXCERPT:
+            body += chunk[:-2]

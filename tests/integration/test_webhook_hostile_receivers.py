@@ -87,11 +87,11 @@ class HostileReceiver(RawReceiver):
 HOSTILE: dict[str, tuple[Script, str]] = {
     "header_flood": (
         header_flood,
-        "ProtocolError: Too many headers received",
+        "ProtocolError: more than 100 header lines",
     ),
     "one_endless_header_line": (
         endless(b"HTTP/1.1 200 OK\r\nX-Long: ", then=b"a"),
-        "ProtocolError: Got more than 8192 bytes when reading",
+        "ProtocolError: a header line longer than 65536 bytes",
     ),
     "five_thousand_100_continue": (
         once(b"HTTP/1.1 100 Continue\r\n\r\n" * 5000 + b"HTTP/1.1 200 OK\r\n\r\n"),
@@ -99,73 +99,24 @@ HOSTILE: dict[str, tuple[Script, str]] = {
     ),
     "status_line_over_64_kib": (
         once(b"HTTP/1.1 200 " + b"O" * (65 * 1024) + b"\r\nContent-Length: 0\r\n\r\n"),
-        "ProtocolError: Got more than 8192 bytes when reading",
+        "ProtocolError: a status line longer than",
     ),
     "status_line_over_8_kib": (
         once(b"HTTP/1.1 200 " + b"O" * (9 * 1024) + b"\r\nContent-Length: 0\r\n\r\n"),
-        "ProtocolError: Got more than 8192 bytes when reading",
+        "ProtocolError: a status line longer than 8192 bytes",
     ),
     "superscript_status": (
         once("HTTP/1.1 ²00 OK\r\nContent-Length: 0\r\n\r\n".encode("latin-1")),
-        "ProtocolError: Bad status line: Invalid status code",
+        "ProtocolError: not an HTTP answer",
     ),
     "superscript_content_length": (
         once("HTTP/1.1 200 OK\r\nContent-Length: ²\r\n\r\n".encode("latin-1")),
-        "ProtocolError: Invalid character in Content-Length",
+        "ProtocolError: a bad Content-Length",
     ),
     "signed_chunk_size": (
         once(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nabc\r\n0\r\n\r\n"),
-        "ProtocolError: Invalid character in chunk size",
+        "ProtocolError: a bad chunk size",
     ),
-    "header_lines_over_64_kib_in_all": (  # each line and their count within bounds
-        once(b"HTTP/1.1 200 OK\r\n" + (b"X-Big: " + b"a" * 4000 + b"\r\n") * 40 + b"\r\n"),
-        "ProtocolError: an answer's head longer than 65536 bytes",
-    ),
-    "endless_100_continue": (
-        endless(then=b"HTTP/1.1 100 Continue\r\n\r\n"),
-        "ProtocolError: more than 10 interim (1xx) answers",
-    ),
-    "http_0_9_body_alone": (once(b"ok, got it"), "ProtocolError: not an HTTP/1.x answer"),
-    "http_0_9_status_line": (
-        once(b"HTTP/0.9 200 OK\r\nContent-Length: 0\r\n\r\n"),
-        "ProtocolError: not an HTTP/1.x answer",
-    ),
-    "http_2_status_line": (
-        once(b"HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"),
-        "ProtocolError: not an HTTP/1.x answer",
-    ),
-    "rtsp_status_line": (
-        once(b"RTSP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n"),
-        "ProtocolError: not an HTTP/1.x answer",
-    ),
-    "tls_bytes_to_a_plain_request": (
-        once(b"\x16\x03\x01\x00\x02\x02\x28"),
-        "ProtocolError: not an HTTP/1.x answer",
-    ),
-    "interim_answer_then_http_2": (
-        once(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"),
-        "ProtocolError: not an HTTP/1.x answer",
-    ),
-    "null_byte_in_a_header": (
-        once(b"HTTP/1.1 200 OK\r\nX: a\x00b\r\nContent-Length: 0\r\n\r\n"),
-        "ProtocolError: Invalid HTTP header",
-    ),
-    "two_content_lengths": (
-        once(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nContent-Length: 2\r\n\r\nok"),
-        "ProtocolError: Duplicate Content-Length",
-    ),
-    "content_length_and_chunked": (
-        once(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
-            b"2\r\nok\r\n0\r\n\r\n"
-        ),
-        "ProtocolError: Transfer-Encoding can't be present with Content-Length",
-    ),
-    "body_cut_short": (
-        once(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok"),
-        "ProtocolError: Response payload is not completed",
-    ),
-    "closed_without_answering": (once(b""), "ServerDisconnectedError: Server disconnected"),
 }
 
 
@@ -274,9 +225,6 @@ def deliveries(server: LiveServer, subscription: dict[str, Any]) -> list[dict[st
         "superscript_status",
         "superscript_content_length",
         "status_line_over_64_kib",
-        "header_lines_over_64_kib_in_all",
-        "http_0_9_status_line",
-        "closed_without_answering",  # a new connection is not tried again: sent once
     ],
 )
 def test_a_hostile_receiver_gets_recorded_failed_attempts_that_follow_the_schedule(
