@@ -54,7 +54,7 @@ class WebhookClient:
     timeout: float
     connections_per_endpoint: int = 16
     _idle: dict[Key, list[_Connection]] = field(default_factory=dict)
-    _tls: ssl.SSLContext = field(default_factory=ssl.create_default_context)
+    tls: ssl.SSLContext = field(default_factory=ssl.create_default_context)  # whom TLS trusts
 
     async def post(
         self, endpoint: VettedEndpoint, body: bytes, headers: dict[str, str]
@@ -119,13 +119,13 @@ class WebhookClient:
                 connection.reused = True
                 return connection
             connection.close()
-        tls = endpoint.scheme == "https"
+        secure = endpoint.scheme == "https"
         async with asyncio.timeout(min(self.timeout, 10.0)):
             reader, writer = await asyncio.open_connection(
                 endpoint.address,
                 endpoint.port,
-                ssl=self._tls if tls else None,
-                server_hostname=endpoint.host if tls else None,
+                ssl=self.tls if secure else None,
+                server_hostname=endpoint.host if secure else None,
                 limit=HEAD_LIMIT,
             )
         return _Connection(reader, writer)
@@ -205,9 +205,20 @@ async def _read_headers(reader: asyncio.StreamReader) -> dict[str, str]:
             raise ProtocolError(f"more than {HEADER_COUNT_LIMIT} header lines")
         if size > HEADER_BYTES_LIMIT:
             raise ProtocolError(f"header lines longer than {HEADER_BYTES_LIMIT} bytes in all")
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
+        _add_field(headers, line)
     return headers
+
+
+def _add_field(headers: dict[str, str], line: bytes) -> None:
+    """One header line into headers, refusing what RFC 9110 5.5 and RFC 9112 6.3 make a
+    receiver's error: a NUL in a value, two different lengths for one body."""
+    name, _, value = line.decode("latin-1").partition(":")
+    name, value = name.strip().lower(), value.strip()
+    if "\0" in value:
+        raise ProtocolError(f"a NUL in the header {name[:40]!r}")
+    if name == "content-length" and headers.get(name, value) != value:
+        raise ProtocolError("two different Content-Length headers")
+    headers[name] = value
 
 
 def _is_decimal(text: str) -> bool:
@@ -231,6 +242,8 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> t
     """The first KiB of the body, and whether all of it was read (so the connection can be
     reused)."""
     if "chunked" in headers.get("transfer-encoding", "").lower():
+        if "content-length" in headers:  # which one frames the body is a guess: refused
+            raise ProtocolError("both Transfer-Encoding and Content-Length")
         return await _read_chunked(reader)
     length = headers.get("content-length")
     if length is not None:

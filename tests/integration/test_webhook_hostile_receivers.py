@@ -117,6 +117,58 @@ HOSTILE: dict[str, tuple[Script, str]] = {
         once(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nabc\r\n0\r\n\r\n"),
         "ProtocolError: a bad chunk size",
     ),
+    "header_lines_over_64_kib_in_all": (  # each line and their count within bounds
+        once(b"HTTP/1.1 200 OK\r\n" + (b"X-Big: " + b"a" * 4000 + b"\r\n") * 40 + b"\r\n"),
+        "ProtocolError: header lines longer than 65536 bytes in all",
+    ),
+    "endless_100_continue": (
+        endless(then=b"HTTP/1.1 100 Continue\r\n\r\n"),
+        "ProtocolError: more than 10 interim (1xx) answers",
+    ),
+    "http_0_9_body_alone": (once(b"ok, got it"), "ProtocolError: not an HTTP answer"),
+    "http_0_9_status_line": (
+        once(b"HTTP/0.9 200 OK\r\nContent-Length: 0\r\n\r\n"),
+        "ProtocolError: not an HTTP answer",
+    ),
+    "http_2_status_line": (
+        once(b"HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"),
+        "ProtocolError: not an HTTP answer",
+    ),
+    "rtsp_status_line": (
+        once(b"RTSP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n"),
+        "ProtocolError: not an HTTP answer",
+    ),
+    "tls_bytes_to_a_plain_request": (
+        once(b"\x16\x03\x01\x00\x02\x02\x28"),
+        "ProtocolError: not an HTTP answer",
+    ),
+    "interim_answer_then_http_2": (
+        once(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n"),
+        "ProtocolError: not an HTTP answer",
+    ),
+    "nul_in_a_header": (
+        once(b"HTTP/1.1 200 OK\r\nX: a\x00b\r\nContent-Length: 0\r\n\r\n"),
+        "ProtocolError: a NUL in the header 'x'",
+    ),
+    "two_content_lengths": (
+        once(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nContent-Length: 2\r\n\r\nok"),
+        "ProtocolError: two different Content-Length headers",
+    ),
+    "content_length_and_chunked": (
+        once(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"2\r\nok\r\n0\r\n\r\n"
+        ),
+        "ProtocolError: both Transfer-Encoding and Content-Length",
+    ),
+    "body_cut_short": (
+        once(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok"),
+        "IncompleteReadError: 2 bytes read on a total of 10 expected bytes",
+    ),
+    "closed_without_answering": (
+        once(b""),
+        "EOFError: the receiver closed the connection without answering",
+    ),
 }
 
 
@@ -225,6 +277,9 @@ def deliveries(server: LiveServer, subscription: dict[str, Any]) -> list[dict[st
         "superscript_status",
         "superscript_content_length",
         "status_line_over_64_kib",
+        "header_lines_over_64_kib_in_all",
+        "http_0_9_status_line",
+        "closed_without_answering",  # a new connection is not tried again: sent once
     ],
 )
 def test_a_hostile_receiver_gets_recorded_failed_attempts_that_follow_the_schedule(
