@@ -26,8 +26,10 @@ run: $(RUN_STAMP)
 	$(BIN)/tracker serve
 
 ## Unit, integration and end-to-end tests (PostgreSQL ones skip unless reachable, or CI=true).
+## Two workers: much of the suite waits on processes, stores and sockets rather than a core.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -18,6 +18,7 @@ from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import validate
 
 from events.catalogue import KINDS, TYPES
+from events.changes import ChangeKind
 from events.schemas import data
 from events.schemas.envelope import DevelopmentSchema
 from events.schemas.fields import SUBJECT_KINDS, MoneySchema
@@ -176,6 +177,7 @@ CLOSED: dict[str | Parameter, Accepts] = {
     schema_property("Subscription", "status"): member_of(STATUSES),
     schema_property("Delivery", "status"): member_of(s.value for s in Status),
     schema_property("Redelivery", "status"): member_of([Status.PENDING.value]),
+    schema_property("Change", "kind"): member_of(k.value for k in ChangeKind),
     schema_property("ProjectionState", "name"): member_of(VIEWS),
     schema_property("ProjectionState", "state"): member_of(
         [projections_admin.LIVE, projections_admin.REBUILDING]
