@@ -31,7 +31,6 @@ class CommitOutcomeUnknown(OperationalError):
             f"recorded: look for event {', '.join(event_ids)}."
         )
         self.event_ids = tuple(event_ids)
-        self.cause = cause
 
 
 class DevelopmentRejected(RecordError):
