@@ -8,11 +8,19 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from edtf import parse_edtf, struct_time_to_date
+from edtf import appsettings, parse_edtf, struct_time_to_date
 
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _YEAR = re.compile(r"^(\d{4})$")
+_SEASON = re.compile(r"^(\d{4})-(2[1-9]|3\d|4[01])$")
+_UNSPECIFIED = re.compile(
+    r"^(?P<year>\d{4}|\d{3}X|\d{2}XX|\dXXX)"
+    r"(?:-(?P<month>0[1-9]|1[0-2]|XX)(?:-(?P<day>0[1-9]|[12]\d|3[01]|XX))?)?"
+    r"(?P<qualifier>[~?%]?)$"
+)
+# What the general parser calls a year with unspecified digits, by how many it has.
+_UNSPECIFIED_YEAR_PRECISION = {1: "decade", 2: "century", 3: "millenium"}
 _EARLIEST = dt.date(1, 1, 1)
 _LATEST = dt.date(9999, 12, 31)
 # What a request may send (the EDTF fields check it before parsing). The general parser takes
@@ -79,7 +87,14 @@ def parse_occurred(text: str) -> OccurredRange:
 
 @lru_cache(maxsize=65536)
 def _parse_cached(text: str) -> OccurredRange:
-    return _parse_plain(text) or _parse_common(text) or _parse_set(text) or _parse_extended(text)
+    return (
+        _parse_plain(text)
+        or _parse_common(text)
+        or _parse_set(text)
+        or _parse_season(text)
+        or _parse_unspecified(text)
+        or _parse_extended(text)
+    )
 
 
 def _parse_set(text: str) -> OccurredRange | None:
@@ -117,7 +132,8 @@ def _parse_common(text: str) -> OccurredRange | None:
     core = text[:-1] if qualifier else text
     if "/" in core and not qualifier:
         start_text, _, end_text = core.partition("/")
-        start, end = _parse_plain(start_text), _parse_plain(end_text)
+        start = _parse_plain(start_text) or _parse_interval_season(start_text)
+        end = _parse_plain(end_text) or _parse_interval_season(end_text)
         if start is None or end is None:
             return None
         if end.latest < start.earliest:
@@ -156,6 +172,68 @@ def _parse_plain(text: str) -> OccurredRange | None:
         year = int(match.group(1))
         return OccurredRange(text, dt.date(year, 1, 1), dt.date(year, 12, 31), "year", False, False)
     return None
+
+
+def _parse_season(text: str) -> OccurredRange | None:
+    """A season (`2001-21`, spring; 21-41 as ISO 8601-2 numbers them), with the months the
+    general parser gives it and what it calls its precision: "season" for the four seasons,
+    "day" for the rest (its level-2 seasons say so)."""
+    match = _SEASON.match(text)
+    if match is None or int(match.group(1)) == 0:
+        return None
+    year, season = int(match.group(1)), int(match.group(2))
+    first_month, last_month = appsettings.SEASON_L2_MONTHS_RANGE[season]
+    first = dt.date(year, first_month, 1)
+    last = dt.date(year, last_month, calendar.monthrange(year, last_month)[1])
+    precision = "season" if season in appsettings.SEASON_MONTHS_RANGE else "day"
+    return OccurredRange(text, first, last, precision, False, False)
+
+
+def _parse_interval_season(text: str) -> OccurredRange | None:
+    """A season as an interval's end: the general parser takes the four seasons there, and
+    none of the level-2 ones."""
+    season = _parse_season(text)
+    if season is not None and season.precision != "season":
+        raise InvalidDate(f"'{text}' is not a season an EDTF interval can start or end with.")
+    return season
+
+
+def _parse_unspecified(text: str) -> OccurredRange | None:
+    """Dates with unspecified digits (`199X`, `1999-XX`, `2004-06-XX`, `19XX~`): the span of
+    every date they could be, as the general parser gives it; shapes it treats otherwise
+    (unspecified digits inside a month or a day, a day without its month) go to it."""
+    match = _UNSPECIFIED.match(text)
+    if match is None or "X" not in text:
+        return None
+    year, month, day, qualifier = match.group("year", "month", "day", "qualifier")
+    if day not in (None, "XX") and month == "XX":
+        return None
+    if qualifier and "X" in year and month is not None:
+        raise InvalidDate(
+            f"'{text}' is not a valid EDTF date (a qualifier after a month of "
+            "a year with unspecified digits)."
+        )
+    first_year, last_year = int(year.replace("X", "0")), int(year.replace("X", "9"))
+    if first_year == 0:
+        return None
+    first_month, last_month = (1, 12) if month in (None, "XX") else (int(month), int(month))
+    try:
+        first = dt.date(first_year, first_month, 1 if day in (None, "XX") else int(day))
+        last_day = (
+            calendar.monthrange(last_year, last_month)[1] if day in (None, "XX") else int(day)
+        )
+        last = dt.date(last_year, last_month, last_day)
+    except ValueError:
+        return None  # a day some of the years lack: the general parser decides
+    if day is not None:
+        precision = "day"
+    elif month is not None:
+        precision = "month"
+    else:
+        precision = _UNSPECIFIED_YEAR_PRECISION[year.count("X")]
+    return OccurredRange(
+        text, first, last, precision, qualifier in ("~", "%"), qualifier in ("?", "%")
+    )
 
 
 def _parse_extended(text: str) -> OccurredRange:
