@@ -27,9 +27,11 @@ run: $(RUN_STAMP)
 
 ## Unit, integration and end-to-end tests (PostgreSQL ones skip unless reachable, or CI=true).
 ## Two workers: much of the suite waits on processes, stores and sockets rather than a core.
+## The tests that measure latency under attack run after the rest, one at a time, on a quiet machine.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist worksteal
+	$(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist worksteal -m "not latency"
+	$(BIN)/python -m pytest -q -ra -p no:xdist -m latency
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -24,12 +24,10 @@ from tests.factories import development
 TOKEN = "e2e-attack-reads-token"
 ATTACK_SECONDS = 8.0
 WRITERS = 3
-# The issue's bound for honest writers during an attack is 50 ms. Parked reads no longer hold
-# threads, costly parameters are refused before parsing, and reads run at most four at once
-# behind writes (the old code: writers' p50 14 s, or no answer within 30 s); but 52 looping
-# clients on the same 2 cores still leave writers' p50 at 55-115 ms, and 15 writers alone at
-# 150 appends/s measure 35 ms. This bound catches a return to parked threads, not the target.
-HONEST_P50 = 0.300  # seconds
+# The issue's bound for honest writers during an attack (the old code: writers' p50 14 s, or no
+# answer within 30 s). The attackers run in a process of their own and the tests in the suite's
+# serial phase (marker `latency`), so the figures measure the server, not the machine's load.
+HONEST_P50 = 0.050  # seconds
 HEALTH_P50 = 0.050
 VIEW = "/v1/relationships/AUS-JPN"
 
@@ -50,6 +48,7 @@ def env(store_settings: dict[str, str], tmp_path: Path) -> dict[str, str]:
     return tracker_env(tmp_path / "data", TRACKER_API_TOKEN=TOKEN, **store_settings)
 
 
+@pytest.mark.latency
 def test_parked_reads_do_not_starve_writes(trackers: TrackerProcesses, env: dict[str, str]):
     """40 clients looping min_position=2^62, and 12 waiting on a position the log holds but
     the views never reach (the API runs without its views)."""
@@ -60,6 +59,7 @@ def test_parked_reads_do_not_starve_writes(trackers: TrackerProcesses, env: dict
     assert set(seen.attacks) <= {422, 503}, set(seen.attacks)
 
 
+@pytest.mark.latency
 def test_costly_query_parameters_do_not_starve_writes(
     trackers: TrackerProcesses, env: dict[str, str]
 ):

@@ -6,6 +6,7 @@ their own; the attackers post as fast as they are answered."""
 
 from __future__ import annotations
 
+import multiprocessing
 import statistics
 import threading
 import time
@@ -24,11 +25,10 @@ POISONERS = 3
 ATTACK_SECONDS = 4.0
 HONEST_INTERVAL = 0.1  # each honest writer posts ten times a second; attackers never rest
 CONTENDERS = 50
-# The issue's bound for honest writers during the attack is 50 ms; on the 2-core machine, with
-# the attack's clients on the same cores, honest p50 measures 50-100 ms (15 writers alone at
-# 150 appends/s: 35 ms), so the target is not met. This bound catches a return to failing
-# groups (every honest append in a poisoned group retried or refused), not the target.
-HONEST_P50 = 0.300  # seconds
+# The issue's bound for honest writers while the attack runs. The attackers post from a process
+# of their own (threads of the test's process would delay the honest clients' threads), and the
+# test runs in the suite's serial phase (marker `latency`), so the figure measures the server.
+HONEST_P50 = 0.050  # seconds
 
 
 @pytest.fixture
@@ -63,11 +63,40 @@ def logged_subjects(server: TrackerProcess) -> set[str]:
         after = page["items"][-1]["position"]
 
 
+def _poisoners(url: str, stop: Any, answers: Any) -> None:
+    """The poisoning clients, in a process of their own, posting as fast as they are answered."""
+    lock = threading.Lock()
+    poisoned: list[tuple[str, int]] = []
+
+    def poison(writer: int) -> None:
+        with requests.Session() as session:
+            number = 0
+            while not stop.is_set():
+                number += 1
+                for _kind, body in poisoned_bodies(writer * 1_000_000 + number):
+                    response = session.post(
+                        f"{url}/v1/events", json=body, headers=bearer(TOKEN), timeout=30
+                    )
+                    with lock:
+                        poisoned.append((body["subject"], response.status_code))
+
+    threads = [threading.Thread(target=poison, args=(n,)) for n in range(POISONERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    answers.put(poisoned)
+
+
+@pytest.mark.latency
 def test_one_clients_bad_request_fails_no_other_clients_write(server: TrackerProcess):
     stop = threading.Event()
     lock = threading.Lock()
     honest: list[tuple[str, int, float]] = []
-    poisoned: list[tuple[str, int]] = []
+    context = multiprocessing.get_context("spawn")
+    poisoners_stop = context.Event()
+    answers = context.Queue()
+    poisoners = context.Process(target=_poisoners, args=(server.url, poisoners_stop, answers))
 
     def write_honestly(writer: int) -> None:
         with requests.Session() as session:
@@ -87,31 +116,27 @@ def test_one_clients_bad_request_fails_no_other_clients_write(server: TrackerPro
                     honest.append((subject, response.status_code, elapsed))
                 time.sleep(max(0.0, HONEST_INTERVAL - elapsed))
 
-    def poison(writer: int) -> None:
-        with requests.Session() as session:
-            number = 0
-            while not stop.is_set():
-                number += 1
-                for _kind, body in poisoned_bodies(writer * 1_000_000 + number):
-                    response = session.post(
-                        f"{server.url}/v1/events", json=body, headers=bearer(TOKEN), timeout=30
-                    )
-                    with lock:
-                        poisoned.append((body["subject"], response.status_code))
-
+    poisoners.start()
+    time.sleep(1.0)  # the attack under way before anyone honest arrives
     threads = [threading.Thread(target=write_honestly, args=(n,)) for n in range(HONEST_WRITERS)]
-    threads += [threading.Thread(target=poison, args=(n,)) for n in range(POISONERS)]
     for thread in threads:
         thread.start()
     time.sleep(ATTACK_SECONDS)
     stop.set()
     for thread in threads:
         thread.join(60)
+    poisoners_stop.set()
+    poisoned: list[tuple[str, int]] = answers.get(timeout=60)
+    poisoners.join(60)
 
     statuses = {status for _, status, _ in honest}
     assert statuses == {201}, [h for h in honest if h[1] != 201][:10]
     assert len(poisoned) >= POISONERS, "the attack did not run"
     latencies = [elapsed for _, _, elapsed in honest]
+    print(
+        f"\npoisoned answers: {len(poisoned)}; honest writes: {len(honest)}, p50 "
+        f"{statistics.median(latencies) * 1000:.1f} ms, max {max(latencies) * 1000:.0f} ms"
+    )
     assert statistics.median(latencies) < HONEST_P50, (
         f"honest p50 {statistics.median(latencies) * 1000:.1f} ms over {len(honest)} writes"
     )
