@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import multiprocessing
 import os
+import pickle
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -25,6 +27,7 @@ from service.problems import field_errors
 from service.settings import Settings
 
 MAX_REPORTED = 20
+CHECK_CHUNK = 2000  # lines a checking process takes at a time
 
 
 def add_parsers(commands: Any) -> None:
@@ -35,6 +38,12 @@ def add_parsers(commands: Any) -> None:
     restore.add_argument("file", help="a JSONL file from `tracker export` ('-' for stdin)")
     restore.add_argument("--batch-size", type=int, default=500, help="events per transaction")
     restore.add_argument("--if-empty", action="store_true", help="only if the store has no events")
+    restore.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes that check the lines (default: one per core)",
+    )
     restore.set_defaults(run=import_log)
 
 
@@ -62,19 +71,20 @@ def _write_export(container: Container, output: str) -> None:
 
 
 def import_log(settings: Settings, args: argparse.Namespace) -> int:
-    """Checks every line first (nothing is written if any is bad), then appends in batches."""
-    with _seekable_input(args.file) as source:
-        total, problems = _check_lines(source)
+    """Checks every line first (nothing is written if any is bad), keeping what it loaded in a
+    spool, then appends the spooled lines in batches: each line is parsed and checked once."""
+    with _seekable_input(args.file) as source, tempfile.TemporaryFile() as spool:
+        total, problems = _check_lines(source, spool, max(1, args.jobs))
         if problems:
             _report_problems(problems)
             return 1
-        source.seek(0)
+        spool.seek(0)
         container = bootstrap(settings)
         try:
             if args.if_empty and container.record.max_position() > 0:
                 print("tracker import: the store already has events; skipped", file=sys.stderr)
                 return 0
-            added = _append_in_batches(container, source, total, max(1, args.batch_size))
+            added = _append_in_batches(container, spool, total, max(1, args.batch_size))
         except _ImportStopped as stopped:
             _report_problems(stopped.problems)
             print(
@@ -94,7 +104,7 @@ class _ImportStopped(Exception):
         self.added = added
 
 
-def _append_in_batches(container: Container, source: IO[str], total: int, size: int) -> int:
+def _append_in_batches(container: Container, spool: IO[bytes], total: int, size: int) -> int:
     """Every batch must be recorded no earlier than the head of the log when the import
     began (events/importing.py), so that the log's recorded_at never goes back in time."""
     not_before = container.record.latest_recorded_at()
@@ -102,7 +112,7 @@ def _append_in_batches(container: Container, source: IO[str], total: int, size: 
     batch: list[dict[str, Any]] = []
     numbers: list[int] = []
     with tqdm(total=total, unit="ev", desc="import", file=sys.stderr, disable=None) as bar:
-        for number, line in _loaded_lines(source):
+        for number, line in _spooled_lines(spool):
             batch.append(line)
             numbers.append(number)
             if len(batch) == size:
@@ -138,31 +148,80 @@ def _report_problems(problems: list[str]) -> None:
     print("tracker import: nothing was imported", file=sys.stderr)
 
 
-def _check_lines(source: IO[str]) -> tuple[int, list[str]]:
-    """Counts the lines and lists every problem, with its line number."""
-    schema = ImportedEventSchema()
-    count, problems = 0, []
+def _check_lines(
+    source: IO[str], spool: IO[bytes], jobs: int, chunk: int = CHECK_CHUNK
+) -> tuple[int, list[str]]:
+    """Counts the lines and lists every problem, with its line number; while none is found,
+    the loaded lines go to `spool`. Chunks of lines are checked by `jobs` processes (the
+    schemas' checks are most of an import's time), in the file's order."""
+    count = 0
+    problems: list[str] = []
+    chunks = _numbered_chunks(source, chunk)
+    with (
+        _checking_pool(jobs) as pool,
+        tqdm(unit="line", desc="check", file=sys.stderr, disable=None) as bar,
+    ):
+        checked = pool.imap(_check_chunk, chunks) if pool else map(_check_chunk, chunks)
+        for lines, chunk_problems, loaded in checked:
+            count += lines
+            problems += chunk_problems
+            if not problems:
+                spool.write(loaded)
+            bar.update(lines)
+    return count, problems
+
+
+def _numbered_chunks(source: IO[str], size: int) -> Iterator[list[tuple[int, str]]]:
+    """The file's non-blank lines with their numbers, `size` at a time."""
+    chunk: list[tuple[int, str]] = []
     for number, text in enumerate(source, start=1):
-        if not text.strip():
-            continue
-        count += 1
+        if text.strip():
+            chunk.append((number, text))
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+def _check_chunk(chunk: list[tuple[int, str]]) -> tuple[int, list[str], bytes]:
+    """One chunk's line count, problems, and its loaded lines pickled for the spool."""
+    schema = ImportedEventSchema()
+    problems: list[str] = []
+    loaded: list[tuple[int, dict[str, Any]]] = []
+    for number, text in chunk:
         try:
-            schema.load(json.loads(text))
+            loaded.append((number, schema.load(json.loads(text))))
         except json.JSONDecodeError as error:
             problems.append(f"line {number}: not JSON ({error.msg})")
+        except RecursionError:
+            problems.append(f"line {number}: nested too deeply")
         except ValidationError as error:
             problems += [
                 f"line {number}: {e['field']}: {e['detail']}" for e in field_errors(error.messages)
             ]
-    return count, problems
+    return len(chunk), problems, b"" if problems else pickle.dumps(loaded, protocol=5)
 
 
-def _loaded_lines(source: IO[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Each line with its number in the file."""
-    schema = ImportedEventSchema()
-    for number, text in enumerate(source, start=1):
-        if text.strip():
-            yield number, schema.load(json.loads(text))
+@contextmanager
+def _checking_pool(jobs: int) -> Iterator[Any]:
+    """Processes that check chunks of lines, or None to check them here (one job). They are
+    forked before the store is opened, so they hold none of its connections."""
+    if jobs == 1:
+        yield None
+        return
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        yield pool
+
+
+def _spooled_lines(spool: IO[bytes]) -> Iterable[tuple[int, dict[str, Any]]]:
+    """The lines the check loaded, each with its number in the file, in the file's order."""
+    while True:
+        try:
+            chunk: list[tuple[int, dict[str, Any]]] = pickle.load(spool)  # our own spool
+        except EOFError:
+            return
+        yield from chunk
 
 
 @contextmanager
