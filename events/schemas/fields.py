@@ -6,13 +6,22 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from events.values.dates import InvalidDate, check_bounded, parse_occurred
 from events.values.money import InvalidMoney, Qualifier, currency_codes, parse_money
 from events.values.parties import UnknownCountry, to_alpha3
 
-SUBJECT_KINDS = ("agreement", "deal", "meeting", "statement", "exercise", "assistance")
+SUBJECT_KINDS = (
+    "agreement",
+    "deal",
+    "meeting",
+    "statement",
+    "exercise",
+    "assistance",
+    "cooperation",
+    "peacekeeping",
+)
 SUBJECT_PATTERN = re.compile(r"^(" + "|".join(SUBJECT_KINDS) + r"):[a-z0-9][a-z0-9._-]{0,119}\Z")
 
 
@@ -121,8 +130,18 @@ class PersonSchema(Schema):
 
 
 class PlaceSchema(Schema):
+    """Where it happened: in a country, or at sea or over an ocean (a `region`)."""
+
     name = text(200, required=True)
-    country = Country(required=True)
+    country = Country()
+    region = text(200, metadata={"description": "an ocean or sea, for a place in no country"})
+
+    @validates_schema
+    def check_country_or_region(self, data: dict[str, Any], **_: Any) -> None:
+        if "country" not in data and "region" not in data:
+            raise ValidationError(
+                "A place names a country, or a region (an ocean or sea).", "country"
+            )
 
 
 class SourceSchema(Schema):

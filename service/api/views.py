@@ -43,6 +43,8 @@ class RelationshipSchema(ViewSchema):
     statements = fields.List(fields.Dict())
     exercises = fields.List(fields.Dict())
     aid = fields.List(fields.Dict())
+    cooperation = fields.List(fields.Dict())
+    peacekeeping = fields.List(fields.Dict())
     latest = fields.List(fields.Dict())
 
 

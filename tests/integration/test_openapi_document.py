@@ -140,6 +140,12 @@ CLOSED: dict[str | Parameter, Accepts] = {
     schema_property("AssistanceProvidedData", "kind"): field_accepts(
         data.AssistanceProvidedSchema, "kind"
     ),
+    schema_property("CooperationAnnouncedData", "area"): field_accepts(
+        data.CooperationAnnouncedSchema, "area"
+    ),
+    schema_property("PeacekeepingContributedData", "role"): field_accepts(
+        data.PeacekeepingContributedSchema, "role"
+    ),
     schema_property("Money", "currency"): currency_accepted,
     schema_property("Money", "qualifier"): field_accepts(MoneySchema, "qualifier"),
     # filters and choices a request sends
