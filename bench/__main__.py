@@ -1,7 +1,7 @@
 """`make bench`: every benchmark on SQLite (and PostgreSQL when reachable), one table.
 
 BENCH_SCALE=large runs at 1,000,000 events; BENCH_EVENTS=n sets the size directly;
-BENCH_ONLY=append,rebuild,webhooks,reads picks some of them (`replay`, rebuild's former name,
+BENCH_ONLY=append,rebuild,webhooks,reads,import picks some of them (`replay`, rebuild's former name,
 still works); BENCH_STORES=sqlite (or postgres) picks the stores. Each figure is also printed
 as soon as it is measured, so a long run that is stopped keeps what it measured."""
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import sys
 
-from bench import append, reads, rebuild, webhooks
+from bench import append, importing, reads, rebuild, webhooks
 from bench.report import Figure, print_table, write_json
 from bench.stores import Store, filled_store, kinds
 
 SIZES = {"default": 10_000, "large": 1_000_000}
 APPENDS = {"default": 500, "large": 5_000}
-BENCHMARKS = ("append", "rebuild", "webhooks", "reads")
+BENCHMARKS = ("append", "rebuild", "webhooks", "reads", "import")
 FORMER_NAMES = {"replay": "rebuild"}  # BENCH_ONLY still takes them
 
 
@@ -49,6 +49,9 @@ def main() -> int:
             with Store.url(kind) as url:
                 measured(webhooks.measure(url, kind))
             measured(webhooks.throughput(kind))
+        if "import" in chosen:
+            say(f"{kind}: tracker import of {events:,} events ...")
+            measured(importing.measure(kind, events))
         if "reads" in chosen and kind == "sqlite":
             say(f"{kind}: reads over {events:,} events ...")
             measured(reads.measure(kind, events))
