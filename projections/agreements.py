@@ -48,3 +48,8 @@ def agreement(reader: ViewReader, subject: str, moment: Moment) -> dict[str, Any
     """One agreement's lifecycle (status overall and per party), or None if it has none then."""
     found = reader.states("agreements", moment, agreement_states, [subject])
     return found[0] if found else None
+
+
+def order_key(state: dict[str, Any]) -> tuple[str, str]:
+    """Where a state stands in the list (agreements and deals alike): its keyset key."""
+    return (state["first_occurred"], state["subject"])

@@ -61,3 +61,8 @@ def _counted(reader: ViewReader, code: str, moment: Moment) -> dict[str, Any]:
         "counts": dict(sorted(counts.items())),
         "partners": ranked,
     }
+
+
+def partner_key(partner: dict[str, Any]) -> tuple[int, str, str]:
+    """Where a partner stands in the ranking (most developments first): its keyset key."""
+    return (-partner["developments"], partner["last_occurred"], partner["code"])

@@ -204,17 +204,24 @@ class ViewRecorder:
         descending: bool = False,
         limit: int | None = None,
         by_latest: bool = False,
+        after: tuple[str, int] | None = None,
     ) -> list[Row]:
         """Rows as they stood at the moment asked for, in order of occurrence (by earliest
         date, or with `by_latest` by latest date first), each with its development read
         from the log. Current rows of one key (and one detail) by latest date come in index
-        order, so a `limit` reads only that many however long the key's history."""
+        order, so a `limit` reads only that many however long the key's history. `after`
+        (an earliest date and a position, in order of occurrence only) starts past that row:
+        a keyset page, read by the same index however deep it is."""
         where, params = _row_filter(
             moment, keys, types, occurred_from, occurred_to, details=details
         )
         if where is None:
             return []
         order = "DESC" if descending else "ASC"
+        if after is not None:
+            assert not by_latest, "pages go by earliest date"
+            where.append(f"(occurred_earliest, position) {'<' if descending else '>'} (?, ?)")
+            params += [after[0], after[1]]
         dates = (
             f"occurred_latest {order}, occurred_earliest {order}"
             if by_latest

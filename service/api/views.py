@@ -15,9 +15,11 @@ from events.values.dates import parse_occurred
 from events.values.parties import UnknownCountry, UnknownPair, countries_of, to_alpha3
 from projections import activity, agreements, countries, deals, lifecycle, relationships, timeline
 from projections.activity import PERIODS
+from projections.paging import page_after
 from service.access import Scope, requires
 from service.api import Blueprint, container
 from service.api.moments import MomentArgsSchema, moment_of, read_view
+from service.api.paging import Cursor, PageSchema, PagingArgsSchema, paged
 from service.api.schemas import type_patterns
 
 blp = Blueprint("views", __name__, url_prefix="/v1", description="Current-state views of the log.")
@@ -59,27 +61,29 @@ class RelationshipArgsSchema(MomentArgsSchema):
     )
 
 
-class AgreementArgsSchema(MomentArgsSchema):
+class AgreementArgsSchema(MomentArgsSchema, PagingArgsSchema):
+    """Filters on each agreement's folded state; a page is cut after them."""
+
     party = Country()
     status = one_of(*lifecycle.STATUSES)
     in_force_on = EDTFDate()
 
 
-class ItemsSchema(ViewSchema):
+class ItemsSchema(ViewSchema, PageSchema):
     items = fields.List(fields.Dict())
 
 
-class DealArgsSchema(MomentArgsSchema):
+class DealArgsSchema(MomentArgsSchema, PagingArgsSchema):
     party = Country()
     stage = one_of(*DEAL_STAGES)
 
 
 class DealsSchema(ItemsSchema):
-    stages = fields.Dict()
-    totals = fields.Dict()
+    stages = fields.Dict(metadata={"description": "deals per stage, of every page"})
+    totals = fields.Dict(metadata={"description": "per currency, of every page"})
 
 
-class TimelineArgsSchema(MomentArgsSchema):
+class TimelineArgsSchema(MomentArgsSchema, PagingArgsSchema):
     party = Country()
     pair = fields.String(
         metadata={"description": "developments of both countries (AUS-JPN, either order)"}
@@ -87,11 +91,17 @@ class TimelineArgsSchema(MomentArgsSchema):
     type = type_patterns()
     from_ = EDTFDate(data_key="from")
     to = EDTFDate()
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     order = one_of("asc", "desc", load_default="asc")
+    cursor = Cursor(str, int)
 
 
-class CountrySchema(ViewSchema):
+class CountryArgsSchema(MomentArgsSchema, PagingArgsSchema):
+    """A page of the partners; the counts cover them all."""
+
+    cursor = Cursor(int, str, str)
+
+
+class CountrySchema(ViewSchema, PageSchema):
     code = fields.String()
     name = fields.String()
     developments = fields.Integer()
@@ -130,7 +140,7 @@ class Agreements(MethodView):
     @blp.arguments(AgreementArgsSchema(), location="query")
     @blp.response(200, ItemsSchema)
     def get(self, args: dict[str, Any]) -> Any:
-        """Agreements with their status per party."""
+        """Agreements with their status per party, in order of first occurrence, paged."""
         position = read_view(args, "agreements")
         in_force = args.get("in_force_on")
         items = agreements.agreements(
@@ -140,7 +150,8 @@ class Agreements(MethodView):
             status=args.get("status"),
             in_force_on_date=parse_occurred(in_force).latest.isoformat() if in_force else None,
         )
-        return {"position": position, "items": items}
+        page = page_after(items, agreements.order_key, args.get("cursor"), args["limit"])
+        return paged({"position": position, "items": page.items}, page.next)
 
 
 @blp.route("/deals")
@@ -149,12 +160,14 @@ class Deals(MethodView):
     @blp.arguments(DealArgsSchema(), location="query")
     @blp.response(200, DealsSchema)
     def get(self, args: dict[str, Any]) -> Any:
-        """The deal ledger by stage, with totals per currency."""
+        """The deal ledger by stage, with totals per currency; the deals in order of first
+        occurrence, paged (stages and totals count every page)."""
         position = read_view(args, "deals")
         found = deals.deals(
             container().views, moment_of(args), party=args.get("party"), stage=args.get("stage")
         )
-        return {"position": position, **found}
+        page = page_after(found["items"], agreements.order_key, args.get("cursor"), args["limit"])
+        return paged({"position": position, **found, "items": page.items}, page.next)
 
 
 @blp.route("/timeline")
@@ -163,10 +176,11 @@ class Timeline(MethodView):
     @blp.arguments(TimelineArgsSchema(), location="query")
     @blp.response(200, ItemsSchema)
     def get(self, args: dict[str, Any]) -> Any:
-        """Developments in order of occurrence, filtered by party or pair, type and period."""
+        """Developments in order of occurrence, filtered by party or pair, type and period,
+        paged."""
         pair = _timeline_pair(args)
         position = read_view(args, "relationships" if pair else "timeline")
-        items = timeline.timeline(
+        page = timeline.timeline_page(
             container().views,
             moment_of(args),
             party=args.get("party"),
@@ -178,23 +192,25 @@ class Timeline(MethodView):
             occurred_to=parse_occurred(args["to"]).latest.isoformat() if "to" in args else None,
             limit=args["limit"],
             newest_first=args["order"] == "desc",
+            after=args.get("cursor"),
         )
-        return {"position": position, "items": items}
+        return paged({"position": position, "items": page.items}, page.next)
 
 
 @blp.route("/countries/<code>")
 class CountryView(MethodView):
     @requires(Scope.READ)
-    @blp.arguments(MomentArgsSchema(), location="query")
+    @blp.arguments(CountryArgsSchema(), location="query")
     @blp.response(200, CountrySchema)
     def get(self, args: dict[str, Any], code: str) -> Any:
-        """A country's partners, ranked by activity."""
+        """A country's partners, ranked by activity, paged."""
         alpha3 = _country(code)
         position = read_view(args, "countries")
-        return {
-            "position": position,
-            **countries.country(container().views, alpha3, moment_of(args)),
-        }
+        found = countries.country(container().views, alpha3, moment_of(args))
+        page = page_after(
+            found["partners"], countries.partner_key, args.get("cursor"), args["limit"]
+        )
+        return paged({"position": position, **found, "partners": page.items}, page.next)
 
 
 @blp.route("/activity")
