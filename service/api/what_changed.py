@@ -5,8 +5,6 @@ record's own events say exactly how, each subject read as it stood at the second
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from dataclasses import dataclass
 
@@ -15,7 +13,7 @@ from events.errors import SubjectNotFound
 from projections.facts import micros, timestamp_of
 from projections.recorder import Changed
 from projections.timeline import EVERYONE
-from service.api import container
+from service.api import container, paging
 from service.api.moments import read_view
 
 DEFAULT_DAYS = 30
@@ -93,21 +91,14 @@ def what_changed(asked: ChangesAsked) -> WhatChanged:
 
 
 def encode_cursor(changed: Changed) -> str:
-    """Opaque to clients: where the next page starts."""
-    text = f"{changed.at}/{changed.event_id}"
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    """Opaque to clients: where the next page starts (`service/api/paging.py`)."""
+    return paging.encode_cursor((changed.at, changed.event_id))
 
 
 def decode_cursor(cursor: str) -> Changed:
     """The place a cursor names; ValueError for one this service did not make."""
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, event_id = text.split("/", 1)
-        if not -(2**62) < int(at) < 2**62:
-            raise ValueError(at)
-        return Changed(event_id, "", int(at))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ValueError("Not a cursor this service gave; pass `next` as it came.") from None
+    at, event_id = paging.decode_cursor(cursor, (int, str))
+    return Changed(str(event_id), "", int(at))
 
 
 def moment_text(moment: dt.datetime) -> str:
