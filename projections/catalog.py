@@ -158,6 +158,7 @@ class ViewCatalog:
                 f"({ENDED_ROW_INDEX}) WHERE valid_to IS NOT NULL"
                 for _ in range(view in CHANGES_READ_FROM)
             ),
+            *_projection(view).create_beside(self.database, generation, indexes=False),
             *_projection(view).create_beside(self.database, generation, indexes=True),
         ]
         for statement in statements:
