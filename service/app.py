@@ -30,6 +30,7 @@ from service.api import (
 )
 from service.auth import Scope
 from service.bootstrap import Container
+from service.cors import allow_origins
 from service.errors import http_problem, register_error_handlers
 from service.json_provider import FastJSONProvider
 from service.metrics import Metrics, instrument
@@ -73,6 +74,7 @@ def create_app(container: Container) -> Flask:
         MAX_CONTENT_LENGTH=container.settings.max_batch_bytes,
     )
     log_requests(app)  # first: a request a guard refuses is identified and logged too
+    allow_origins(app, container.settings.cors_origins)  # a preflight carries no token
     app.json = FastJSONProvider(app)
     app.extensions["tracker"] = container
     api = TrackerApi(app)
