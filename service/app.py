@@ -35,6 +35,7 @@ from service.errors import http_problem, register_error_handlers
 from service.json_provider import FastJSONProvider
 from service.metrics import Metrics, instrument
 from service.openapi import describe
+from service.pages.sessions import guard_page
 from service.problems import problem
 from service.request_log import log_requests
 
@@ -121,6 +122,9 @@ def _guard_request() -> Response | None:
     request.max_content_length = limit
     if request.content_length is not None and request.content_length > limit:
         return problem(413, "Content Too Large", f"The body is over {limit} bytes.")
+    if request.blueprint == pages.blp.name:  # forms, a session cookie, answers as pages
+        required = _required_scope(settings.require_read_token)
+        return guard_page(required) or _unknown_parameters(view)
     if request.method in ("POST", "PUT", "PATCH") and _has_body() and not _is_json():
         return problem(
             415,
