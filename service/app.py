@@ -26,6 +26,7 @@ from service.api import (
     projections_admin,
     subjects,
     subscriptions,
+    tokens,
     views,
 )
 from service.auth import Scope
@@ -87,6 +88,7 @@ def create_app(container: Container) -> Flask:
         changes.blp,
         projections_admin.blp,
         subscriptions.blp,
+        tokens.blp,
         health.blp,
     ):
         api.register_blueprint(blueprint)

@@ -8,6 +8,7 @@ JSON it mirrors (`service/access.py`)."""
 from __future__ import annotations
 
 from service.pages import (
+    admin,
     changes,
     country,
     docs,
@@ -21,6 +22,7 @@ from service.pages import (
 from service.pages.site import blp
 
 __all__ = [
+    "admin",
     "blp",
     "changes",
     "country",
