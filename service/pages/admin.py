@@ -1,5 +1,7 @@
 """`/tokens` (admin): the tokens, making one (its secret shown on the page that answers the
-form, once) and revoking one. Through the same use cases as `/v1/tokens`."""
+form, once) and revoking one; `/admin/views` (admin): each view's position, lag and rebuild
+progress, and a rebuild button. Through the same use cases as `/v1/tokens` and
+`/v1/projections`."""
 
 from __future__ import annotations
 
@@ -7,8 +9,10 @@ from typing import Any
 
 from flask import redirect, render_template, request
 
+from projections.registry import VIEWS
 from service.access import Scope, requires
 from service.api import container
+from service.api.projections_admin import view_state
 from service.api.tokens import SCOPES, create_token, shown
 from service.pages.site import PageError, blp
 
@@ -56,3 +60,28 @@ def _page(**shown_now: Any) -> str:
         problems={},
         **{"label": "", **shown_now},
     )
+
+
+@blp.get("/admin/views")
+@requires(Scope.ADMIN)
+def views_page() -> Any:
+    """Each view's position, lag and rebuild progress, as `/v1/projections` says them."""
+    head = container().record.max_position()
+    return render_template(
+        "admin_views.html",
+        title="Views",
+        shown=None,
+        json_url="/v1/projections",
+        head=head,
+        views=[view_state(name, head) for name in VIEWS],
+    )
+
+
+@blp.post("/admin/views/<name>/rebuild")
+@requires(Scope.ADMIN)
+def rebuild_view(name: str) -> Any:
+    """Starts a rebuild, through the same use case as `POST /v1/projections/<name>/rebuild`."""
+    if name not in VIEWS:
+        raise PageError(404, "No such view", f"No view '{name[:40]}'.")
+    container().rebuilds.start(name)
+    return redirect("/admin/views", code=303)

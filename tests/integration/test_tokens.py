@@ -89,3 +89,19 @@ def test_the_command_lists_and_revokes_tokens(
         "for the cli"
         not in (capsys.readouterr(), main(["token", "list"]), capsys.readouterr().out)[2]
     )
+
+
+def test_the_views_page_shows_each_view_and_rebuilds_one_for_an_admin(
+    own_client: FlaskClient, examples: Container
+) -> None:
+    assert own_client.get("/admin/views").status_code == 401
+    sign_in(own_client, examples.auth.create(Scope.ADMIN))
+    page = own_client.get("/admin/views").text
+    assert 'data-testid="view-timeline"' in page and "Lag" in page
+    assert own_client.post("/admin/views/timeline/rebuild").status_code == 403, "no CSRF token"
+    started = own_client.post("/admin/views/timeline/rebuild", data={"csrf_token": csrf_of(page)})
+    assert started.status_code == 303
+    assert (
+        own_client.post("/admin/views/nope/rebuild", data={"csrf_token": csrf_of(page)}).status_code
+        == 404
+    )
