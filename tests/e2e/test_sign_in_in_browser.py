@@ -115,3 +115,40 @@ def test_a_revoked_tokens_session_is_refused_at_the_next_click(
     keep(browser, tmp_path, "revoked-session")
     logged = tracker.stderr() + tracker.stdout()
     assert token not in logged and "POST /sign-in" in logged, "the token is never logged"
+
+
+def test_a_meeting_recorded_through_the_form_is_on_its_subject_page_once(
+    browser: WebDriver, tracker: TrackerProcess, tmp_path: Path
+) -> None:
+    writer, _ = make_token(tracker, "write", "recorder")
+    sign_in(browser, tracker, writer)
+    browser.find_element(By.CSS_SELECTOR, '[data-testid="nav-record"]').click()
+    browser.find_element(By.LINK_TEXT, "meeting held").click()
+    for name, value in {
+        "subject": "meeting:jpn-aus-browser",
+        "occurred": "2025-09-05",
+        "parties": "Japan\nAUS",
+        "title": "Leaders meet in the browser",
+        "place.name": "Tokyo",
+        "place.country": "JP",
+        "sources.0.url": "https://www.mofa.go.jp/a.html",
+        "sources.1.url": "https://www.pm.gov.au/b.html",
+        "data.participants.0.name": "Shigeru Ishiba",
+        "data.participants.0.post": "Prime Minister",
+        "data.participants.0.party": "JPN",
+        "data.participants.1.name": "Anthony Albanese",
+        "data.participants.1.post": "Prime Minister",
+        "data.participants.1.party": "Australia",
+    }.items():
+        browser.find_element(By.NAME, name).send_keys(value)
+    browser.find_element(By.CSS_SELECTOR, '[name="data.format"] option[value="summit"]').click()
+    keep(browser, tmp_path, "record-form")
+    submit = browser.find_element(By.CSS_SELECTOR, '[data-testid="record-submit"]')
+    browser.execute_script("arguments[0].click(); arguments[0].click()", submit)  # double
+    wait_until(browser, lambda d: "/subjects/meeting:jpn-aus-browser" in d.current_url)
+    assert "Leaders meet in the browser" in browser.page_source
+    found = requests.get(
+        f"{tracker.url}/v1/events", params={"subject": "meeting:jpn-aus-browser"}, timeout=10
+    ).json()["items"]
+    assert len(found) == 1, "a double click records one development"
+    assert len(found[0]["sources"]) == 2 and len(found[0]["data"]["participants"]) == 2
