@@ -27,14 +27,17 @@ from service.api import (
     search,
     subjects,
     subscriptions,
+    tokens,
     views,
 )
 from service.auth import Scope
 from service.bootstrap import Container
+from service.cors import allow_origins
 from service.errors import http_problem, register_error_handlers
 from service.json_provider import FastJSONProvider
 from service.metrics import Metrics, instrument
 from service.openapi import describe
+from service.pages.sessions import guard_page
 from service.problems import problem
 from service.request_log import log_requests
 
@@ -74,6 +77,7 @@ def create_app(container: Container) -> Flask:
         MAX_CONTENT_LENGTH=container.settings.max_batch_bytes,
     )
     log_requests(app)  # first: a request a guard refuses is identified and logged too
+    allow_origins(app, container.settings.cors_origins)  # a preflight carries no token
     app.json = FastJSONProvider(app)
     app.extensions["tracker"] = container
     api = TrackerApi(app)
@@ -86,6 +90,7 @@ def create_app(container: Container) -> Flask:
         changes.blp,
         projections_admin.blp,
         subscriptions.blp,
+        tokens.blp,
         health.blp,
     ):
         api.register_blueprint(blueprint)
@@ -121,6 +126,9 @@ def _guard_request() -> Response | None:
     request.max_content_length = limit
     if request.content_length is not None and request.content_length > limit:
         return problem(413, "Content Too Large", f"The body is over {limit} bytes.")
+    if request.blueprint == pages.blp.name:  # forms, a session cookie, answers as pages
+        required = _required_scope(settings.require_read_token)
+        return guard_page(required) or _unknown_parameters(view)
     if request.method in ("POST", "PUT", "PATCH") and _has_body() and not _is_json():
         return problem(
             415,

@@ -28,7 +28,7 @@ from service.store.locations import (
     subscriptions_environment,
 )
 from service.store.sqlite_pool import readers_beside_the_writer
-from service.store.tokens import PostgresTokens, SQLiteTokens, TokenStore
+from service.store.tokens import Sessions, Tokens, TokenStore
 from service.webhooks.client import WebhookClient
 from service.webhooks.delivery import DeliveryStore
 from service.webhooks.dispatcher import DispatchSettings
@@ -91,11 +91,12 @@ def bootstrap(
     with setup:
         record = Record(env=store_environment(settings))
         size_sqlite_pool(record, settings)
-        tokens = _token_store(record)
         database = database_of(record)
+        tokens, sessions = Tokens(database), Sessions(database)
         catalog = ViewCatalog(database)
         deliveries = DeliveryStore(database)
         create_tables(tokens, catalog, deliveries)
+        sessions.create_table()
         subscriptions = Subscriptions(env=subscriptions_environment(settings))
         size_sqlite_pool(subscriptions, settings)
     if workers is None:
@@ -104,7 +105,7 @@ def bootstrap(
     return Container(
         settings,
         record,
-        Authenticator(tokens, settings.api_token),
+        Authenticator(tokens, settings.api_token, sessions),
         ViewReader(database, record.developments_at, settings.waiting_reads_bound),
         Rebuilds(record),
         subscriptions,
@@ -168,10 +169,3 @@ def size_sqlite_pool(app: Any, settings: Settings) -> None:
         pool.max_overflow = settings.threads + 8
         if not pool.is_sqlite_memory_mode:
             datastore.pool = readers_beside_the_writer(pool)  # type: ignore[union-attr]
-
-
-def _token_store(record: Record) -> TokenStore:
-    datastore = record.recorder.datastore  # type: ignore[attr-defined]
-    if isinstance(datastore, PostgresDatastore):
-        return PostgresTokens(datastore)
-    return SQLiteTokens(datastore)

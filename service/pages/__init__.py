@@ -7,9 +7,33 @@ JSON it mirrors (`service/access.py`)."""
 
 from __future__ import annotations
 
-from service.pages import changes, country, docs, home, relationship, subject, wording
+from service.pages import (
+    admin,
+    changes,
+    country,
+    docs,
+    home,
+    record,
+    relationship,
+    sessions,
+    signin,
+    subject,
+    wording,
+)
 from service.pages.site import blp
 
-__all__ = ["blp", "changes", "country", "docs", "home", "relationship", "subject"]
+__all__ = [
+    "admin",
+    "blp",
+    "changes",
+    "country",
+    "docs",
+    "home",
+    "record",
+    "relationship",
+    "signin",
+    "subject",
+]
 
 wording.register(blp)
+sessions.register(blp)

@@ -24,7 +24,7 @@ from events.schemas.envelope import DevelopmentSchema
 from events.schemas.fields import SUBJECT_KINDS, MoneySchema
 from events.subscription import STATUSES, new_secret
 from projections.registry import VIEWS
-from service.api import events, projections_admin, subscriptions, views
+from service.api import events, projections_admin, subscriptions, tokens, views
 from service.app import create_app
 from service.bootstrap import bootstrap
 from service.openapi.examples import DEVELOPMENTS
@@ -175,6 +175,7 @@ CLOSED: dict[str | Parameter, Accepts] = {
         subscriptions.DeliveryQuerySchema, "status"
     ),
     path_parameter("/v1/projections/{name}/rebuild", "name"): member_of(VIEWS),
+    schema_property("TokenCreate", "scope"): field_accepts(tokens.TokenCreateSchema, "scope"),
     # what answers say
     schema_property("StoredEvent", "type"): member_of(TYPES),
     schema_property("Subject", "kind"): member_of(SUBJECT_KINDS),
@@ -191,6 +192,7 @@ CLOSED: dict[str | Parameter, Accepts] = {
     schema_property("Rebuild", "name"): member_of(VIEWS),
     schema_property("Rebuild", "state"): member_of([projections_admin.REBUILDING]),
     schema_property("Health", "status"): member_of(["ok", "ready"]),
+    schema_property("Token", "scope"): member_of(tokens.SCOPES),
     # what a webhook delivery sends
     schema_property("CloudEvent", "type"): member_of(TYPES),
     schema_property("CloudEvent", "specversion"): member_of(["1.0"]),
