@@ -24,6 +24,7 @@ from service.api import (
     events,
     health,
     projections_admin,
+    stream,
     subjects,
     subscriptions,
     views,
@@ -36,6 +37,7 @@ from service.metrics import Metrics, instrument
 from service.openapi import describe
 from service.problems import problem
 from service.request_log import log_requests
+from service.streams.hub import StreamHub
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 LIBRARY_ROUTES = {"api-docs.openapi_json", "static"}
@@ -75,6 +77,7 @@ def create_app(container: Container) -> Flask:
     log_requests(app)  # first: a request a guard refuses is identified and logged too
     app.json = FastJSONProvider(app)
     app.extensions["tracker"] = container
+    app.extensions["streams"] = StreamHub(container.record, container.settings)
     api = TrackerApi(app)
     describe(api, container.settings)  # before the routes: their schemas use what it adds
     for blueprint in (
@@ -84,6 +87,7 @@ def create_app(container: Container) -> Flask:
         changes.blp,
         projections_admin.blp,
         subscriptions.blp,
+        stream.blp,
         health.blp,
     ):
         api.register_blueprint(blueprint)

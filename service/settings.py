@@ -27,6 +27,8 @@ _LEAST: dict[str, float] = {
     "webhook_circuit_failures": 1,
     "webhook_circuit_seconds": 0.1,
     "webhook_ping_timeout": 0.1,
+    "streams_max": 0,
+    "stream_heartbeat_seconds": 0.05,
 }
 
 
@@ -64,6 +66,8 @@ class Settings:
     webhook_ping_timeout: float = 5.0
     webhook_lease_seconds: float = 60.0
     worker_id: str = ""
+    streams_max: int = 100
+    stream_heartbeat_seconds: float = 15.0
     log_format: str = "text"
 
     def __post_init__(self) -> None:
