@@ -25,6 +25,7 @@ from service.api import (
     health,
     projections_admin,
     search,
+    stream,
     subjects,
     subscriptions,
     tokens,
@@ -40,6 +41,7 @@ from service.openapi import describe
 from service.pages.sessions import guard_page
 from service.problems import problem
 from service.request_log import log_requests
+from service.streams.hub import StreamHub
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 LIBRARY_ROUTES = {"api-docs.openapi_json", "static"}
@@ -80,6 +82,7 @@ def create_app(container: Container) -> Flask:
     allow_origins(app, container.settings.cors_origins)  # a preflight carries no token
     app.json = FastJSONProvider(app)
     app.extensions["tracker"] = container
+    app.extensions["streams"] = StreamHub(container.record, container.settings)
     api = TrackerApi(app)
     describe(api, container.settings)  # before the routes: their schemas use what it adds
     for blueprint in (
@@ -91,6 +94,7 @@ def create_app(container: Container) -> Flask:
         projections_admin.blp,
         subscriptions.blp,
         tokens.blp,
+        stream.blp,
         health.blp,
     ):
         api.register_blueprint(blueprint)

@@ -29,6 +29,8 @@ _LEAST: dict[str, float] = {
     "webhook_circuit_seconds": 0.1,
     "webhook_ping_timeout": 0.1,
     "session_hours": 0.01,
+    "streams_max": 0,
+    "stream_heartbeat_seconds": 0.05,
 }
 
 
@@ -66,6 +68,8 @@ class Settings:
     webhook_ping_timeout: float = 5.0
     webhook_lease_seconds: float = 60.0
     worker_id: str = ""
+    streams_max: int = 100
+    stream_heartbeat_seconds: float = 15.0
     log_format: str = "text"
     cors_origins: tuple[str, ...] = ()
     session_hours: float = 12.0

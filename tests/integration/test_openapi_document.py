@@ -24,7 +24,7 @@ from events.schemas.envelope import DevelopmentSchema
 from events.schemas.fields import SUBJECT_KINDS, MoneySchema
 from events.subscription import STATUSES, new_secret
 from projections.registry import VIEWS
-from service.api import events, projections_admin, subscriptions, tokens, views
+from service.api import events, projections_admin, stream, subscriptions, tokens, views
 from service.app import create_app
 from service.bootstrap import bootstrap
 from service.openapi.examples import DEVELOPMENTS
@@ -163,6 +163,9 @@ CLOSED: dict[str | Parameter, Accepts] = {
     ),
     query_parameter("/v1/events", "type", items=True): list_item_accepts(
         events.EventQueryArgsSchema, "type"
+    ),
+    query_parameter("/v1/stream", "type", items=True): list_item_accepts(
+        stream.StreamQueryArgsSchema, "type"
     ),
     query_parameter("/v1/agreements", "status"): field_accepts(views.AgreementArgsSchema, "status"),
     query_parameter("/v1/deals", "stage"): field_accepts(views.DealArgsSchema, "stage"),
@@ -348,5 +351,11 @@ def test_what_a_delivery_sends_is_what_the_webhook_entry_describes(
     assert sent["Content-Type"] in delivery["requestBody"]["content"]
 
 
-def test_no_stream_is_documented_before_there_is_one(document: dict[str, Any]) -> None:
-    assert not any("stream" in path for path in document["paths"])
+def test_the_stream_is_documented_as_server_sent_events(document: dict[str, Any]) -> None:
+    operation = document["paths"]["/v1/stream"]["get"]
+    assert "text/event-stream" in operation["responses"]["200"]["content"]
+    assert "503" in operation["responses"]
+    query = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
+    assert query == {"after", "type", "party", "subject"}
+    headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+    assert "Last-Event-ID" in headers
