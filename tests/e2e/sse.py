@@ -34,7 +34,9 @@ class Received:
 class SSEClient:
     def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
         parts = urlsplit(url)
-        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        self.connection = http.client.HTTPConnection(
+            parts.hostname or "127.0.0.1", parts.port, timeout=30
+        )
         self.connection.request("GET", f"{parts.path}?{parts.query}", headers=headers or {})
         self.socket = self.connection.sock
         self.response = self.connection.getresponse()
