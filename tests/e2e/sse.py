@@ -29,6 +29,7 @@ class Received:
     messages: queue.Queue[Message] = field(default_factory=queue.Queue)
     comments: queue.Queue[tuple[str, float]] = field(default_factory=queue.Queue)
     ended: threading.Event = field(default_factory=threading.Event)
+    complete: bool = False  # the server ended the body (its last chunk), not cut off
 
 
 class SSEClient:
@@ -66,7 +67,8 @@ class SSEClient:
                 else:
                     name, _, value = text.partition(": ")
                     fields[name] = value
-        except (OSError, ValueError, AttributeError):  # closed under the reader by close()
+            self.received.complete = True
+        except (OSError, ValueError, AttributeError, http.client.HTTPException):  # cut off
             pass
         finally:
             self.received.ended.set()

@@ -172,3 +172,41 @@ def test_with_100_streams_open_an_append_still_answers_quickly(
     assert p50 < 200  # the target is 50 ms; a loose bound on a shared, noisy machine
     for stream in streams:
         stream.close()
+
+
+def test_a_stream_from_before_the_feed_began_reads_its_way_up_from_the_store(
+    trackers: TrackerProcesses, tmp_path: Path, store_settings: dict[str, str]
+) -> None:
+    tracker = serve(trackers, tmp_path, store_settings)
+    earlier = [post(tracker, development("meeting.held")) for _ in range(3)]  # no stream yet
+    client = SSEClient(f"{tracker.url}/v1/stream?after=0")
+    live = post(tracker, development("deal.clinched"))
+    expected = [p["position"] for p in [*earlier, live]]
+    assert [m.id for m in client.take(4)] == expected
+    client.close()
+
+
+def test_open_streams_leave_the_request_threads_to_writes(
+    trackers: TrackerProcesses, tmp_path: Path, store_settings: dict[str, str]
+) -> None:
+    tracker = serve(trackers, tmp_path, store_settings, TRACKER_THREADS="2")
+    streams = [SSEClient(f"{tracker.url}/v1/stream") for _ in range(10)]  # 5x the threads
+    posted = post(tracker, development("assistance.provided"))
+    assert requests.get(f"{tracker.url}/v1/events/{posted['id']}", timeout=5).ok
+    for stream in streams:
+        assert stream.take(1)[0].id == posted["position"]
+        stream.close()
+
+
+def test_at_stop_every_open_stream_ends_its_response(
+    trackers: TrackerProcesses, tmp_path: Path, store_settings: dict[str, str]
+) -> None:
+    tracker = serve(trackers, tmp_path, store_settings)
+    streams = [SSEClient(f"{tracker.url}/v1/stream") for _ in range(3)]
+    assert all(s.received.comments.get(timeout=5)[0] == ": open" for s in streams)
+    started = time.monotonic()
+    assert tracker.stop(timeout=10) == 0
+    assert time.monotonic() - started < 5
+    for stream in streams:
+        assert stream.received.ended.wait(5)
+        assert stream.received.complete, "the response was cut off, not ended"
