@@ -44,7 +44,9 @@
     return list;
   }
 
-  function follow(section) {
+  // Each message is named by its development's type, so the page listens for every type
+  // the catalogue (/v1/types) names.
+  function follow(section, types) {
     var after = section.getAttribute("data-after");
     var url = section.getAttribute("data-stream") + (after ? "?after=" + after : "");
     var source = new EventSource(url);
@@ -53,20 +55,25 @@
       listIn(section).prepend(item(event));
       section.setAttribute("data-received", String(event.position));
     }
-    [
-      "meeting.held", "statement.issued", "agreement.negotiation_updated", "agreement.signed",
-      "agreement.ratified", "agreement.entered_into_force", "agreement.status_changed",
-      "deal.clinched", "deal.updated", "exercise.conducted", "assistance.provided",
-      "development.corrected", "development.retracted"
-    ].forEach(function (type) {
-      source.addEventListener(type, arrived);
+    types.forEach(function (type) {
+      source.addEventListener(type.name, arrived);
     });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     var section = document.querySelector("[data-stream]");
-    if (section && window.EventSource) {
-      follow(section);
+    if (!section || !window.EventSource || !window.fetch) {
+      return;
     }
+    fetch("/v1/types", { headers: { Accept: "application/json" } })
+      .then(function (answer) {
+        return answer.ok ? answer.json() : Promise.reject(answer.status);
+      })
+      .then(function (types) {
+        follow(section, types);
+      })
+      .catch(function () {
+        // the list stays as the server rendered it
+      });
   });
 })();
