@@ -210,3 +210,16 @@ def test_at_stop_every_open_stream_ends_its_response(
     for stream in streams:
         assert stream.received.ended.wait(5)
         assert stream.received.complete, "the response was cut off, not ended"
+
+
+def test_a_head_of_the_stream_answers_its_headers_and_holds_no_slot(
+    trackers: TrackerProcesses, tmp_path: Path, store_settings: dict[str, str]
+) -> None:
+    tracker = serve(trackers, tmp_path, store_settings, TRACKER_STREAMS_MAX="1")
+    for _ in range(3):
+        head = requests.head(f"{tracker.url}/v1/stream", timeout=5)
+        assert head.status_code == 200
+        assert head.headers["Content-Type"].startswith("text/event-stream")
+    client = SSEClient(f"{tracker.url}/v1/stream")
+    assert client.status == 200
+    client.close()
