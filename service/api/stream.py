@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask.views import MethodView
 from marshmallow import EXCLUDE, Schema, fields, validate
 
@@ -22,6 +22,7 @@ blp = Blueprint(
 
 POSITION = validate.Range(min=0, max=2**62)
 EVENT_STREAM = "text/event-stream"
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 class StreamQueryArgsSchema(Schema):
@@ -69,6 +70,8 @@ class LiveStream(MethodView):
             tuple(args.get("party", ())),
             tuple(args.get("subject", ())),
         )
+        if request.method == "HEAD":  # the headers alone: no stream, and no slot held
+            return Response(b"", mimetype=EVENT_STREAM, headers=STREAM_HEADERS)
         after = headers.get("last_event_id", args.get("after"))
         stream = hub().open(after, filters)
         if stream is None:
@@ -79,11 +82,7 @@ class LiveStream(MethodView):
                 "again later.",
                 headers={"Retry-After": "5"},
             )
-        return Response(
-            stream,
-            mimetype=EVENT_STREAM,
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        return Response(stream, mimetype=EVENT_STREAM, headers=STREAM_HEADERS)
 
 
 def hub() -> StreamHub:

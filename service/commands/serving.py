@@ -24,6 +24,7 @@ from service.settings import Settings
 
 OUTBUF_OVERFLOW = 8 * 1024 * 1024
 STREAM_SPARE = 4
+CONNECTIONS = 100  # waitress's own default, for everything but streams
 
 
 def add_parser(commands: Any) -> None:
@@ -74,6 +75,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             # waitress spills an answer past 1 MB to a temporary file; a relationship over a
             # million events is about that size, and the file tripled its time.
             outbuf_overflow=OUTBUF_OVERFLOW,
+            # waitress stops accepting at 100 connections; open streams are connections too.
+            connection_limit=CONNECTIONS + settings.streams_max,
             # waitress's own pool takes requests in arrival order; this one takes writes
             # first and caps the reads running at once (the parameter is its way to give one).
             # open streams have threads of their own, a few beyond the cap so that a stream
