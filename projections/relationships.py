@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from events.schemas.data import providers_of
+from events.values.grades import confidence_of
 from events.values.parties import country_name
 from projections.facts import Fact, Moment
 from projections.ledger import deal_states, totals_per_currency
@@ -103,6 +104,7 @@ def _brief(row: Row) -> dict[str, Any]:
         "subject": row.subject,
         "occurred": body["occurred"],
         "title": body["title"],
+        "confidence": confidence_of(body["sources"]),
         "position": row.position,
     }
 

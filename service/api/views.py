@@ -12,6 +12,7 @@ from events.catalogue import types_matching
 from events.schemas.data import DEAL_STAGES
 from events.schemas.fields import Country, EDTFDate, one_of
 from events.values.dates import parse_occurred
+from events.values.grades import RELIABILITY
 from events.values.parties import UnknownCountry, UnknownPair, countries_of, to_alpha3
 from projections import activity, agreements, countries, deals, lifecycle, relationships, timeline
 from projections.activity import PERIODS
@@ -89,6 +90,10 @@ class TimelineArgsSchema(MomentArgsSchema):
     to = EDTFDate()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     order = one_of("asc", "desc", load_default="asc")
+    min_reliability = one_of(
+        *RELIABILITY,
+        metadata={"description": "only developments with a source graded this reliable or better"},
+    )
 
 
 class CountrySchema(ViewSchema):
@@ -178,6 +183,7 @@ class Timeline(MethodView):
             occurred_to=parse_occurred(args["to"]).latest.isoformat() if "to" in args else None,
             limit=args["limit"],
             newest_first=args["order"] == "desc",
+            min_reliability=args.get("min_reliability"),
         )
         return {"position": position, "items": items}
 
