@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from events.values.parties import country_name
+from events.values.parties import country_name, is_country
 from projections.facts import Fact, Moment
 from projections.projection import FactProjection
 from projections.reader import ViewReader
@@ -17,9 +17,11 @@ class CountriesProjection(FactProjection):
 
     def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
         keys = []
+        countries = [p for p in fact.parties if is_country(p)]  # partners are countries
         for party in fact.parties:
             keys.append((party, ALONE))
-            keys += [(party, partner) for partner in fact.parties if partner != party]
+            if party in countries:
+                keys += [(party, partner) for partner in countries if partner != party]
         return keys
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from events.values.dates import parse_occurred
 from events.values.grades import best_reliability, confidence_of, reliabilities_at_least
+from events.values.groupings import Membership
 from projections.facts import Fact, Moment
 from projections.projection import FactProjection
 from projections.reader import ViewReader
@@ -35,6 +37,7 @@ def timeline(
     limit: int = 100,
     newest_first: bool = False,
     min_reliability: str | None = None,
+    groupings: dict[str, list[Membership]] | None = None,
 ) -> list[dict[str, Any]]:
     """Developments in order of occurrence: everyone's, a party's, or with `pair` (a pair
     key, AUS-JPN) those of both countries, which the relationships view keeps per pair;
@@ -53,17 +56,49 @@ def timeline(
             descending=newest_first,
         )
     else:
-        rows = reader.view("timeline").select(
-            moment,
-            keys=[party or EVERYONE],
-            types=types,
-            details=reliabilities_at_least(min_reliability) if min_reliability else None,
-            occurred_from=occurred_from,
-            occurred_to=occurred_to,
-            descending=newest_first,
-            limit=limit,
-        )
+        view = reader.view("timeline")
+        details = reliabilities_at_least(min_reliability) if min_reliability else None
+        windows = [(party or EVERYONE, occurred_from, occurred_to)]
+        for code, periods in (groupings or {}).items():
+            windows += [(code, *_within(m, occurred_from, occurred_to)) for m in periods]
+        rows = []
+        for key, start, end in windows:
+            if start is not None and end is not None and start > end:
+                continue  # a membership outside the period asked for
+            rows += view.select(
+                moment,
+                keys=[key],
+                types=types,
+                details=details,
+                occurred_from=start,
+                occurred_to=end,
+                descending=newest_first,
+                limit=limit,
+            )
+        rows = _merged(rows, newest_first)[:limit]
     return [with_confidence(row.body) for row in rows]
+
+
+def _within(
+    membership: Membership, occurred_from: str | None, occurred_to: str | None
+) -> tuple[str | None, str | None]:
+    """The dates a grouping's developments count for a member: during its membership (a
+    development whose dates overlap it), within the period asked for."""
+    joined = parse_occurred(membership.joined).earliest.isoformat()
+    left = parse_occurred(membership.left).latest.isoformat() if membership.left else None
+    start = max(joined, occurred_from) if occurred_from else joined
+    end = min(left, occurred_to) if left and occurred_to else (left or occurred_to)
+    return start, end
+
+
+def _merged(rows: list[Row], newest_first: bool) -> list[Row]:
+    """Rows of several reads in one order of occurrence, each development once."""
+    unique = {row.event_id: row for row in rows}
+    return sorted(
+        unique.values(),
+        key=lambda r: (r.occurred_earliest, r.position),
+        reverse=newest_first,
+    )
 
 
 def with_confidence(body: dict[str, Any]) -> dict[str, Any]:

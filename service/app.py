@@ -22,6 +22,7 @@ from service.access import (
 from service.api import (
     changes,
     events,
+    groupings,
     health,
     projections_admin,
     subjects,
@@ -85,6 +86,7 @@ def create_app(container: Container) -> Flask:
         projections_admin.blp,
         subscriptions.blp,
         health.blp,
+        groupings.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(pages.blp)  # the docs UI is a page: served from our own files

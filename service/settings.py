@@ -65,6 +65,7 @@ class Settings:
     webhook_lease_seconds: float = 60.0
     worker_id: str = ""
     log_format: str = "text"
+    extra_parties: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

@@ -10,9 +10,10 @@ from marshmallow import Schema, fields, validate
 
 from events.catalogue import types_matching
 from events.schemas.data import DEAL_STAGES
-from events.schemas.fields import Country, EDTFDate, one_of
+from events.schemas.fields import Country, EDTFDate, Party, one_of
 from events.values.dates import parse_occurred
 from events.values.grades import RELIABILITY
+from events.values.groupings import Membership, memberships_of
 from events.values.parties import UnknownCountry, UnknownPair, countries_of, to_alpha3
 from projections import activity, agreements, countries, deals, lifecycle, relationships, timeline
 from projections.activity import PERIODS
@@ -22,6 +23,13 @@ from service.api.moments import MomentArgsSchema, moment_of, read_view
 from service.api.schemas import type_patterns
 
 blp = Blueprint("views", __name__, url_prefix="/v1", description="Current-state views of the log.")
+
+
+class StrictQueryBoolean(fields.Boolean):
+    """true or false in a query, nothing else."""
+
+    truthy = {"true"}
+    falsy = {"false"}
 
 
 class ViewSchema(Schema):
@@ -81,7 +89,10 @@ class DealsSchema(ItemsSchema):
 
 
 class TimelineArgsSchema(MomentArgsSchema):
-    party = Country()
+    party = Party()
+    include_groupings = StrictQueryBoolean(
+        metadata={"description": "with party: also the groupings' it belonged to then"}
+    )
     pair = fields.String(
         metadata={"description": "developments of both countries (AUS-JPN, either order)"}
     )
@@ -184,6 +195,7 @@ class Timeline(MethodView):
             limit=args["limit"],
             newest_first=args["order"] == "desc",
             min_reliability=args.get("min_reliability"),
+            groupings=_groupings_of(args),
         )
         return {"position": position, "items": items}
 
@@ -215,6 +227,14 @@ class Activity(MethodView):
             container().views, moment_of(args), party=args.get("party"), period=args["period"]
         )
         return {"position": position, **found}
+
+
+def _groupings_of(args: dict[str, Any]) -> dict[str, list[Membership]] | None:
+    if not args.get("include_groupings"):
+        return None
+    if "party" not in args:
+        abort(422, messages={"query": {"include_groupings": ["Give a party with it."]}})
+    return memberships_of(args["party"])
 
 
 def _timeline_pair(args: dict[str, Any]) -> str | None:
