@@ -22,6 +22,7 @@ from service.access import (
 from service.api import (
     changes,
     events,
+    exports,
     groupings,
     health,
     projections_admin,
@@ -87,6 +88,7 @@ def create_app(container: Container) -> Flask:
         subscriptions.blp,
         health.blp,
         groupings.blp,
+        exports.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(pages.blp)  # the docs UI is a page: served from our own files
