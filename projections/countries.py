@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from events.values.groupings import memberships_of
 from events.values.parties import country_name, is_country
 from projections.facts import Fact, Moment
 from projections.projection import FactProjection
 from projections.reader import ViewReader
+from projections.timeline import membership_window
 
 ALONE = ""
 
@@ -63,3 +65,30 @@ def _counted(reader: ViewReader, code: str, moment: Moment) -> dict[str, Any]:
         "counts": dict(sorted(counts.items())),
         "partners": ranked,
     }
+
+
+def groupings_of(reader: ViewReader, code: str, moment: Moment) -> list[dict[str, Any]]:
+    """The groupings a country belonged to when their developments occurred, with those
+    developments counted by type (a development counts when its dates overlap the
+    country's membership)."""
+    found = []
+    for grouping, periods in memberships_of(code).items():
+        by_event: dict[str, str] = {}
+        for membership in periods:
+            start, end = membership_window(membership)
+            for row in reader.view("timeline").select(
+                moment, keys=[grouping], occurred_from=start, occurred_to=end
+            ):
+                by_event[row.event_id] = row.type
+        if by_event:
+            by_type: dict[str, int] = {}
+            for type_ in by_event.values():
+                by_type[type_] = by_type.get(type_, 0) + 1
+            found.append(
+                {
+                    "code": grouping,
+                    "developments": len(by_event),
+                    "by_type": dict(sorted(by_type.items())),
+                }
+            )
+    return found

@@ -84,11 +84,17 @@ def _within(
 ) -> tuple[str | None, str | None]:
     """The dates a grouping's developments count for a member: during its membership (a
     development whose dates overlap it), within the period asked for."""
-    joined = parse_occurred(membership.joined).earliest.isoformat()
-    left = parse_occurred(membership.left).latest.isoformat() if membership.left else None
+    joined, left = membership_window(membership)
     start = max(joined, occurred_from) if occurred_from else joined
     end = min(left, occurred_to) if left and occurred_to else (left or occurred_to)
     return start, end
+
+
+def membership_window(membership: Membership) -> tuple[str, str | None]:
+    """The first and last days of a membership (None: a member still)."""
+    joined = parse_occurred(membership.joined).earliest.isoformat()
+    left = parse_occurred(membership.left).latest.isoformat() if membership.left else None
+    return joined, left
 
 
 def _merged(rows: list[Row], newest_first: bool) -> list[Row]:

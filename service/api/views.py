@@ -113,6 +113,15 @@ class CountrySchema(ViewSchema):
     developments = fields.Integer()
     counts = fields.Dict()
     partners = fields.List(fields.Dict())
+    groupings = fields.List(
+        fields.Dict(), metadata={"description": "with include_groupings: theirs, counted"}
+    )
+
+
+class CountryArgsSchema(MomentArgsSchema):
+    include_groupings = StrictQueryBoolean(
+        metadata={"description": "also the developments of groupings it belonged to then"}
+    )
 
 
 class ActivityArgsSchema(MomentArgsSchema):
@@ -203,16 +212,19 @@ class Timeline(MethodView):
 @blp.route("/countries/<code>")
 class CountryView(MethodView):
     @requires(Scope.READ)
-    @blp.arguments(MomentArgsSchema(), location="query")
+    @blp.arguments(CountryArgsSchema(), location="query")
     @blp.response(200, CountrySchema)
     def get(self, args: dict[str, Any], code: str) -> Any:
         """A country's partners, ranked by activity."""
         alpha3 = _country(code)
-        position = read_view(args, "countries")
-        return {
-            "position": position,
-            **countries.country(container().views, alpha3, moment_of(args)),
-        }
+        position = read_view(args, "countries", "timeline")
+        found = countries.country(container().views, alpha3, moment_of(args))
+        if args.get("include_groupings"):
+            found = {
+                **found,
+                "groupings": countries.groupings_of(container().views, alpha3, moment_of(args)),
+            }
+        return {"position": position, **found}
 
 
 @blp.route("/activity")

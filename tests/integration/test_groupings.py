@@ -95,3 +95,19 @@ def test_an_allowed_extra_code_is_a_party(api: FlaskClient):
         post(api, development("statement.issued", "statement:xkx", parties=["XKX", "AUS"]))
     finally:
         allow_extra_parties([])
+
+
+def test_a_country_read_with_groupings_counts_those_of_its_membership_then(api: FlaskClient):
+    def groupings(**params: Any) -> dict[str, int]:
+        answer = api.get("/v1/countries/IND", query_string={"include_groupings": "true", **params})
+        assert answer.status_code == 200, answer.get_json()
+        return {g["code"]: g["developments"] for g in answer.get_json()["groupings"]}
+
+    assert groupings() == {"QUAD": 2}
+    assert groupings(as_of="2010") == {"QUAD": 1}
+    assert groupings(as_of="2007-04") == {}
+    assert "groupings" not in api.get("/v1/countries/IND").get_json()
+    assert (
+        groupings.__name__
+        and api.get("/v1/countries/GBR?include_groupings=true").get_json()["groupings"] == []
+    )
