@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from events.schemas.data import providers_of
-from events.values.parties import country_name
+from events.values.grades import confidence_of
+from events.values.parties import country_name, is_country
 from projections.facts import Fact, Moment
 from projections.ledger import deal_states, totals_per_currency
 from projections.lifecycle import agreement_states
@@ -27,7 +28,8 @@ class RelationshipsProjection(FactProjection):
     name = "relationships"
 
     def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
-        return [(pair_key(a, b), fact.kind) for a, b in itertools.combinations(fact.parties, 2)]
+        countries = [p for p in fact.parties if is_country(p)]  # a pair is of countries
+        return [(pair_key(a, b), fact.kind) for a, b in itertools.combinations(countries, 2)]
 
 
 def relationship(
@@ -103,6 +105,7 @@ def _brief(row: Row) -> dict[str, Any]:
         "subject": row.subject,
         "occurred": body["occurred"],
         "title": body["title"],
+        "confidence": confidence_of(body["sources"]),
         "position": row.position,
     }
 

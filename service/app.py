@@ -22,6 +22,8 @@ from service.access import (
 from service.api import (
     changes,
     events,
+    exports,
+    groupings,
     health,
     projections_admin,
     search,
@@ -96,6 +98,8 @@ def create_app(container: Container) -> Flask:
         tokens.blp,
         stream.blp,
         health.blp,
+        groupings.blp,
+        exports.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(pages.blp)  # the docs UI is a page: served from our own files

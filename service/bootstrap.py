@@ -13,6 +13,7 @@ from eventsourcing.postgres import PostgresDatastore
 
 from events.record import Record
 from events.subscriptions import Subscriptions
+from events.values.parties import allow_extra_parties
 from projections.catalog import ViewCatalog
 from projections.reader import ViewReader
 from projections.rebuild import Rebuilds
@@ -87,6 +88,7 @@ def bootstrap(
         setup: contextlib.AbstractContextManager[None] = postgres_setup(settings.database_url)
     else:
         setup = contextlib.nullcontext()
+    allow_extra_parties(settings.extra_parties)  # what party fields accept besides ISO 3166
     make_private(settings)  # the data dir 0700, the store's files 0600
     with setup:
         record = Record(env=store_environment(settings))

@@ -73,6 +73,7 @@ class Settings:
     log_format: str = "text"
     cors_origins: tuple[str, ...] = ()
     session_hours: float = 12.0
+    extra_parties: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:

@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from events.schemas.fields import (
     Country,
     MoneySchema,
+    Party,
     PersonSchema,
     StrictBoolean,
     non_empty_list,
@@ -208,7 +209,7 @@ class PeacekeepingContributedSchema(Schema):
     """Forces or staff contributed to a peace operation."""
 
     mission = text(300, required=True)
-    mandate_by = text(200)
+    mandate_by = Party()
     role = one_of(*PEACEKEEPING_ROLES, required=True)
     personnel = fields.Integer(strict=True, validate=validate.Range(min=1, max=1_000_000))
     assets = fields.List(text(300), validate=validate.Length(max=500))

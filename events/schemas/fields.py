@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from events.values.dates import InvalidDate, check_bounded, parse_occurred
+from events.values.grades import CREDIBILITY, RELIABILITY, SOURCE_KINDS
 from events.values.money import InvalidMoney, Qualifier, currency_codes, parse_money
-from events.values.parties import UnknownCountry, to_alpha3
+from events.values.parties import UnknownCountry, to_alpha3, to_party
 
 SUBJECT_KINDS = (
     "agreement",
@@ -33,6 +34,17 @@ class Country(fields.String):
             raise ValidationError("Expected an ISO 3166-1 country code such as 'JP' or 'JPN'.")
         try:
             return to_alpha3(value)
+        except UnknownCountry as error:
+            raise ValidationError(str(error)) from None
+
+
+class Party(fields.String):
+    """A country (alpha-2 or alpha-3 in, alpha-3 out), a grouping (QUAD), or an allowed
+    extra code (XKX)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        try:
+            return to_party(value)
         except UnknownCountry as error:
             raise ValidationError(str(error)) from None
 
@@ -144,11 +156,24 @@ class PlaceSchema(Schema):
             )
 
 
+class GradeSchema(Schema):
+    """The Admiralty code: how reliable the source (A-F), how credible what it says (1-6)."""
+
+    reliability = one_of(*RELIABILITY, required=True)
+    credibility = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=CREDIBILITY[0], max=CREDIBILITY[-1]),
+    )
+
+
 class SourceSchema(Schema):
     url = HttpUrl(required=True)
     publisher = text(200)
     published = EDTFDate()
     quote = text(2000)
+    grade = fields.Nested(GradeSchema)
+    kind = one_of(*SOURCE_KINDS, metadata={"description": "primary or secondary"})
 
 
 class MoneySchema(Schema):

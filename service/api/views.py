@@ -10,8 +10,10 @@ from marshmallow import Schema, fields, validate
 
 from events.catalogue import types_matching
 from events.schemas.data import DEAL_STAGES
-from events.schemas.fields import Country, EDTFDate, one_of
+from events.schemas.fields import Country, EDTFDate, Party, one_of
 from events.values.dates import parse_occurred
+from events.values.grades import RELIABILITY
+from events.values.groupings import Membership, memberships_of
 from events.values.parties import UnknownCountry, UnknownPair, countries_of, to_alpha3
 from projections import activity, agreements, countries, deals, lifecycle, relationships, timeline
 from projections.activity import PERIODS
@@ -23,6 +25,13 @@ from service.api.paging import Cursor, PageSchema, PagingArgsSchema, paged
 from service.api.schemas import type_patterns
 
 blp = Blueprint("views", __name__, url_prefix="/v1", description="Current-state views of the log.")
+
+
+class StrictQueryBoolean(fields.Boolean):
+    """true or false in a query, nothing else."""
+
+    truthy = {"true"}
+    falsy = {"false"}
 
 
 class ViewSchema(Schema):
@@ -84,7 +93,10 @@ class DealsSchema(ItemsSchema):
 
 
 class TimelineArgsSchema(MomentArgsSchema, PagingArgsSchema):
-    party = Country()
+    party = Party()
+    include_groupings = StrictQueryBoolean(
+        metadata={"description": "with party: also the groupings' it belonged to then"}
+    )
     pair = fields.String(
         metadata={"description": "developments of both countries (AUS-JPN, either order)"}
     )
@@ -93,12 +105,19 @@ class TimelineArgsSchema(MomentArgsSchema, PagingArgsSchema):
     to = EDTFDate()
     order = one_of("asc", "desc", load_default="asc")
     cursor = Cursor(str, int)
+    min_reliability = one_of(
+        *RELIABILITY,
+        metadata={"description": "only developments with a source graded this reliable or better"},
+    )
 
 
 class CountryArgsSchema(MomentArgsSchema, PagingArgsSchema):
     """A page of the partners; the counts cover them all."""
 
     cursor = Cursor(int, str, str)
+    include_groupings = StrictQueryBoolean(
+        metadata={"description": "also the developments of groupings it belonged to then"}
+    )
 
 
 class CountrySchema(ViewSchema, PageSchema):
@@ -107,6 +126,9 @@ class CountrySchema(ViewSchema, PageSchema):
     developments = fields.Integer()
     counts = fields.Dict()
     partners = fields.List(fields.Dict())
+    groupings = fields.List(
+        fields.Dict(), metadata={"description": "with include_groupings: theirs, counted"}
+    )
 
 
 class ActivityArgsSchema(MomentArgsSchema):
@@ -193,6 +215,8 @@ class Timeline(MethodView):
             limit=args["limit"],
             newest_first=args["order"] == "desc",
             after=args.get("cursor"),
+            min_reliability=args.get("min_reliability"),
+            groupings=_groupings_of(args),
         )
         return paged({"position": position, "items": page.items}, page.next)
 
@@ -205,8 +229,13 @@ class CountryView(MethodView):
     def get(self, args: dict[str, Any], code: str) -> Any:
         """A country's partners, ranked by activity, paged."""
         alpha3 = _country(code)
-        position = read_view(args, "countries")
+        position = read_view(args, "countries", "timeline")
         found = countries.country(container().views, alpha3, moment_of(args))
+        if args.get("include_groupings"):
+            found = {
+                **found,
+                "groupings": countries.groupings_of(container().views, alpha3, moment_of(args)),
+            }
         page = page_after(
             found["partners"], countries.partner_key, args.get("cursor"), args["limit"]
         )
@@ -225,6 +254,14 @@ class Activity(MethodView):
             container().views, moment_of(args), party=args.get("party"), period=args["period"]
         )
         return {"position": position, **found}
+
+
+def _groupings_of(args: dict[str, Any]) -> dict[str, list[Membership]] | None:
+    if not args.get("include_groupings"):
+        return None
+    if "party" not in args:
+        abort(422, messages={"query": {"include_groupings": ["Give a party with it."]}})
+    return memberships_of(args["party"])
 
 
 def _timeline_pair(args: dict[str, Any]) -> str | None:

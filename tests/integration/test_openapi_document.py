@@ -21,7 +21,7 @@ from events.catalogue import KINDS, TYPES
 from events.changes import ChangeKind
 from events.schemas import data
 from events.schemas.envelope import DevelopmentSchema
-from events.schemas.fields import SUBJECT_KINDS, MoneySchema
+from events.schemas.fields import SUBJECT_KINDS, GradeSchema, MoneySchema, SourceSchema
 from events.subscription import STATUSES, new_secret
 from projections.registry import VIEWS
 from service.api import events, projections_admin, stream, subscriptions, tokens, views
@@ -173,6 +173,11 @@ CLOSED: dict[str | Parameter, Accepts] = {
         views.TimelineArgsSchema, "type"
     ),
     query_parameter("/v1/timeline", "order"): field_accepts(views.TimelineArgsSchema, "order"),
+    query_parameter("/v1/timeline", "min_reliability"): field_accepts(
+        views.TimelineArgsSchema, "min_reliability"
+    ),
+    schema_property("Grade", "reliability"): field_accepts(GradeSchema, "reliability"),
+    schema_property("Source", "kind"): field_accepts(SourceSchema, "kind"),
     query_parameter("/v1/activity", "period"): field_accepts(views.ActivityArgsSchema, "period"),
     query_parameter("/v1/subscriptions/{subscription_id}/deliveries", "status"): field_accepts(
         subscriptions.DeliveryQuerySchema, "status"

@@ -224,7 +224,15 @@ def _fields_of(
 
 SOURCE = st.fixed_dictionaries(
     {"url": st.sampled_from(["https://a.io", "https://example.org/" + "p" * 2000])},
-    optional={"publisher": words(200), "published": DATE, "quote": words(2000)},
+    optional={
+        "publisher": words(200),
+        "published": DATE,
+        "quote": words(2000),
+        "grade": st.fixed_dictionaries(
+            {"reliability": st.sampled_from("AF"), "credibility": st.sampled_from([1, 6])}
+        ),
+        "kind": st.sampled_from(["primary", "secondary"]),
+    },
 )
 TAG = st.sampled_from(["a", "z" + "-" * 48 + "9"])
 # The first development of each subject, then what may follow it on the same subject.
@@ -403,6 +411,8 @@ def test_every_view_folds_every_valid_development_at_the_extremes(
         ("/v1/activity", {"period": "quarter"}),
         ("/v1/activity", {"period": "year", "party": "AUS"}),
         ("/v1/timeline", {"type": ["cooperation.*", "peacekeeping.*"]}),
+        ("/v1/timeline", {"min_reliability": "A", "party": "AUS"}),
+        *(("/v1/timeline", {"pair": f"{a}-{b}", "min_reliability": "F"}) for a, b in pairs[:1]),
     ]
     for path, params in views:
         for moment in moments:
