@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from service.pages import (
     admin,
+    amend,
     changes,
     country,
     docs,
@@ -25,6 +26,7 @@ from service.pages.site import blp
 
 __all__ = [
     "admin",
+    "amend",
     "blp",
     "changes",
     "country",
