@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from service.pages import (
     admin,
+    amend,
     changes,
     country,
     docs,
     home,
+    portal,
     record,
     relationship,
     sessions,
@@ -24,11 +26,13 @@ from service.pages.site import blp
 
 __all__ = [
     "admin",
+    "amend",
     "blp",
     "changes",
     "country",
     "docs",
     "home",
+    "portal",
     "record",
     "relationship",
     "signin",

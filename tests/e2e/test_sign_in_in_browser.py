@@ -12,10 +12,14 @@ import pytest
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from standardwebhooks.webhooks import Webhook
 
 from tests.e2e.browser import wait_until
 from tests.e2e.process import TrackerProcess, TrackerProcesses, bearer, tracker_env
-from tests.e2e.test_pages_in_browser import keep
+from tests.e2e.test_pages_in_browser import keep, keep_for_readme
+from tests.eventually import eventually
+from tests.factories import development
+from tests.webhook_receiver import Receiver
 
 ADMIN = "e2e-sign-in-admin-token"
 
@@ -24,7 +28,13 @@ ADMIN = "e2e-sign-in-admin-token"
 def tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrackerProcess]:
     root = tmp_path_factory.mktemp("sign-in")
     group = TrackerProcesses(root)
-    yield group.serve(tracker_env(root / "data", TRACKER_API_TOKEN=ADMIN))
+    env = tracker_env(
+        root / "data",
+        TRACKER_API_TOKEN=ADMIN,
+        TRACKER_WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8",
+        TRACKER_RETRY_SCHEDULE="0s",
+    )
+    yield group.serve(env)
     group.stop_all()
 
 
@@ -142,7 +152,7 @@ def test_a_meeting_recorded_through_the_form_is_on_its_subject_page_once(
     }.items():
         browser.find_element(By.NAME, name).send_keys(value)
     browser.find_element(By.CSS_SELECTOR, '[name="data.format"] option[value="summit"]').click()
-    keep(browser, tmp_path, "record-form")
+    keep_for_readme(browser, tmp_path, "record-form")
     submit = browser.find_element(By.CSS_SELECTOR, '[data-testid="record-submit"]')
     browser.execute_script("arguments[0].click(); arguments[0].click()", submit)  # double
     wait_until(browser, lambda d: "/subjects/meeting:jpn-aus-browser" in d.current_url)
@@ -152,3 +162,42 @@ def test_a_meeting_recorded_through_the_form_is_on_its_subject_page_once(
     ).json()["items"]
     assert len(found) == 1, "a double click records one development"
     assert len(found[0]["sources"]) == 2 and len(found[0]["data"]["participants"]) == 2
+
+
+def test_a_subscription_made_in_the_portal_gets_a_delivery_its_failure_and_a_redelivery(
+    browser: WebDriver, tracker: TrackerProcess, tmp_path: Path
+) -> None:
+    receiver = Receiver(statuses=[200, 503]).start()
+    try:
+        writer, _ = make_token(tracker, "write", "integrator")
+        sign_in(browser, tracker, writer)
+        browser.find_element(By.CSS_SELECTOR, '[data-testid="nav-subscriptions"]').click()
+        browser.find_element(By.ID, "s-url").send_keys(receiver.url)
+        browser.find_element(By.ID, "s-types").send_keys("statement.*")
+        browser.find_element(By.CSS_SELECTOR, '[data-testid="subscribe"]').click()
+        secret = browser.find_element(By.CSS_SELECTOR, '[data-testid="secret"]').text
+        browser.find_element(By.LINK_TEXT, "See its deliveries").click()
+        here = browser.current_url
+        for n in (1, 2):
+            posted = requests.post(
+                f"{tracker.url}/v1/events",
+                json=development("statement.issued", f"statement:portal-{n}"),
+                headers=bearer(writer),
+                timeout=10,
+            )
+            assert posted.status_code == 201, posted.text
+        received = eventually(receiver.bodies, timeout=20)[0]
+        Webhook(secret).verify(received.body, received.headers)
+
+        def shows_failure() -> bool:
+            browser.get(here)
+            return bool(browser.find_elements(By.CSS_SELECTOR, '[data-testid="delivery-failed"]'))
+
+        eventually(shows_failure, timeout=20)
+        assert "503" in browser.find_element(By.CSS_SELECTOR, '[data-testid="why"]').text
+        assert browser.find_elements(By.CSS_SELECTOR, '[data-testid="delivery-delivered"]')
+        keep_for_readme(browser, tmp_path, "portal")
+        browser.find_element(By.CSS_SELECTOR, '[data-testid="redeliver"]').click()
+        eventually(lambda: len(receiver.bodies()) >= 3, timeout=20)
+    finally:
+        receiver.stop()

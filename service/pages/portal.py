@@ -1,0 +1,236 @@
+"""The subscriptions portal (write): `/subscriptions` lists each subscription with its health
+(last success, last failure and why, success rate over the last day) and makes one (its secret
+shown once); `/subscriptions/<id>` pauses, resumes, deletes, rotates the secret, pings (showing
+the endpoint's answer), backfills, and shows the delivery log newest first, by state, each
+delivery with its attempts, with a button to redeliver. Through the API's own schemas and the
+same `Webhooks` use cases as `/v1/subscriptions`."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from flask import redirect, render_template, request
+from marshmallow import ValidationError
+
+from events.subscription import Filters, SubscriptionNotFound
+from service.access import Scope, requires
+from service.api import container
+from service.api.subscriptions import (
+    DeliveryQuerySchema,
+    ReplaySchema,
+    SubscriptionCreateSchema,
+)
+from service.pages.moment import Shown, page_query
+from service.pages.record import flatten
+from service.pages.site import PageError, blp
+from service.webhooks.delivery import Status
+from service.webhooks.endpoint import UnsafeEndpoint
+from service.webhooks.pinger import PingsBusy
+from service.webhooks.webhooks import DeliveryNotFound, NoStartingPoint, NotRedeliverable
+
+DAY_MICROSECONDS = 86_400 * 1_000_000
+HEALTH_DELIVERIES = 200  # the latest deliveries health is read from
+STATES = tuple(s.value for s in Status)
+
+
+def health(subscription_id: str) -> dict[str, Any]:
+    """Last success, last failure (and why), and the share of attempts in the last day that
+    the endpoint answered 2xx."""
+    attempts = [
+        attempt
+        for delivery in container().webhooks.deliveries(subscription_id, None, HEALTH_DELIVERIES)
+        for attempt in delivery["attempt_log"]
+    ]
+    ok = [a for a in attempts if a["status"] is not None and 200 <= int(a["status"]) < 300]
+    failed = [a for a in attempts if a not in ok]
+    since = time.time() * 1_000_000 - DAY_MICROSECONDS
+    recent = [a for a in attempts if int(a["at"]) >= since]
+    recent_ok = [a for a in recent if a in ok]
+    last_failure = max(failed, key=lambda a: int(a["at"]), default=None)
+    return {
+        "last_success": _moment(max((int(a["at"]) for a in ok), default=None)),
+        "last_failure": _moment(int(last_failure["at"])) if last_failure else None,
+        "why": _why(last_failure) if last_failure else None,
+        "rate": f"{100 * len(recent_ok) / len(recent):.0f}% of {len(recent)}"
+        if recent
+        else "no attempts",
+    }
+
+
+@blp.get("/subscriptions")
+@requires(Scope.WRITE)
+def subscriptions_page() -> Any:
+    return _list_page()
+
+
+@blp.post("/subscriptions")
+@requires(Scope.WRITE)
+def subscribe() -> Any:
+    sent = {
+        "url": request.form.get("url", "").strip(),
+        "description": request.form.get("description", "").strip(),
+        "types": _lines(request.form.get("types", "")),
+        "parties": _lines(request.form.get("parties", "")),
+    }
+    body = {k: v for k, v in sent.items() if v}
+    try:
+        loaded = SubscriptionCreateSchema().load(body)
+        filters = Filters(tuple(loaded.get("types", ())), tuple(loaded.get("parties", ())), ())
+        created = container().webhooks.subscribe(loaded["url"], filters, loaded["description"])
+    except ValidationError as error:
+        return _list_page(problems=flatten(error.messages), sent=request.form), 422
+    except UnsafeEndpoint as error:
+        return _list_page(problems={"url": [str(error)]}, sent=request.form), 422
+    return _list_page(made=created, secret=created.secret), 201
+
+
+@blp.get("/subscriptions/<subscription_id>")
+@requires(Scope.WRITE)
+@page_query(DeliveryQuerySchema)
+def subscription_page(query: dict[str, Any], shown: Shown, subscription_id: str) -> Any:
+    return _detail(subscription_id, query)
+
+
+@blp.post("/subscriptions/<subscription_id>/<action>")
+@requires(Scope.WRITE)
+def act(subscription_id: str, action: str) -> Any:
+    webhooks = container().webhooks
+    here = f"/subscriptions/{subscription_id}"
+    try:
+        if action in ("pause", "resume"):
+            webhooks.change(subscription_id, status="paused" if action == "pause" else "active")
+        elif action == "delete":
+            webhooks.delete(subscription_id)
+            return redirect("/subscriptions", code=303)
+        elif action == "rotate":
+            _, secret = webhooks.rotate_secret(subscription_id)
+            return _detail(subscription_id, {"limit": 20}, secret=secret)
+        elif action == "ping":
+            outcome = webhooks.ping(subscription_id)
+            return _detail(subscription_id, {"limit": 20}, ping=outcome)
+        elif action == "backfill":
+            return _backfill(subscription_id)
+        elif action == "edit":
+            return _edit(subscription_id)
+        else:
+            raise PageError(404, "No such action", f"No action '{action[:40]}'.")
+    except SubscriptionNotFound as error:
+        raise PageError(404, "No such subscription", str(error)) from None
+    except PingsBusy as error:
+        raise PageError(503, "Pings are busy", str(error)) from None
+    return redirect(here, code=303)
+
+
+@blp.post("/deliveries/<delivery_id>/redeliver")
+@requires(Scope.WRITE)
+def redeliver(delivery_id: str) -> Any:
+    back = request.form.get("subscription", "")
+    try:
+        container().webhooks.redeliver(delivery_id)
+    except DeliveryNotFound:
+        raise PageError(404, "No such delivery", f"No delivery '{delivery_id[:40]}'.") from None
+    except NotRedeliverable as error:
+        raise PageError(409, "Not redeliverable", str(error) or "It is pending already.") from None
+    if re.fullmatch(r"[A-Za-z0-9_-]{1,80}", back):
+        return redirect(f"/subscriptions/{back}", code=303)
+    return redirect("/subscriptions", code=303)
+
+
+def _edit(subscription_id: str) -> Any:
+    sent = {
+        "url": request.form.get("url", "").strip(),
+        "types": _lines(request.form.get("types", "")),
+        "parties": _lines(request.form.get("parties", "")),
+    }
+    try:
+        loaded = SubscriptionCreateSchema().load({k: v for k, v in sent.items() if v or k != "url"})
+        container().webhooks.change(
+            subscription_id,
+            url=loaded["url"],
+            types=loaded.get("types", []),
+            parties=loaded.get("parties", []),
+        )
+    except ValidationError as error:
+        return _detail(subscription_id, {"limit": 20}, problems=flatten(error.messages)), 422
+    except UnsafeEndpoint as error:
+        return _detail(subscription_id, {"limit": 20}, problems={"url": [str(error)]}), 422
+    return redirect(f"/subscriptions/{subscription_id}", code=303)
+
+
+def _backfill(subscription_id: str) -> Any:
+    body: dict[str, Any] = {}
+    if request.form.get("after_position", "").strip():
+        body["after_position"] = request.form["after_position"].strip()
+    if request.form.get("from", "").strip():
+        body["from"] = request.form["from"].strip()
+    try:
+        loaded = ReplaySchema().load(body)
+        done = container().webhooks.backfill(
+            subscription_id,
+            after_position=loaded.get("after_position"),
+            since=loaded.get("from_"),
+            resend=False,
+        )
+    except ValidationError as error:
+        return _detail(subscription_id, {"limit": 20}, problems=flatten(error.messages)), 422
+    except NoStartingPoint as error:
+        return _detail(
+            subscription_id, {"limit": 20}, problems={"after_position": [str(error)]}
+        ), 422
+    return _detail(subscription_id, {"limit": 20}, backfilled=done._asdict())
+
+
+def _detail(subscription_id: str, query: dict[str, Any], **shown_now: Any) -> str:
+    webhooks = container().webhooks
+    try:
+        subscription = container().subscriptions.get(subscription_id)
+    except SubscriptionNotFound as error:
+        raise PageError(404, "No such subscription", str(error)) from None
+    limit = int(query.get("limit", 20))
+    deliveries = webhooks.deliveries(subscription_id, query.get("status"), limit)
+    deliveries.sort(key=lambda d: int(d["created_at"]), reverse=True)
+    return render_template(
+        "subscription.html",
+        title=f"Subscription {subscription.url}",
+        shown=None,
+        json_url=f"/v1/subscriptions/{subscription_id}/deliveries",
+        subscription=subscription,
+        health=health(subscription_id),
+        deliveries=deliveries,
+        status=query.get("status"),
+        limit=limit,
+        states=STATES,
+        moment=_moment,
+        problems={},
+        **shown_now,
+    )
+
+
+def _list_page(**shown_now: Any) -> str:
+    listed = container().subscriptions.all()
+    return render_template(
+        "subscriptions.html",
+        title="Subscriptions",
+        shown=None,
+        json_url="/v1/subscriptions",
+        subscriptions=[(s, health(s.id)) for s in listed],
+        **{"problems": {}, "sent": {}, **shown_now},
+    )
+
+
+def _lines(text: str) -> list[str]:
+    return [item.strip() for item in re.split(r"[\n,]", text[:20_000]) if item.strip()]
+
+
+def _moment(microseconds: int | None) -> str | None:
+    if microseconds is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(microseconds / 1_000_000))
+
+
+def _why(attempt: dict[str, Any]) -> str:
+    if attempt.get("error"):
+        return str(attempt["error"])[:300]
+    return f"answered {attempt['status']}"
