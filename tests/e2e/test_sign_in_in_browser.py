@@ -162,6 +162,77 @@ def test_a_meeting_recorded_through_the_form_is_on_its_subject_page_once(
     ).json()["items"]
     assert len(found) == 1, "a double click records one development"
     assert len(found[0]["sources"]) == 2 and len(found[0]["data"]["participants"]) == 2
+    browser.get(f"{tracker.url}/relationships/AUS-JPN")
+    assert "Leaders meet in the browser" in browser.find_element(By.TAG_NAME, "main").text
+
+
+def test_an_invalid_currency_is_shown_beside_its_field_and_nothing_is_recorded(
+    browser: WebDriver, tracker: TrackerProcess, tmp_path: Path
+) -> None:
+    writer, _ = make_token(tracker, "write", "deal recorder")
+    sign_in(browser, tracker, writer)
+    browser.get(f"{tracker.url}/record/deal.clinched")
+    for name, value in {
+        "subject": "deal:aus-jpn-bad-currency",
+        "occurred": "2025-08",
+        "parties": "AUS\nJPN",
+        "title": "Frigates in a currency nobody has",
+        "sources.0.url": "https://www.defence.gov.au/x.html",
+        "data.buyer": "AUS",
+        "data.supplier": "JPN",
+        "data.item": "frigates",
+        "data.value.amount": "10000000000",
+    }.items():
+        browser.find_element(By.NAME, name).send_keys(value)
+    stage = '[name="data.stage"] option[value="preferred_bidder_selected"]'
+    browser.find_element(By.CSS_SELECTOR, stage).click()
+    # The form offers only real currencies; a stale or tampered page can still send another.
+    currency = browser.find_element(By.NAME, "data.value.currency")
+    browser.execute_script(
+        "const o = document.createElement('option'); o.value = o.text = 'XYZ';"
+        "arguments[0].append(o); arguments[0].value = 'XYZ';",
+        currency,
+    )
+    browser.find_element(By.CSS_SELECTOR, '[data-testid="record-submit"]').click()
+    problem = wait_until(
+        browser,
+        lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="problem-data.value.currency"]'),
+    )
+    assert problem
+    keep(browser, tmp_path, "invalid-currency")
+    assert browser.find_element(By.NAME, "data.item").get_attribute("value") == "frigates"
+    found = requests.get(
+        f"{tracker.url}/v1/events", params={"subject": "deal:aus-jpn-bad-currency"}, timeout=10
+    ).json()["items"]
+    assert found == [], "nothing is recorded"
+
+
+def test_a_corrected_date_shows_the_old_and_the_new_on_the_subject_page(
+    browser: WebDriver, tracker: TrackerProcess, tmp_path: Path
+) -> None:
+    writer, _ = make_token(tracker, "write", "corrector")
+    posted = requests.post(
+        f"{tracker.url}/v1/events",
+        json=development("meeting.held", "meeting:to-correct", occurred="2025-03-04"),
+        headers=bearer(writer),
+        timeout=10,
+    )
+    assert posted.status_code == 201, posted.text
+    sign_in(browser, tracker, writer)
+    browser.get(f"{tracker.url}/subjects/meeting:to-correct")
+    browser.find_element(By.CSS_SELECTOR, '[data-testid="correct"]').click()
+    occurred = browser.find_element(By.ID, "a-occurred")
+    assert occurred.get_attribute("value") == "2025-03-04", "pre-filled"
+    occurred.clear()
+    occurred.send_keys("2025-03-05")
+    browser.find_element(By.ID, "a-reason").send_keys("The ministry's release gives the 5th.")
+    browser.find_element(By.ID, "a-source").send_keys("https://www.mofa.go.jp/c.html")
+    browser.find_element(By.CSS_SELECTOR, '[data-testid="amend-submit"]').click()
+    wait_until(browser, lambda d: "/subjects/meeting:to-correct" in d.current_url)
+    main = browser.find_element(By.TAG_NAME, "main").text
+    assert "2025-03-04" in main and "2025-03-05" in main, main
+    assert "The ministry's release gives the 5th." in main
+    keep(browser, tmp_path, "corrected-date")
 
 
 def test_a_subscription_made_in_the_portal_gets_a_delivery_its_failure_and_a_redelivery(
