@@ -7,9 +7,9 @@ JSON it mirrors (`service/access.py`)."""
 
 from __future__ import annotations
 
-from service.pages import changes, country, docs, home, relationship, subject, wording
+from service.pages import changes, country, docs, home, relationship, search, subject, wording
 from service.pages.site import blp
 
-__all__ = ["blp", "changes", "country", "docs", "home", "relationship", "subject"]
+__all__ = ["blp", "changes", "country", "docs", "home", "relationship", "search", "subject"]
 
 wording.register(blp)
