@@ -24,7 +24,7 @@ from projections.database import Cursor, ViewDatabase
 from projections.facts import Fact, Moment, timestamp_of
 from projections.projection import FactProjection
 from projections.reader import ViewReader
-from projections.recorder import _row_filter
+from projections.recorder import ViewRecorder, _row_filter
 from projections.timeline import EVERYONE
 
 WORD = re.compile(r"\w+")
@@ -81,22 +81,23 @@ class SearchProjection(FactProjection):
     def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
         return [(EVERYONE, ""), *((party, "") for party in fact.parties)]
 
+    def __init__(self, view: ViewRecorder) -> None:
+        super().__init__(view)
+        self._words: list[tuple[Any, ...]] = []  # one batch's, written by one executemany
+        view.stage_beside(self._write_words)
+
     def apply(self, change: Any) -> None:
         super().apply(change)
         if change.fact is not None:
-            self._stage_words(change.fact)
+            key = self.view.database.words_key
+            texts = texts_of(change.fact.development)
+            columns = [" ".join(keyed(words_of(text), key)) for text in texts]
+            self._words.append((change.fact.source_position, *columns))
 
-    def _stage_words(self, fact: Fact) -> None:
-        database = self.view.database
-        key = database.words_key
-        columns = [" ".join(keyed(words_of(text), key)) for text in texts_of(fact.development)]
-        table = words_table(database, self.view.generation)
-        row = (fact.source_position, *columns)
-
-        def write(cursor: Cursor) -> None:
-            cursor.execute(_insert_sql(database, table), row)
-
-        self.view.stage_beside(write)
+    def _write_words(self, cursor: Cursor) -> None:
+        if self._words:
+            table = words_table(self.view.database, self.view.generation)
+            cursor.executemany(_insert_sql(self.view.database, table), self._words)
 
     @classmethod
     def tables_beside(cls, database: ViewDatabase, generation: int) -> list[str]:
