@@ -4,13 +4,13 @@ to its subject and its event, paged with "Next". Read through the same use case 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import render_template, request
 from marshmallow import fields, pre_load, validate
 
+from projections.facts import timestamp_of
 from service.access import Scope, requires
 from service.api.moments import read_view
 from service.api.paging import encode_cursor
@@ -54,12 +54,7 @@ def search_page(asked: SearchAsked, shown: Shown) -> Any:
         asked=asked,
         query=query,
         found=found,
-        pinned=_moment_text(known_at) if known_at is not None else None,
+        pinned=timestamp_of(known_at) if known_at is not None else None,
         json_url=f"/v1/search?{urlencode(query)}" if asked.terms else None,
         more_url=more_url,
     )
-
-
-def _moment_text(micros: int) -> str:
-    moment = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=micros)
-    return moment.isoformat().replace("+00:00", "Z")
