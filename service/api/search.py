@@ -12,7 +12,7 @@ from marshmallow import ValidationError, fields, post_load, validate
 from events.catalogue import types_matching
 from events.schemas.fields import Country, EDTFDate
 from events.values.dates import parse_occurred
-from projections.facts import Moment, micros
+from projections.facts import Moment, micros, timestamp_of
 from projections.search import Found, search, words_of
 from service.access import Scope, requires
 from service.api import Blueprint, container
@@ -119,7 +119,7 @@ class Search(MethodView):
             "position": position,
             "q": asked.q,
             "terms": asked.terms,
-            "known_at": dt.datetime.fromtimestamp(known_at / 1e6, dt.UTC).isoformat(),
+            "known_at": timestamp_of(known_at),
             "items": found.items,
         }
         following = (asked.offset + len(found.items), known_at) if found.more else None

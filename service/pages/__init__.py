@@ -17,6 +17,7 @@ from service.pages import (
     portal,
     record,
     relationship,
+    search,
     sessions,
     signin,
     subject,
@@ -35,6 +36,7 @@ __all__ = [
     "portal",
     "record",
     "relationship",
+    "search",
     "signin",
     "subject",
 ]

@@ -145,6 +145,7 @@ def test_projections_report_position_lag_and_state(live_views: LiveServer):
         "timeline",
         "countries",
         "activity",
+        "search",
     }
     assert all(p["lag"] == 0 and p["state"] == "live" for p in state["items"])
 

@@ -24,7 +24,7 @@ from events.schemas.envelope import DevelopmentSchema
 from events.schemas.fields import SUBJECT_KINDS, GradeSchema, MoneySchema, SourceSchema
 from events.subscription import STATUSES, new_secret
 from projections.registry import VIEWS
-from service.api import events, projections_admin, stream, subscriptions, tokens, views
+from service.api import events, projections_admin, search, stream, subscriptions, tokens, views
 from service.app import create_app
 from service.bootstrap import bootstrap
 from service.openapi.examples import DEVELOPMENTS
@@ -178,6 +178,9 @@ CLOSED: dict[str | Parameter, Accepts] = {
     ),
     schema_property("Grade", "reliability"): field_accepts(GradeSchema, "reliability"),
     schema_property("Source", "kind"): field_accepts(SourceSchema, "kind"),
+    query_parameter("/v1/search", "type", items=True): list_item_accepts(
+        search.SearchArgsSchema, "type"
+    ),
     query_parameter("/v1/activity", "period"): field_accepts(views.ActivityArgsSchema, "period"),
     query_parameter("/v1/subscriptions/{subscription_id}/deliveries", "status"): field_accepts(
         subscriptions.DeliveryQuerySchema, "status"

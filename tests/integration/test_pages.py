@@ -25,6 +25,7 @@ from tests.integration.test_views import append, catch_up
 RAA = "agreement:jpn-aus-raa"
 SPELLINGS_OF_PAIR = ("JP-AU", "jpn-aus", "AU-JPN", "JPN-AUS")
 PAGES = ("/", "/relationships/AUS-JPN", f"/subjects/{RAA}", "/countries/JPN")
+SEARCH = "/search?q=Mogami"  # its query is its own, so the tests of PAGES' queries add theirs
 
 
 def text_of(html: str) -> str:
@@ -231,6 +232,7 @@ def test_pages_need_the_read_scope_exactly_when_their_json_does(tmp_path: Path) 
             ("/relationships/AUS-JPN", "/v1/relationships/AUS-JPN"),
             ("/changes?country=JP", "/v1/changes?country=JP"),
             ("/countries/JPN", "/v1/countries/JPN"),
+            ("/search?q=Mogami", "/v1/search?q=Mogami"),
         ):
             assert client.get(page).status_code == client.get(mirrored).status_code == 401
             assert client.get(page, headers=auth()).status_code == 200
@@ -283,10 +285,10 @@ MOMENTS = st.one_of(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    path=st.sampled_from(PAGES),
+    path=st.sampled_from((*PAGES, "/search")),
     pair=st.one_of(TEXT, st.sampled_from(["AU-JP", "jpn-aus", "US-FR"])),
     query=st.dictionaries(
-        st.sampled_from(["as_of", "known_at", "page", "limit"]),
+        st.sampled_from(["as_of", "known_at", "page", "limit", "q", "type", "cursor"]),
         st.one_of(MOMENTS, st.integers(-10, 10**6).map(str)),
         max_size=3,
     ),
@@ -299,3 +301,73 @@ def test_no_address_or_query_makes_a_page_fail(
     answer = client.get(path, query_string=query)
     assert answer.status_code in ANSWERS, (path, query, answer.status_code, answer.text[:300])
     assert answer.mimetype == "text/html" or answer.status_code == 301
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("as_of=bogus", "as_of"),
+        ("known_at=yesterday", "known_at"),
+        ("from=yesterday", "from"),
+        ("type=deal.nothing", "type"),
+        ("party=XX", "party"),
+        ("cursor=not-ours", "cursor"),
+        ("colour=red", "colour"),
+        ("q=" + "x" * 201, "q"),
+    ],
+)
+def test_a_search_the_page_cannot_read_is_a_422_page_naming_the_field(
+    client: FlaskClient, query: str, field: str
+) -> None:
+    path = "/search?" if query.startswith("q=") else f"{SEARCH}&"
+    answer = client.get(f"{path}{query}")
+    assert answer.status_code == 422, answer.text[:500]
+    assert answer.mimetype == "text/html"
+    assert f"{field}:" in answer.text
+
+
+def test_the_search_page_without_words_is_its_form(client: FlaskClient) -> None:
+    page = client.get("/search").text
+    assert 'role="search"' in page and '<label for="q">' in page
+    assert 'data-testid="results"' not in page
+
+
+def test_the_search_page_finds_mogami_links_subject_and_event_and_its_json(
+    client: FlaskClient,
+) -> None:
+    answer = client.get(f"{SEARCH}&as_of=2025-12-31&known_at=2025-10-02T00:00:00Z")
+    assert answer.status_code == 200
+    words = text_of(answer.text)
+    assert "as of the end of 2025-12-31" in words and "at 2025-10-02T00:00:00Z" in words
+    results = answer.text.split('data-testid="results"')[1]
+    assert "Mogami-class frigate" in results
+    assert 'href="/subjects/deal:aus-general-purpose-frigate?as_of=' in results
+    assert re.search(
+        r'href="/subjects/deal:aus-general-purpose-frigate[^"]*#e-[0-9a-f-]+"', results
+    )
+    json_link = re.search(r'href="([^"]+)" rel="alternate" type="application/json"', answer.text)
+    assert json_link
+    url = json_link.group(1).replace("&amp;", "&")
+    assert url.startswith("/v1/search?q=Mogami") and "known_at=2025-10-02T00%3A00%3A00Z" in url
+    assert client.get(url).json["items"][0]["subject"] == "deal:aus-general-purpose-frigate"
+
+
+def test_the_search_page_is_paged_with_next_through_every_match(client: FlaskClient) -> None:
+    whole = client.get("/v1/search?q=Australia&limit=1000").json["items"]
+    titles: list[str] = []
+    url: str | None = "/search?q=Australia&type=&limit=3"
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200
+        results = page.text.split('data-testid="results"')[1]
+        titles += re.findall(r'<a href="/subjects/[^"#]*">([^<]+)</a>', results)
+        found = re.search(r'<a rel="next" href="([^"]+)">Next</a>', page.text)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert len(titles) == len(whole) > 3
+    assert titles == [i["title"].replace("'", "&#39;") for i in whole]
+
+
+def test_the_home_page_has_a_search_box(client: FlaskClient) -> None:
+    page = client.get("/").text
+    assert re.search(r'<form method="get" action="/search"[^>]*role="search"', page)
+    assert '<label for="home-q">' in page
