@@ -24,7 +24,8 @@ from tests.integration.test_views import append, catch_up
 
 RAA = "agreement:jpn-aus-raa"
 SPELLINGS_OF_PAIR = ("JP-AU", "jpn-aus", "AU-JPN", "JPN-AUS")
-PAGES = ("/", "/relationships/AUS-JPN", f"/subjects/{RAA}", "/countries/JPN")
+LIST_PAGES = ("/agreements", "/deals", "/timeline")
+PAGES = ("/", "/relationships/AUS-JPN", f"/subjects/{RAA}", "/countries/JPN", *LIST_PAGES)
 
 
 def text_of(html: str) -> str:
@@ -231,6 +232,9 @@ def test_pages_need_the_read_scope_exactly_when_their_json_does(tmp_path: Path) 
             ("/relationships/AUS-JPN", "/v1/relationships/AUS-JPN"),
             ("/changes?country=JP", "/v1/changes?country=JP"),
             ("/countries/JPN", "/v1/countries/JPN"),
+            ("/agreements", "/v1/agreements"),
+            ("/deals", "/v1/deals"),
+            ("/timeline", "/v1/timeline"),
         ):
             assert client.get(page).status_code == client.get(mirrored).status_code == 401
             assert client.get(page, headers=auth()).status_code == 200
@@ -299,3 +303,103 @@ def test_no_address_or_query_makes_a_page_fail(
     answer = client.get(path, query_string=query)
     assert answer.status_code in ANSWERS, (path, query, answer.status_code, answer.text[:300])
     assert answer.mimetype == "text/html" or answer.status_code == 301
+
+
+def _next_link(html: str) -> str | None:
+    found = re.search(r'<a rel="next" href="([^"]+)"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+@pytest.mark.parametrize(
+    ("path", "json_path", "field", "link"),
+    [
+        ("/agreements?status=in_force", "/v1/agreements?status=in_force", "items", "subject"),
+        (
+            "/agreements?party=JP&as_of=2023-08-10",
+            "/v1/agreements?party=JP&as_of=2023-08-10",
+            "items",
+            "subject",
+        ),
+        ("/deals?party=AUS", "/v1/deals?party=AUS", "items", "subject"),
+        (
+            "/timeline?pair=AU-JP&type=meeting.*",
+            "/v1/timeline?pair=AU-JP&type=meeting.*&order=desc",
+            "items",
+            "id",
+        ),
+        ("/timeline?order=asc", "/v1/timeline?order=asc", "items", "id"),
+    ],
+)
+def test_a_list_page_walks_every_item_once_by_its_next_link_keeping_its_filters(
+    client: FlaskClient, path: str, json_path: str, field: str, link: str
+) -> None:
+    expected = client.get(f"{json_path}&limit=1000").json[field]
+    url: str | None = f"{path}&limit=2"
+    walked = ""
+    pages = 0
+    while url:
+        answer = client.get(url)
+        assert answer.status_code == 200, answer.text[:300]
+        body = answer.text
+        walked += body
+        url = _next_link(body)
+        if url:
+            for kept in path.split("?", 1)[1].split("&"):
+                assert kept.replace("*", "%2A").replace(":", "%3A") in url or kept in url
+        pages += 1
+        assert pages < 100
+    assert pages == max(1, -(-len(expected) // 2))
+    for item in expected:
+        target = f"/subjects/{item[link]}" if link == "subject" else f"/events/{item[link]}"
+        assert target in walked
+
+
+def test_the_agreements_page_filters_by_status_as_a_get_form(client: FlaskClient) -> None:
+    page = client.get("/agreements?status=in_force").text
+    assert 'method="get" action="/agreements"' in page
+    assert '<option value="in_force" selected>' in page
+    assert f'href="/subjects/{RAA}"' in page
+    before = client.get("/agreements?status=in_force&as_of=2023-08-10").text
+    assert f"/subjects/{RAA}" not in before  # signed then, not yet in force
+    assert 'name="as_of" value="2023-08-10"' in before  # the filter form keeps the moment
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("cursor=bm90IG91cnM", "cursor"),
+        ("limit=0", "limit"),
+        ("pair=AU-XX", "pair"),
+        ("pair=AU-JP&party=AU", "pair"),
+        ("type=nothing.at_all", "type"),
+    ],
+)
+def test_a_timeline_page_refuses_what_it_cannot_read_naming_the_field(
+    client: FlaskClient, query: str, field: str
+) -> None:
+    answer = client.get(f"/timeline?{query}")
+    assert answer.status_code == 422 and answer.mimetype == "text/html"
+    assert f"{field}:" in answer.text
+
+
+def test_the_event_page_shows_one_development_its_sources_and_links_its_subject_and_json(
+    client: FlaskClient,
+) -> None:
+    event = client.get("/v1/timeline?pair=AU-JP&type=agreement.signed").json["items"][0]
+    page = client.get(f"/events/{event['id']}?as_of=2025")
+    assert page.status_code == 200
+    words = text_of(page.text)
+    assert event["title"] in words
+    for source in event["sources"]:
+        assert source["url"].replace("&", "&amp;") in page.text
+    assert f'href="/subjects/{event["subject"]}?as_of=2025#e-{event["id"]}"' in page.text
+    assert f'href="/v1/events/{event["id"]}" rel="alternate"' in page.text
+    assert client.get(f"/v1/events/{event['id']}").json["id"] == event["id"]
+
+
+@pytest.mark.parametrize(
+    "event_id", ["00000000-0000-0000-0000-000000000000", "not-an-id", "x" * 300]
+)
+def test_an_unknown_event_is_a_404_page(client: FlaskClient, event_id: str) -> None:
+    answer = client.get(f"/events/{event_id}")
+    assert answer.status_code == 404 and "No such development" in answer.text
