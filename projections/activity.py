@@ -26,11 +26,19 @@ def period_of(day: str, period: str) -> str:
 
 
 def activity(
-    reader: ViewReader, moment: Moment, *, party: str | None = None, period: str = "quarter"
+    reader: ViewReader,
+    moment: Moment,
+    *,
+    party: str | None = None,
+    pair: str | None = None,
+    period: str = "quarter",
 ) -> dict[str, Any]:
+    """Developments per period: everyone's, a party's, or with `pair` (a pair key, AUS-JPN)
+    those of both countries, counted from the rows the relationships view keeps per pair."""
     buckets: dict[str, dict[str, Any]] = {}
     unallocated: dict[str, Any] = {"developments": 0, "by_type": {}}
-    for group in reader.view("activity").tally(moment, [party or EVERYONE]):
+    view, key = ("relationships", pair) if pair else ("activity", party or EVERYONE)
+    for group in reader.view(view).tally(moment, [key]):
         first = period_of(group.earliest_month, period)
         last = period_of(group.latest_month, period)
         bucket = (
@@ -44,6 +52,7 @@ def activity(
         bucket["by_type"] = dict(sorted(bucket["by_type"].items()))
     return {
         "party": party,
+        "pair": pair,
         "period": period,
         "buckets": [buckets[key] for key in sorted(buckets)],
         "unallocated": unallocated,

@@ -124,11 +124,16 @@ class CountrySchema(ViewSchema, PageSchema):
 
 class ActivityArgsSchema(MomentArgsSchema):
     party = Country()
+    pair = fields.String(
+        validate=validate.Length(max=20),
+        metadata={"description": "developments of both countries (AUS-JPN, either order)"},
+    )
     period = one_of(*PERIODS, load_default="quarter")
 
 
 class ActivitySchema(ViewSchema):
     party = fields.String(allow_none=True)
+    pair = fields.String(allow_none=True)
     period = fields.String()
     buckets = fields.List(fields.Dict())
     unallocated = fields.Dict()
@@ -208,10 +213,16 @@ class Activity(MethodView):
     @blp.arguments(ActivityArgsSchema(), location="query")
     @blp.response(200, ActivitySchema)
     def get(self, args: dict[str, Any]) -> Any:
-        """Developments per quarter or year; ranges spanning periods are unallocated."""
-        position = read_view(args, "activity")
+        """Developments per quarter or year, everyone's, a party's or a pair's; ranges
+        spanning periods are unallocated."""
+        pair = _timeline_pair(args)
+        position = read_view(args, "relationships" if pair else "activity")
         found = activity.activity(
-            container().views, moment_of(args), party=args.get("party"), period=args["period"]
+            container().views,
+            moment_of(args),
+            party=args.get("party"),
+            pair=pair,
+            period=args["period"],
         )
         return {"position": position, **found}
 
@@ -258,7 +269,8 @@ def timeline_page(args: dict[str, Any], pair: str | None) -> Page[dict[str, Any]
 
 
 def _timeline_pair(args: dict[str, Any]) -> str | None:
-    """The pair key a timeline is asked for; a party as well would be a filter ignored."""
+    """The pair key a timeline (or activity) is asked for; a party as well would be a
+    filter ignored."""
     if "pair" not in args:
         return None
     if "party" in args:

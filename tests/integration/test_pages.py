@@ -84,11 +84,11 @@ def test_a_query_a_page_cannot_read_is_a_422_page_naming_the_field(
     assert f"{field}:" in answer.text
 
 
-@pytest.mark.parametrize("page", ["0", "-1", "x", "501"])
-def test_a_timeline_page_out_of_range_is_a_422_page(client: FlaskClient, page: str) -> None:
-    answer = client.get(f"/relationships/AUS-JPN?page={page}")
+@pytest.mark.parametrize("cursor", ["0", "bm90IG91cnM", "x" * 401, "WyJhIiwiYiJd"])
+def test_a_timeline_cursor_not_of_the_list_is_a_422_page(client: FlaskClient, cursor: str) -> None:
+    answer = client.get(f"/relationships/AUS-JPN?cursor={cursor}")
     assert answer.status_code == 422
-    assert "page:" in answer.text
+    assert "cursor:" in answer.text
 
 
 def test_an_empty_field_of_the_moment_form_asks_for_now(client: FlaskClient) -> None:
@@ -158,10 +158,13 @@ def test_the_timeline_is_paged_newest_first(examples: Container, own_client: Fla
     first = own_client.get("/relationships/AUS-JPN").text
     timeline = first.split('id="timeline"')[1]
     assert timeline.index("2026-01-10") < timeline.index("2026-01-09")
-    assert 'rel="next" href="/relationships/AUS-JPN?page=2#timeline"' in timeline
-    second = own_client.get("/relationships/AUS-JPN?page=2").text.split('id="timeline"')[1]
+    older = re.search(
+        r'rel="next" href="(/relationships/AUS-JPN\?cursor=[^"#]+)#timeline"', timeline
+    )
+    assert older
+    second = own_client.get(older.group(1)).text.split('id="timeline"')[1]
     assert "2007-03-13" in second and "2026-01" not in second
-    assert 'rel="next"' not in second and 'rel="prev"' in second
+    assert 'rel="next"' not in second and ">Newest</a>" in second
 
 
 def test_the_subject_page_shows_the_correction_beside_what_it_corrected(
@@ -403,3 +406,27 @@ def test_the_event_page_shows_one_development_its_sources_and_links_its_subject_
 def test_an_unknown_event_is_a_404_page(client: FlaskClient, event_id: str) -> None:
     answer = client.get(f"/events/{event_id}")
     assert answer.status_code == 404 and "No such development" in answer.text
+
+
+def test_the_relationship_page_charts_activity_per_quarter_by_kind_with_its_table(
+    client: FlaskClient,
+) -> None:
+    page = client.get("/relationships/AUS-JPN").text
+    activity = client.get("/v1/activity?pair=JP-AU").json
+    assert activity["pair"] == "AUS-JPN"
+    total = sum(b["developments"] for b in activity["buckets"])
+    assert total + activity["unallocated"]["developments"] == 14
+    chart = page.split('data-testid="activity-chart"')[1].split("</svg>")[0]
+    assert chart.count("<rect ") >= len(activity["buckets"])
+    assert 'class="kind-agreement"' in chart and 'class="kind-meeting"' in chart
+    table = page.split('data-testid="activity"')[1].split("</table>")[0]
+    for bucket in activity["buckets"]:
+        assert f'<th scope="row">{bucket["period"]}</th>' in table
+    assert 'href="/v1/activity?pair=AUS-JPN"' in page
+    assert "style=" not in page and "<style" not in page
+
+
+def test_activity_takes_a_pair_but_not_with_a_party(client: FlaskClient) -> None:
+    both = client.get("/v1/activity?pair=JP-AU&party=AU")
+    assert both.status_code == 422 and both.json["errors"][0]["field"] == "pair"
+    assert client.get("/v1/activity?pair=AU-XX").json["errors"][0]["field"] == "pair"
