@@ -6,6 +6,7 @@ the JSON the pages mirror."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -430,3 +431,43 @@ def test_activity_takes_a_pair_but_not_with_a_party(client: FlaskClient) -> None
     both = client.get("/v1/activity?pair=JP-AU&party=AU")
     assert both.status_code == 422 and both.json["errors"][0]["field"] == "pair"
     assert client.get("/v1/activity?pair=AU-XX").json["errors"][0]["field"] == "pair"
+
+
+def test_the_home_page_ranks_the_pairs_and_countries_most_active_this_quarter(
+    examples: Container,
+) -> None:
+    for day, kind, parties in (
+        (1, "meeting", ["AUS", "JPN"]),
+        (2, "meeting", ["AUS", "JPN"]),
+        (3, "statement", ["PHL", "JPN"]),
+    ):
+        append(
+            examples,
+            development(
+                "meeting.held" if kind == "meeting" else "statement.issued",
+                f"{kind}:this-quarter-{day}",
+                occurred=f"2031-05-{day:02d}",
+                parties=parties,
+            ),
+        )
+    catch_up(examples)
+    app = create_app(examples)
+    app.config["TRACKER_PAGES_CLOCK"] = lambda: dt.datetime(2031, 6, 30, 23, 0, tzinfo=dt.UTC)
+    page = app.test_client().get("/").text
+    active = page.split('data-testid="most-active"')[1].split("</section>")[0]
+    assert "2031-Q2" in active and "2031-04-01" in active and "2031-06-30" in active
+    pairs = active.split('data-testid="active-pairs"')[1].split("</ol>")[0]
+    assert pairs.index("/relationships/AUS-JPN") < pairs.index("/relationships/JPN-PHL")
+    countries = text_of(active.split('data-testid="active-countries"')[1].split("</ol>")[0])
+    assert "Japan (JPN) 3" in countries and "Australia (AUS) 2" in countries
+    app.config["TRACKER_PAGES_CLOCK"] = lambda: dt.datetime(2031, 7, 1, tzinfo=dt.UTC)
+    assert "None this quarter." in app.test_client().get("/").text
+    as_of = app.test_client().get("/?as_of=2031-05").text.split('data-testid="most-active"')[1]
+    assert "2031-Q2" in as_of and "/relationships/AUS-JPN" in as_of
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31", "0001-01-01", "2024-02-29"])
+def test_the_home_page_answers_for_a_quarter_at_either_end_of_the_calendar(
+    client: FlaskClient, as_of: str
+) -> None:
+    assert client.get(f"/?as_of={as_of}").status_code == 200
