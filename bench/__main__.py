@@ -1,22 +1,23 @@
 """`make bench`: every benchmark on SQLite (and PostgreSQL when reachable), one table.
 
 BENCH_SCALE=large runs at 1,000,000 events; BENCH_EVENTS=n sets the size directly;
-BENCH_ONLY=append,rebuild,webhooks,reads,pages picks some of them (`replay`, rebuild's former name,
-still works); BENCH_STORES=sqlite (or postgres) picks the stores. Each figure is also printed
-as soon as it is measured, so a long run that is stopped keeps what it measured."""
+BENCH_ONLY=append,rebuild,webhooks,reads,pages,streams,import picks some of them (`replay`,
+rebuild's former name, still works); BENCH_STORES=sqlite (or postgres) picks the stores. Each
+figure is also printed as soon as it is measured, so a long run that is stopped keeps what it
+measured."""
 
 from __future__ import annotations
 
 import os
 import sys
 
-from bench import append, pages, reads, rebuild, webhooks
+from bench import append, importing, pages, reads, rebuild, streams, webhooks
 from bench.report import Figure, print_table, write_json
 from bench.stores import Store, filled_store, kinds
 
 SIZES = {"default": 10_000, "large": 1_000_000}
 APPENDS = {"default": 500, "large": 5_000}
-BENCHMARKS = ("append", "rebuild", "webhooks", "reads", "pages")
+BENCHMARKS = ("append", "rebuild", "webhooks", "reads", "pages", "streams", "import")
 FORMER_NAMES = {"replay": "rebuild"}  # BENCH_ONLY still takes them
 
 
@@ -49,6 +50,12 @@ def main() -> int:
             with Store.url(kind) as url:
                 measured(webhooks.measure(url, kind))
             measured(webhooks.throughput(kind))
+        if "streams" in chosen:
+            say(f"{kind}: stream fan-out to {streams.STREAMS} open streams ...")
+            measured(streams.measure(kind))
+        if "import" in chosen:
+            say(f"{kind}: tracker import of {events:,} events ...")
+            measured(importing.measure(kind, events))
         if "reads" in chosen and kind == "sqlite":
             say(f"{kind}: reads over {events:,} events ...")
             measured(reads.measure(kind, events))

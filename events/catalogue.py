@@ -79,6 +79,22 @@ TYPES: dict[str, DevelopmentType] = {
         DevelopmentType(
             "assistance.provided", "assistance", "AID", "071-073", d.AssistanceProvidedSchema
         ),
+        DevelopmentType(
+            "cooperation.announced",
+            "cooperation",
+            "AGREE / COOPERATE",
+            "030 / 0311 / 0312",
+            d.CooperationAnnouncedSchema,
+        ),
+        # CAMEO 074 "provide military protection or peacekeeping": AID, mode military, in
+        # the PLOVER manual's CAMEO2PLOVER table.
+        DevelopmentType(
+            "peacekeeping.contributed",
+            "peacekeeping",
+            "AID",
+            "074",
+            d.PeacekeepingContributedSchema,
+        ),
         DevelopmentType(CORRECTION, "development", "-", "-", d.DevelopmentCorrectedSchema),
         DevelopmentType(RETRACTION, "development", "-", "-", d.DevelopmentRetractedSchema),
     )

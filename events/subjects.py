@@ -92,6 +92,12 @@ class Subject(BaseAggregate[str]):
     class AssistanceProvided(Event):
         wire_type = "assistance.provided"
 
+    class CooperationAnnounced(Event):
+        wire_type = "cooperation.announced"
+
+    class PeacekeepingContributed(Event):
+        wire_type = "peacekeeping.contributed"
+
     class DevelopmentCorrected(Event):
         """Carries the target as corrected, so followers of the log need no lookup."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from projections.database import ViewDatabase
+from projections.projection import FactProjection
 from projections.recorder import DDL_COLUMNS
 
 # Partial indexes of current rows, by name: a view lists those its reads use.
@@ -31,6 +32,14 @@ READ_INDEXES: dict[str, tuple[str, ...]] = {
 # developments' rows end, and never chosen for reads of current rows (valid_to IS NULL).
 ENDED_ROW_INDEX = "row_key, valid_to"
 CHANGES_READ_FROM = ("relationships", "timeline")
+
+
+def _projection(view: str) -> type[FactProjection]:
+    """The view's projection, for the tables it keeps beside its rows (imported here: the
+    views import the catalog's neighbours)."""
+    from projections.registry import VIEWS
+
+    return VIEWS.get(view, FactProjection)
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,10 @@ class ViewCatalog:
         with self.database.transaction() as cursor:
             cursor.execute(f"CREATE TABLE IF NOT EXISTS {table} ({DDL_COLUMNS})")
             cursor.execute(f'CREATE INDEX IF NOT EXISTS "{name}_event" ON {table} (position)')
+            for statement in _projection(view).create_beside(
+                self.database, generation, indexes=False
+            ):
+                cursor.execute(statement)
             cursor.execute(
                 f"INSERT INTO {self._tracking} (view, generation, position) VALUES (?, ?, 0) "
                 "ON CONFLICT (view, generation) DO NOTHING",
@@ -145,6 +158,8 @@ class ViewCatalog:
                 f"({ENDED_ROW_INDEX}) WHERE valid_to IS NOT NULL"
                 for _ in range(view in CHANGES_READ_FROM)
             ),
+            *_projection(view).create_beside(self.database, generation, indexes=False),
+            *_projection(view).create_beside(self.database, generation, indexes=True),
         ]
         for statement in statements:
             with self.database.transaction() as cursor:
@@ -168,6 +183,8 @@ class ViewCatalog:
             cursor.execute(
                 f"DROP TABLE IF EXISTS {self.database.table(f'view_{view}_{generation}')}"
             )
+            for beside in _projection(view).tables_beside(self.database, generation):
+                cursor.execute(f"DROP TABLE IF EXISTS {beside}")
             for table in (self._tracking, self._versions):
                 cursor.execute(
                     f"DELETE FROM {table} WHERE view = ? AND generation = ?", (view, generation)

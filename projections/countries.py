@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from events.values.parties import country_name
+from events.values.groupings import memberships_of
+from events.values.parties import country_name, is_country
 from projections.facts import Fact, Moment
 from projections.projection import FactProjection
 from projections.reader import ViewReader
+from projections.timeline import membership_window
 
 ALONE = ""
 
@@ -17,9 +19,11 @@ class CountriesProjection(FactProjection):
 
     def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
         keys = []
+        countries = [p for p in fact.parties if is_country(p)]  # partners are countries
         for party in fact.parties:
             keys.append((party, ALONE))
-            keys += [(party, partner) for partner in fact.parties if partner != party]
+            if party in countries:
+                keys += [(party, partner) for partner in countries if partner != party]
         return keys
 
 
@@ -66,3 +70,30 @@ def _counted(reader: ViewReader, code: str, moment: Moment) -> dict[str, Any]:
 def partner_key(partner: dict[str, Any]) -> tuple[int, str, str]:
     """Where a partner stands in the ranking (most developments first): its keyset key."""
     return (-partner["developments"], partner["last_occurred"], partner["code"])
+
+
+def groupings_of(reader: ViewReader, code: str, moment: Moment) -> list[dict[str, Any]]:
+    """The groupings a country belonged to when their developments occurred, with those
+    developments counted by type (a development counts when its dates overlap the
+    country's membership)."""
+    found = []
+    for grouping, periods in memberships_of(code).items():
+        by_event: dict[str, str] = {}
+        for membership in periods:
+            start, end = membership_window(membership)
+            for row in reader.view("timeline").select(
+                moment, keys=[grouping], occurred_from=start, occurred_to=end
+            ):
+                by_event[row.event_id] = row.type
+        if by_event:
+            by_type: dict[str, int] = {}
+            for type_ in by_event.values():
+                by_type[type_] = by_type.get(type_, 0) + 1
+            found.append(
+                {
+                    "code": grouping,
+                    "developments": len(by_event),
+                    "by_type": dict(sorted(by_type.items())),
+                }
+            )
+    return found

@@ -34,6 +34,8 @@ class ViewDatabase:
         self.datastore = datastore
         self.is_postgres = isinstance(datastore, PostgresDatastore)
         self.schema = datastore.schema if isinstance(datastore, PostgresDatastore) else ""
+        # Set when the log is encrypted: views that keep words keep keyed digests of them.
+        self.words_key: bytes | None = None
 
     def sql(self, text: str) -> str:
         text = text.replace("{big}", "BIGINT" if self.is_postgres else "INTEGER")

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from events.catalogue import kind_of
 from events.subjects import Subject
+from projections.database import ViewDatabase
 from projections.facts import Fact, micros
 from projections.recorder import ViewRecorder
 
@@ -32,6 +33,16 @@ class FactProjection:
 
     def __init__(self, view: ViewRecorder) -> None:
         self.view = view
+
+    @classmethod
+    def tables_beside(cls, database: ViewDatabase, generation: int) -> list[str]:
+        """The names of the view's own tables beside its rows (none: rows only)."""
+        return []
+
+    @classmethod
+    def create_beside(cls, database: ViewDatabase, generation: int, *, indexes: bool) -> list[str]:
+        """The statements creating those tables (and, with `indexes`, their indexes)."""
+        return []
 
     def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
         """The (key, detail) rows one development contributes to this view."""

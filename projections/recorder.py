@@ -90,6 +90,7 @@ class _Batch:
     open_rows: dict[int, list[int]] = field(default_factory=dict)  # position -> insert indexes
     added: set[int] = field(default_factory=set)  # positions first recorded in this batch
     supersedes: list[tuple[int, int]] = field(default_factory=list)
+    beside: list[Callable[[Cursor], None]] = field(default_factory=list)
 
 
 class ViewRecorder:
@@ -136,6 +137,11 @@ class ViewRecorder:
                 ]
             )
 
+    def stage_beside(self, write: Callable[[Cursor], None]) -> None:
+        """Stages a write of a view's own tables beside its rows (the search view's words),
+        run in the batch's transaction once the view's position has moved."""
+        self._batch.beside.append(write)
+
     def supersede(self, position: int, at: int) -> None:
         """Ends the current rows of the event first recorded at `position`: a correction or
         retraction of it was recorded. (Rows are found by position, whose index only ever
@@ -176,6 +182,8 @@ class ViewRecorder:
         )
         if cursor.rowcount != 1:
             raise StaleTracking(f"view {self.view} is already at or past {position}")
+        for write in batch.beside:
+            write(cursor)
 
     def _keys_at(self, cursor: Cursor, positions: Sequence[int]) -> set[str]:
         """The keys of the stored current rows of the events first recorded at `positions`."""

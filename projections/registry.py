@@ -8,6 +8,7 @@ from projections.countries import CountriesProjection
 from projections.deals import DealsProjection
 from projections.projection import FactProjection
 from projections.relationships import RelationshipsProjection
+from projections.search import SearchProjection
 from projections.timeline import TimelineProjection
 
 VIEWS: dict[str, type[FactProjection]] = {
@@ -19,5 +20,6 @@ VIEWS: dict[str, type[FactProjection]] = {
         TimelineProjection,
         CountriesProjection,
         ActivityProjection,
+        SearchProjection,
     )
 }

@@ -6,7 +6,9 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from events.values.parties import country_name
+from events.schemas.data import providers_of
+from events.values.grades import confidence_of
+from events.values.parties import country_name, is_country
 from projections.facts import Fact, Moment
 from projections.ledger import deal_states, totals_per_currency
 from projections.lifecycle import agreement_states
@@ -15,7 +17,7 @@ from projections.reader import ViewReader
 from projections.recorder import Row
 
 LATEST = 10
-LISTED = 50  # meetings, statements, exercises and aid: the latest this many
+LISTED = 50  # meetings, statements, exercises, aid, cooperation: the latest this many
 
 
 def pair_key(a: str, b: str) -> str:
@@ -26,7 +28,8 @@ class RelationshipsProjection(FactProjection):
     name = "relationships"
 
     def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
-        return [(pair_key(a, b), fact.kind) for a, b in itertools.combinations(fact.parties, 2)]
+        countries = [p for p in fact.parties if is_country(p)]  # a pair is of countries
+        return [(pair_key(a, b), fact.kind) for a, b in itertools.combinations(countries, 2)]
 
 
 def relationship(
@@ -83,6 +86,8 @@ def _pair(reader: ViewReader, key: str, moment: Moment, limit: int) -> _PairPart
         "statements": [_brief(r) for r in latest("statement", limit)],
         "exercises": [_exercise(r) for r in latest("exercise", limit)],
         "aid": [_aid(r) for r in latest("assistance", limit)],
+        "cooperation": [_cooperation(r) for r in latest("cooperation", limit)],
+        "peacekeeping": [_peacekeeping(r) for r in latest("peacekeeping", limit)],
         "latest": [_brief(r) for r in newest],
     }
     return _PairPart(
@@ -100,6 +105,7 @@ def _brief(row: Row) -> dict[str, Any]:
         "subject": row.subject,
         "occurred": body["occurred"],
         "title": body["title"],
+        "confidence": confidence_of(body["sources"]),
         "position": row.position,
     }
 
@@ -128,10 +134,29 @@ def _exercise(row: Row) -> dict[str, Any]:
 
 def _aid(row: Row) -> dict[str, Any]:
     data = row.body["data"]
+    providers = providers_of(data)
     return {
         **_brief(row),
-        "provider": data["provider"],
+        "provider": providers[0],  # the first shape's field, for readers that know only it
+        "providers": providers,
         "recipient": data["recipient"],
         "kind": data["kind"],
+        "assets": data.get("assets", []),
+    }
+
+
+def _cooperation(row: Row) -> dict[str, Any]:
+    data = row.body["data"]
+    found = {**_brief(row), "area": data["area"], "commitments": data.get("commitments", [])}
+    if "programme" in data:
+        found["programme"] = data["programme"]
+    return found
+
+
+def _peacekeeping(row: Row) -> dict[str, Any]:
+    data = row.body["data"]
+    return {
+        **_brief(row),
+        **{k: data[k] for k in ("mission", "mandate_by", "role", "personnel") if k in data},
         "assets": data.get("assets", []),
     }

@@ -4,6 +4,7 @@ rows, and commits each view's rows with its new position in one transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import logging
 import threading
 import time
@@ -46,7 +47,11 @@ class ViewStats:
 
 
 def database_of(record: Record) -> ViewDatabase:
-    return ViewDatabase(record.recorder.datastore)  # type: ignore[attr-defined]
+    database = ViewDatabase(record.recorder.datastore)  # type: ignore[attr-defined]
+    cipher = getattr(record.mapper, "cipher", None)
+    if cipher is not None:
+        database.words_key = hmac.new(cipher.key, b"tracker view words", "sha256").digest()
+    return database
 
 
 class Originals:

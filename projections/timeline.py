@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from events.values.dates import parse_occurred
+from events.values.grades import best_reliability, confidence_of, reliabilities_at_least
+from events.values.groupings import Membership
 from projections.facts import Fact, Moment
 from projections.paging import Page
 from projections.projection import FactProjection
 from projections.reader import ViewReader
+from projections.recorder import Row
 
 EVERYONE = "*"
 
@@ -16,7 +20,10 @@ class TimelineProjection(FactProjection):
     name = "timeline"
 
     def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
-        return [(EVERYONE, ""), *((party, "") for party in fact.parties)]
+        # The detail is the best reliability among the sources ("" ungraded, as every row
+        # before grades was): what `min_reliability` filters by.
+        reliability = best_reliability(fact.development["sources"])
+        return [(EVERYONE, reliability), *((party, reliability) for party in fact.parties)]
 
 
 def timeline(
@@ -30,6 +37,8 @@ def timeline(
     occurred_to: str | None = None,
     limit: int = 100,
     newest_first: bool = False,
+    min_reliability: str | None = None,
+    groupings: dict[str, list[Membership]] | None = None,
 ) -> list[dict[str, Any]]:
     """The first page of `timeline_page`: its developments only."""
     return timeline_page(
@@ -42,6 +51,8 @@ def timeline(
         occurred_to=occurred_to,
         limit=limit,
         newest_first=newest_first,
+        min_reliability=min_reliability,
+        groupings=groupings,
     ).items
 
 
@@ -57,23 +68,103 @@ def timeline_page(
     limit: int = 100,
     newest_first: bool = False,
     after: tuple[str, int] | None = None,
+    min_reliability: str | None = None,
+    groupings: dict[str, list[Membership]] | None = None,
 ) -> Page[dict[str, Any]]:
     """Developments in order of occurrence (earliest date, then log position): everyone's,
-    a party's, or with `pair` (a pair key, AUS-JPN) those of both countries, which the
-    relationships view keeps per pair; a page of `limit` past the key `after`, and the key
-    of its last when more follow."""
-    view, key = ("relationships", pair) if pair else ("timeline", party or EVERYONE)
-    rows = reader.view(view).select(
-        moment,
-        keys=[key],
-        types=types,
-        occurred_from=occurred_from,
-        occurred_to=occurred_to,
-        descending=newest_first,
-        limit=limit + 1,
-        after=after,
-    )
+    a party's (with `groupings`, also those of the groupings it belonged to then), or with
+    `pair` (a pair key, AUS-JPN) those of both countries, which the relationships view keeps
+    per pair; with `min_reliability`, those with a source graded that reliable or better. A
+    page of `limit` past the key `after`, and the key of its last when more follow; each
+    development says the confidence its sources give it."""
+    filters: dict[str, Any] = {"types": types, "descending": newest_first, "after": after}
+    if pair:
+        rows = _pair_rows(
+            reader,
+            moment,
+            pair,
+            min_reliability,
+            limit + 1,
+            occurred_from=occurred_from,
+            occurred_to=occurred_to,
+            **filters,
+        )
+    else:
+        view = reader.view("timeline")
+        details = reliabilities_at_least(min_reliability) if min_reliability else None
+        windows = [(party or EVERYONE, occurred_from, occurred_to)]
+        for code, periods in (groupings or {}).items():
+            windows += [(code, *_within(m, occurred_from, occurred_to)) for m in periods]
+        rows = []
+        for key, start, end in windows:
+            if start is not None and end is not None and start > end:
+                continue  # a membership outside the period asked for
+            rows += view.select(
+                moment,
+                keys=[key],
+                details=details,
+                occurred_from=start,
+                occurred_to=end,
+                limit=limit + 1,
+                **filters,
+            )
+        rows = _merged(rows, newest_first)[: limit + 1]
     more = len(rows) > limit
     rows = rows[:limit]
     last = (rows[-1].occurred_earliest, rows[-1].position) if more else None
-    return Page([row.body for row in rows], last)
+    return Page([with_confidence(row.body) for row in rows], last)
+
+
+def _within(
+    membership: Membership, occurred_from: str | None, occurred_to: str | None
+) -> tuple[str | None, str | None]:
+    """The dates a grouping's developments count for a member: during its membership (a
+    development whose dates overlap it), within the period asked for."""
+    joined, left = membership_window(membership)
+    start = max(joined, occurred_from) if occurred_from else joined
+    end = min(left, occurred_to) if left and occurred_to else (left or occurred_to)
+    return start, end
+
+
+def membership_window(membership: Membership) -> tuple[str, str | None]:
+    """The first and last days of a membership (None: a member still)."""
+    joined = parse_occurred(membership.joined).earliest.isoformat()
+    left = parse_occurred(membership.left).latest.isoformat() if membership.left else None
+    return joined, left
+
+
+def _merged(rows: list[Row], newest_first: bool) -> list[Row]:
+    """Rows of several reads in one order of occurrence, each development once."""
+    unique = {row.event_id: row for row in rows}
+    return sorted(
+        unique.values(),
+        key=lambda r: (r.occurred_earliest, r.position),
+        reverse=newest_first,
+    )
+
+
+def with_confidence(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "confidence": confidence_of(body["sources"])}
+
+
+def _pair_rows(
+    reader: ViewReader,
+    moment: Moment,
+    pair: str,
+    min_reliability: str | None,
+    limit: int,
+    **filters: Any,
+) -> list[Row]:
+    """A pair's rows (the relationships view's details are kinds, not reliabilities): with
+    `min_reliability`, read in growing pages until `limit` rows pass it or none are left."""
+    view = reader.view("relationships")
+    if not min_reliability:
+        return view.select(moment, keys=[pair], limit=limit, **filters)
+    kept = set(reliabilities_at_least(min_reliability))
+    page = limit
+    while True:
+        rows = view.select(moment, keys=[pair], limit=page, **filters)
+        passed = [r for r in rows if best_reliability(r.body["sources"]) in kept]
+        if len(passed) >= limit or len(rows) < page:
+            return passed[:limit]
+        page *= 4

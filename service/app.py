@@ -22,20 +22,28 @@ from service.access import (
 from service.api import (
     changes,
     events,
+    exports,
+    groupings,
     health,
     projections_admin,
+    search,
+    stream,
     subjects,
     subscriptions,
+    tokens,
     views,
 )
 from service.auth import Scope
 from service.bootstrap import Container
+from service.cors import allow_origins
 from service.errors import http_problem, register_error_handlers
 from service.json_provider import FastJSONProvider
 from service.metrics import Metrics, instrument
 from service.openapi import describe
+from service.pages.sessions import guard_page
 from service.problems import problem
 from service.request_log import log_requests
+from service.streams.hub import StreamHub
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 LIBRARY_ROUTES = {"api-docs.openapi_json", "static"}
@@ -73,18 +81,25 @@ def create_app(container: Container) -> Flask:
         MAX_CONTENT_LENGTH=container.settings.max_batch_bytes,
     )
     log_requests(app)  # first: a request a guard refuses is identified and logged too
+    allow_origins(app, container.settings.cors_origins)  # a preflight carries no token
     app.json = FastJSONProvider(app)
     app.extensions["tracker"] = container
+    app.extensions["streams"] = StreamHub(container.record, container.settings)
     api = TrackerApi(app)
     describe(api, container.settings)  # before the routes: their schemas use what it adds
     for blueprint in (
         events.blp,
         subjects.blp,
         views.blp,
+        search.blp,
         changes.blp,
         projections_admin.blp,
         subscriptions.blp,
+        tokens.blp,
+        stream.blp,
         health.blp,
+        groupings.blp,
+        exports.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(pages.blp)  # the docs UI is a page: served from our own files
@@ -119,6 +134,9 @@ def _guard_request() -> Response | None:
     request.max_content_length = limit
     if request.content_length is not None and request.content_length > limit:
         return problem(413, "Content Too Large", f"The body is over {limit} bytes.")
+    if request.blueprint == pages.blp.name:  # forms, a session cookie, answers as pages
+        required = _required_scope(settings.require_read_token)
+        return guard_page(required) or _unknown_parameters(view)
     if request.method in ("POST", "PUT", "PATCH") and _has_body() and not _is_json():
         return problem(
             415,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import itertools
 import os
 import re
 import secrets
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -16,7 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from service.settings import Settings
 from service.store.files import private_dir
 from service.store.locations import SQLITE_FILE, is_postgres, sqlite_path
-from service.store.tokens import TokenStore
+from service.store.tokens import Sessions, TokenStore
 
 TOKEN_FILE = "admin-token"
 
@@ -49,25 +52,63 @@ def _bytes_of(token: str) -> bytes:
     return token.encode("utf-8", "surrogatepass")
 
 
+USE_NOTED_EVERY = 60.0  # seconds: a token's last use is written at most this often
+
+
 @dataclass
 class Authenticator:
-    """Finds the scope a bearer token grants."""
+    """Finds the scope a bearer token grants, and the scope of the token a page session was
+    opened with (looked up again on every request, so that revoking it ends the session)."""
 
     tokens: TokenStore
     configured_admin_token: str = ""
+    sessions: Sessions | None = None
+    _noted: dict[str, float] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def scope_of(self, token: str) -> Scope | None:
         if self.configured_admin_token and hmac.compare_digest(
             _bytes_of(token), _bytes_of(self.configured_admin_token)
         ):
             return Scope.ADMIN
-        scopes = self.tokens.scopes_of(digest_of(token))
-        return Scope.parse(scopes) if scopes else None
+        return self.scope_of_digest(digest_of(token))
+
+    def scope_of_digest(self, digest: str) -> Scope | None:
+        """The scope of the token with this digest; None once it is revoked."""
+        if self.configured_admin_token and hmac.compare_digest(
+            digest, digest_of(self.configured_admin_token)
+        ):
+            return Scope.ADMIN
+        scopes = self.tokens.scopes_of(digest)
+        if scopes is None:
+            return None
+        self._note_use(digest)
+        return Scope.parse(scopes)
 
     def create(self, scope: Scope, label: str = "") -> str:
         token = new_token()
         self.tokens.add(digest_of(token), scope.name.lower(), label)
         return token
+
+    def revoke(self, token_id: str) -> bool:
+        """Removes the token with this id and ends every session opened with it."""
+        digest = self.tokens.digest_of_id(token_id)
+        if digest is None:
+            return False
+        removed = self.tokens.remove(digest)
+        if self.sessions is not None:
+            self.sessions.end_for_token(digest)
+        return removed
+
+    def _note_use(self, digest: str) -> None:
+        """Writes when the token was last used, at most once a minute per token: a write on
+        every request would hold the store's write lock for nothing."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._noted.get(digest, -USE_NOTED_EVERY) < USE_NOTED_EVERY:
+                return
+            self._noted[digest] = now
+        self.tokens.used(digest, dt.datetime.now(dt.UTC).isoformat())
 
 
 def admin_token_file(settings: Settings) -> Path:

@@ -13,6 +13,7 @@ from eventsourcing.postgres import PostgresDatastore
 
 from events.record import Record
 from events.subscriptions import Subscriptions
+from events.values.parties import allow_extra_parties
 from projections.catalog import ViewCatalog
 from projections.reader import ViewReader
 from projections.rebuild import Rebuilds
@@ -28,7 +29,7 @@ from service.store.locations import (
     subscriptions_environment,
 )
 from service.store.sqlite_pool import readers_beside_the_writer
-from service.store.tokens import PostgresTokens, SQLiteTokens, TokenStore
+from service.store.tokens import Sessions, Tokens, TokenStore
 from service.webhooks.client import WebhookClient
 from service.webhooks.delivery import DeliveryStore
 from service.webhooks.dispatcher import DispatchSettings
@@ -87,15 +88,17 @@ def bootstrap(
         setup: contextlib.AbstractContextManager[None] = postgres_setup(settings.database_url)
     else:
         setup = contextlib.nullcontext()
+    allow_extra_parties(settings.extra_parties)  # what party fields accept besides ISO 3166
     make_private(settings)  # the data dir 0700, the store's files 0600
     with setup:
         record = Record(env=store_environment(settings))
         size_sqlite_pool(record, settings)
-        tokens = _token_store(record)
         database = database_of(record)
+        tokens, sessions = Tokens(database), Sessions(database)
         catalog = ViewCatalog(database)
         deliveries = DeliveryStore(database)
         create_tables(tokens, catalog, deliveries)
+        sessions.create_table()
         subscriptions = Subscriptions(env=subscriptions_environment(settings))
         size_sqlite_pool(subscriptions, settings)
     if workers is None:
@@ -104,7 +107,7 @@ def bootstrap(
     return Container(
         settings,
         record,
-        Authenticator(tokens, settings.api_token),
+        Authenticator(tokens, settings.api_token, sessions),
         ViewReader(database, record.developments_at, settings.waiting_reads_bound),
         Rebuilds(record),
         subscriptions,
@@ -168,10 +171,3 @@ def size_sqlite_pool(app: Any, settings: Settings) -> None:
         pool.max_overflow = settings.threads + 8
         if not pool.is_sqlite_memory_mode:
             datastore.pool = readers_beside_the_writer(pool)  # type: ignore[union-attr]
-
-
-def _token_store(record: Record) -> TokenStore:
-    datastore = record.recorder.datastore  # type: ignore[attr-defined]
-    if isinstance(datastore, PostgresDatastore):
-        return PostgresTokens(datastore)
-    return SQLiteTokens(datastore)

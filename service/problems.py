@@ -78,9 +78,8 @@ def _walk(node: Any, path: list[str], location: str, found: list[dict[str, str]]
 
 
 def _entry(path: list[str], location: str, message: str) -> dict[str, str]:
-    field = ".".join(path) if path else "(body)"
-    if field == "_schema":
-        field = "(body)"
+    # A nested object that is not an object is named by its own field, not `<field>._schema`.
+    field = ".".join(p for p in path if p != "_schema") or "(body)"
     entry = {"field": field, "location": location, "detail": message}
     if location == "body":
         entry["pointer"] = _pointer(path)

@@ -7,6 +7,7 @@ import dataclasses
 import ipaddress
 import json
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -27,6 +28,9 @@ _LEAST: dict[str, float] = {
     "webhook_circuit_failures": 1,
     "webhook_circuit_seconds": 0.1,
     "webhook_ping_timeout": 0.1,
+    "session_hours": 0.01,
+    "streams_max": 0,
+    "stream_heartbeat_seconds": 0.05,
 }
 
 
@@ -64,7 +68,12 @@ class Settings:
     webhook_ping_timeout: float = 5.0
     webhook_lease_seconds: float = 60.0
     worker_id: str = ""
+    streams_max: int = 100
+    stream_heartbeat_seconds: float = 15.0
     log_format: str = "text"
+    cors_origins: tuple[str, ...] = ()
+    session_hours: float = 12.0
+    extra_parties: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.port <= 65535:
@@ -150,6 +159,13 @@ def _named(name: str) -> str:
     return f"TRACKER_{name.upper()}"
 
 
+def _origin(item: str) -> str:
+    """A browser origin: scheme, host and port if any, nothing after (no path, no slash)."""
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", item):
+        raise ValueError(item)
+    return item
+
+
 # What each item of a list setting must be, checked as the settings load: a bad item is then
 # one line naming the setting, not a traceback from deep in the start.
 _ITEM_CHECKS: dict[str, tuple[str, Callable[[str], object]]] = {
@@ -158,6 +174,7 @@ _ITEM_CHECKS: dict[str, tuple[str, Callable[[str], object]]] = {
         lambda item: ipaddress.ip_network(item, strict=False),
     ),
     "retry_schedule": ("a duration such as 5s, 5m or 2h", lambda item: parse_schedule([item])),
+    "cors_origins": ("an origin such as https://app.example.org", _origin),
 }
 
 

@@ -41,6 +41,16 @@ DATA: dict[str, dict[str, Any]] = {
         "kind": "disaster_relief",
         "assets": ["C-130H", "C-130H"],
     },
+    "cooperation.announced": {
+        "area": "critical_minerals",
+        "commitments": ["Pursue economic security cooperation in critical minerals"],
+    },
+    "peacekeeping.contributed": {
+        "mission": "United Nations Mission in South Sudan (UNMISS)",
+        "mandate_by": "UN",
+        "role": "engineers",
+        "personnel": 350,
+    },
 }
 
 NEWS_TYPES = sorted(DATA)

@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from events.schemas.fields import (
     Country,
     MoneySchema,
+    Party,
     PersonSchema,
     StrictBoolean,
     non_empty_list,
@@ -134,9 +135,83 @@ class ExerciseConductedSchema(Schema):
 
 
 class AssistanceProvidedSchema(Schema):
-    provider = Country(required=True)
+    """Aid from one provider (`provider`, the first shape) or several (`providers`)."""
+
+    provider = Country()
+    providers = non_empty_list(Country(), max_length=50)
     recipient = Country(required=True)
     kind = one_of("disaster_relief", "humanitarian", "evacuation", "military", required=True)
+    assets = fields.List(text(300), validate=validate.Length(max=500))
+
+    @validates_schema
+    def check_one_provider_field(self, data: dict[str, Any], **_: Any) -> None:
+        if ("provider" in data) == ("providers" in data):
+            raise ValidationError("Give provider (one) or providers (one or more).", "providers")
+        if len(set(data.get("providers", []))) != len(data.get("providers", [])):
+            raise ValidationError("Each provider is listed once.", "providers")
+
+
+def providers_of(data: dict[str, Any]) -> list[str]:
+    """The providers of aid, whichever shape its data has."""
+    providers = data.get("providers")
+    return list(providers) if providers else [data["provider"]]
+
+
+# Areas of cooperation (a closed set: a new area is a release, so that filters and exports
+# can rely on it).
+COOPERATION_AREAS = (
+    "critical_minerals",
+    "cyber",
+    "space",
+    "energy",
+    "defence_industry",
+    "science_technology",
+    "maritime_security",
+    "economic_security",
+    "counter_terrorism",
+    "disaster_relief",
+    "health",
+    "climate",
+    "infrastructure",
+    "trade",
+    "intelligence",
+)
+
+
+class CooperationAnnouncedSchema(Schema):
+    """An intent (or, with `programme`, a named programme) to cooperate in an area."""
+
+    area = one_of(*COOPERATION_AREAS, required=True)
+    programme = text(300)
+    commitments = fields.List(text(1000), validate=validate.Length(max=200))
+    statement = subject_ref()
+
+    @validates_schema
+    def check_statement_is_a_statement(self, data: dict[str, Any], **_: Any) -> None:
+        if "statement" in data and not data["statement"].startswith("statement:"):
+            raise ValidationError("Must name a statement subject ('statement:...').", "statement")
+
+
+PEACEKEEPING_ROLES = (
+    "troops",
+    "engineers",
+    "staff_officers",
+    "military_observers",
+    "police",
+    "medical",
+    "logistics",
+    "aviation",
+    "civilian_staff",
+)
+
+
+class PeacekeepingContributedSchema(Schema):
+    """Forces or staff contributed to a peace operation."""
+
+    mission = text(300, required=True)
+    mandate_by = Party()
+    role = one_of(*PEACEKEEPING_ROLES, required=True)
+    personnel = fields.Integer(strict=True, validate=validate.Range(min=1, max=1_000_000))
     assets = fields.List(text(300), validate=validate.Length(max=500))
 
 
@@ -167,7 +242,8 @@ _PARTY_KEYS = ("buyer", "supplier", "provider", "recipient", "party", "host")
 def referenced_parties(data: dict[str, Any]) -> set[str]:
     """Every country a type's data names; each must be among the development's parties."""
     named = {data[key] for key in _PARTY_KEYS if isinstance(data.get(key), str)}
-    named.update(p for p in data.get("parties", []) if isinstance(p, str))
+    for key in ("parties", "providers"):
+        named.update(p for p in data.get(key, []) if isinstance(p, str))
     for key in ("participants", "signatories"):
         for person in data.get(key, []):
             if isinstance(person, dict) and isinstance(person.get("party"), str):

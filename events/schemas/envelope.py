@@ -9,8 +9,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from events.catalogue import TYPES, kind_of
 from events.schemas.data import referenced_parties
 from events.schemas.fields import (
-    Country,
     EDTFDate,
+    Party,
     PlaceSchema,
     SourceSchema,
     TypeData,
@@ -31,7 +31,7 @@ class DevelopmentSchema(Schema):
     )
     subject = subject_ref(required=True)
     occurred = EDTFDate(required=True)
-    parties = non_empty_list(Country(), max_length=50, required=True)
+    parties = non_empty_list(Party(), max_length=50, required=True)
     title = text(300, required=True)
     summary = text(5000)
     place = fields.Nested(PlaceSchema)

@@ -6,13 +6,23 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from events.values.dates import InvalidDate, check_bounded, parse_occurred
+from events.values.grades import CREDIBILITY, RELIABILITY, SOURCE_KINDS
 from events.values.money import InvalidMoney, Qualifier, currency_codes, parse_money
-from events.values.parties import UnknownCountry, to_alpha3
+from events.values.parties import UnknownCountry, to_alpha3, to_party
 
-SUBJECT_KINDS = ("agreement", "deal", "meeting", "statement", "exercise", "assistance")
+SUBJECT_KINDS = (
+    "agreement",
+    "deal",
+    "meeting",
+    "statement",
+    "exercise",
+    "assistance",
+    "cooperation",
+    "peacekeeping",
+)
 SUBJECT_PATTERN = re.compile(r"^(" + "|".join(SUBJECT_KINDS) + r"):[a-z0-9][a-z0-9._-]{0,119}\Z")
 
 
@@ -24,6 +34,17 @@ class Country(fields.String):
             raise ValidationError("Expected an ISO 3166-1 country code such as 'JP' or 'JPN'.")
         try:
             return to_alpha3(value)
+        except UnknownCountry as error:
+            raise ValidationError(str(error)) from None
+
+
+class Party(fields.String):
+    """A country (alpha-2 or alpha-3 in, alpha-3 out), a grouping (QUAD), or an allowed
+    extra code (XKX)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        try:
+            return to_party(value)
         except UnknownCountry as error:
             raise ValidationError(str(error)) from None
 
@@ -121,8 +142,29 @@ class PersonSchema(Schema):
 
 
 class PlaceSchema(Schema):
+    """Where it happened: in a country, or at sea or over an ocean (a `region`)."""
+
     name = text(200, required=True)
-    country = Country(required=True)
+    country = Country()
+    region = text(200, metadata={"description": "an ocean or sea, for a place in no country"})
+
+    @validates_schema
+    def check_country_or_region(self, data: dict[str, Any], **_: Any) -> None:
+        if "country" not in data and "region" not in data:
+            raise ValidationError(
+                "A place names a country, or a region (an ocean or sea).", "country"
+            )
+
+
+class GradeSchema(Schema):
+    """The Admiralty code: how reliable the source (A-F), how credible what it says (1-6)."""
+
+    reliability = one_of(*RELIABILITY, required=True)
+    credibility = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=CREDIBILITY[0], max=CREDIBILITY[-1]),
+    )
 
 
 class SourceSchema(Schema):
@@ -130,6 +172,8 @@ class SourceSchema(Schema):
     publisher = text(200)
     published = EDTFDate()
     quote = text(2000)
+    grade = fields.Nested(GradeSchema)
+    kind = one_of(*SOURCE_KINDS, metadata={"description": "primary or secondary"})
 
 
 class MoneySchema(Schema):

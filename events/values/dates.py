@@ -48,15 +48,25 @@ class OccurredRange:
     precision: str
     approximate: bool
     uncertain: bool
+    # An interval's end that EDTF leaves open (`..`, ongoing) or unknown (empty): "open" or
+    # "unknown"; "" for a known end. The bounds are then those of the end that is known.
+    start: str = ""
+    end: str = ""
 
     def as_json(self) -> dict[str, object]:
-        return {
+        found: dict[str, object] = {
             "earliest": self.earliest.isoformat(),
             "latest": self.latest.isoformat(),
             "precision": self.precision,
             "approximate": self.approximate,
             "uncertain": self.uncertain,
         }
+        # Only for an interval with an end not known, so that stored answers stay as they were.
+        if self.start:
+            found["start"] = self.start
+        if self.end:
+            found["end"] = self.end
+        return found
 
 
 def check_bounded(text: str) -> None:
@@ -91,9 +101,45 @@ def _parse_cached(text: str) -> OccurredRange:
         _parse_plain(text)
         or _parse_common(text)
         or _parse_set(text)
+        or _parse_half_known(text)
         or _parse_season(text)
         or _parse_unspecified(text)
         or _parse_extended(text)
+    )
+
+
+def _end_unknown(text: str) -> str:
+    """What an interval's end text says when it gives no date: "open" (`..`), "unknown"
+    (empty), or "" when it gives one."""
+    return {"..": "open", "": "unknown"}.get(text, "")
+
+
+def _parse_half_known(text: str) -> OccurredRange | None:
+    """An interval with one end open or unknown (`2022-10/..`, `../2023`, `2014/`): placed by
+    the end that is known. A development that began in October 2022 and goes on had certainly
+    begun by the end of that month; one that had ended by 2023 is placed in 2023 (its start
+    is not known, so no earlier date is claimed)."""
+    if text.count("/") != 1:
+        return None
+    start_text, _, end_text = text.partition("/")
+    start, end = _end_unknown(start_text), _end_unknown(end_text)
+    if not start and not end:
+        return None
+    if start and end:
+        raise InvalidDate(f"'{text}' gives neither end; one end of an interval must be a date.")
+    known_text = end_text if start else start_text
+    if set(known_text) & set("[]{}/") or ".." in known_text:
+        raise InvalidDate(f"'{text}' is not a valid EDTF interval.")
+    known = _parse_cached(known_text)
+    return OccurredRange(
+        text,
+        known.earliest,
+        known.latest,
+        "interval",
+        approximate=known.approximate,
+        uncertain=known.uncertain,
+        start=start,
+        end=end,
     )
 
 
@@ -237,8 +283,8 @@ def _parse_unspecified(text: str) -> OccurredRange | None:
 
 
 def _parse_extended(text: str) -> OccurredRange:
-    if ".." in text or text.startswith("/") or text.endswith("/"):
-        raise InvalidDate(f"'{text}' is open-ended; give both ends of the interval.")
+    if ".." in text:
+        raise InvalidDate(f"'{text}' is not a valid EDTF date ('..' closes one end only).")
     if "Y" in text:
         # Years written with Y have five digits or more, or an exponent that the parser
         # would expand digit by digit (Y1E999999 took a fifth of a second): beyond 9999.

@@ -49,3 +49,45 @@ def countries_of(pair: str) -> tuple[str, str]:
     if a == b:
         raise UnknownPair("A relationship needs two different countries.")
     return a, b
+
+
+_extra_parties: set[str] = set()
+
+
+def allow_extra_parties(codes: tuple[str, ...] | list[str]) -> None:
+    """Codes outside ISO 3166 analysts use (XKX, Kosovo), from TRACKER_EXTRA_PARTIES."""
+    _extra_parties.clear()
+    _extra_parties.update(code.strip().upper() for code in codes)
+
+
+def is_country(code: str) -> bool:
+    """An ISO 3166-1 alpha-3 country, or an allowed extra code (not a grouping)."""
+    return len(code) == 3 and (code in _extra_parties or to_country_or_none(code) is not None)
+
+
+def to_country_or_none(code: str) -> str | None:
+    try:
+        return to_alpha3(code)
+    except UnknownCountry:
+        return None
+
+
+def to_party(code: str) -> str:
+    """A party: a country (alpha-2 or alpha-3 in, alpha-3 out), a grouping of the catalogue
+    (QUAD), or an allowed extra code (XKX)."""
+    from events.values.groupings import groupings  # the catalogue reads dates: loaded late
+
+    if not isinstance(code, str):
+        raise UnknownCountry("Expected a country code such as 'JP' or 'JPN', or a grouping.")
+    text = code.strip().upper()
+    if text in groupings():
+        return text
+    if text in _extra_parties:
+        return text
+    try:
+        return to_alpha3(text)
+    except UnknownCountry:
+        raise UnknownCountry(
+            f"'{code}' is neither an ISO 3166-1 country code, a grouping of GET /v1/groupings, "
+            "nor a code of TRACKER_EXTRA_PARTIES."
+        ) from None

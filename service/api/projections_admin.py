@@ -49,7 +49,7 @@ class Projections(MethodView):
         """Each view's position, lag behind the log, state and rate."""
         c = container()
         head = c.record.max_position()
-        return {"head": head, "items": [_state(name, head) for name in VIEWS]}
+        return {"head": head, "items": [view_state(name, head) for name in VIEWS]}
 
 
 @blp.route(
@@ -68,7 +68,7 @@ class Rebuild(MethodView):
         return {"name": name, "generation": generation, "state": REBUILDING}
 
 
-def _state(name: str, head: int) -> dict[str, Any]:
+def view_state(name: str, head: int) -> dict[str, Any]:
     c = container()
     catalog = c.views.catalog
     generations = catalog.generations(name)

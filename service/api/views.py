@@ -10,8 +10,10 @@ from marshmallow import Schema, fields, validate
 
 from events.catalogue import types_matching
 from events.schemas.data import DEAL_STAGES
-from events.schemas.fields import Country, EDTFDate, one_of
+from events.schemas.fields import Country, EDTFDate, Party, one_of
 from events.values.dates import parse_occurred
+from events.values.grades import RELIABILITY
+from events.values.groupings import Membership, memberships_of
 from events.values.parties import UnknownCountry, UnknownPair, countries_of, to_alpha3
 from projections import activity, agreements, countries, deals, lifecycle, relationships, timeline
 from projections.activity import PERIODS
@@ -23,6 +25,13 @@ from service.api.paging import Cursor, PageSchema, PagingArgsSchema, paged
 from service.api.schemas import type_patterns
 
 blp = Blueprint("views", __name__, url_prefix="/v1", description="Current-state views of the log.")
+
+
+class StrictQueryBoolean(fields.Boolean):
+    """true or false in a query, nothing else."""
+
+    truthy = {"true"}
+    falsy = {"false"}
 
 
 class ViewSchema(Schema):
@@ -45,6 +54,8 @@ class RelationshipSchema(ViewSchema):
     statements = fields.List(fields.Dict())
     exercises = fields.List(fields.Dict())
     aid = fields.List(fields.Dict())
+    cooperation = fields.List(fields.Dict())
+    peacekeeping = fields.List(fields.Dict())
     latest = fields.List(fields.Dict())
 
 
@@ -93,7 +104,10 @@ class DealsSchema(ItemsSchema):
 class TimelineFilters(Schema):
     """Its cursor is a date and a position; the classes using it list it before paging."""
 
-    party = Country()
+    party = Party()
+    include_groupings = StrictQueryBoolean(
+        metadata={"description": "with party: also the groupings' it belonged to then"}
+    )
     pair = fields.String(
         validate=validate.Length(max=20),
         metadata={"description": "developments of both countries (AUS-JPN, either order)"},
@@ -102,6 +116,10 @@ class TimelineFilters(Schema):
     from_ = EDTFDate(data_key="from")
     to = EDTFDate()
     cursor = Cursor(str, int)
+    min_reliability = one_of(
+        *RELIABILITY,
+        metadata={"description": "only developments with a source graded this reliable or better"},
+    )
 
 
 class TimelineArgsSchema(MomentArgsSchema, TimelineFilters, PagingArgsSchema):
@@ -112,6 +130,9 @@ class CountryArgsSchema(MomentArgsSchema, PagingArgsSchema):
     """A page of the partners; the counts cover them all."""
 
     cursor = Cursor(int, str, str)
+    include_groupings = StrictQueryBoolean(
+        metadata={"description": "also the developments of groupings it belonged to then"}
+    )
 
 
 class CountrySchema(ViewSchema, PageSchema):
@@ -120,6 +141,9 @@ class CountrySchema(ViewSchema, PageSchema):
     developments = fields.Integer()
     counts = fields.Dict()
     partners = fields.List(fields.Dict())
+    groupings = fields.List(
+        fields.Dict(), metadata={"description": "with include_groupings: theirs, counted"}
+    )
 
 
 class ActivityArgsSchema(MomentArgsSchema):
@@ -199,8 +223,13 @@ class CountryView(MethodView):
     def get(self, args: dict[str, Any], code: str) -> Any:
         """A country's partners, ranked by activity, paged."""
         alpha3 = _country(code)
-        position = read_view(args, "countries")
+        position = read_view(args, "countries", "timeline")
         found = countries.country(container().views, alpha3, moment_of(args))
+        if args.get("include_groupings"):
+            found = {
+                **found,
+                "groupings": countries.groupings_of(container().views, alpha3, moment_of(args)),
+            }
         page = page_after(
             found["partners"], countries.partner_key, args.get("cursor"), args["limit"]
         )
@@ -265,7 +294,17 @@ def timeline_page(args: dict[str, Any], pair: str | None) -> Page[dict[str, Any]
         limit=args["limit"],
         newest_first=args.get("order") == "desc",
         after=args.get("cursor"),
+        min_reliability=args.get("min_reliability"),
+        groupings=_groupings_of(args),
     )
+
+
+def _groupings_of(args: dict[str, Any]) -> dict[str, list[Membership]] | None:
+    if not args.get("include_groupings"):
+        return None
+    if "party" not in args:
+        abort(422, messages={"query": {"include_groupings": ["Give a party with it."]}})
+    return memberships_of(args["party"])
 
 
 def _timeline_pair(args: dict[str, Any]) -> str | None:

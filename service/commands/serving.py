@@ -23,6 +23,8 @@ from service.request_order import WritesFirst
 from service.settings import Settings
 
 OUTBUF_OVERFLOW = 8 * 1024 * 1024
+STREAM_SPARE = 4
+CONNECTIONS = 100  # waitress's own default, for everything but streams
 
 
 def add_parser(commands: Any) -> None:
@@ -60,9 +62,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     # Python added tens of milliseconds to each write. A shorter turn gives it back sooner.
     sys.setswitchinterval(SWITCH_INTERVAL)
     container = bootstrap(settings)
+    app = create_app(container)
+    streams = app.extensions["streams"]
     try:  # bound before anything starts: a busy port is said at once, nothing left running
         server = create_server(
-            create_app(container),
+            app,
             host=settings.host,
             port=settings.port,
             threads=settings.threads,
@@ -71,9 +75,15 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             # waitress spills an answer past 1 MB to a temporary file; a relationship over a
             # million events is about that size, and the file tripled its time.
             outbuf_overflow=OUTBUF_OVERFLOW,
+            # waitress stops accepting at 100 connections; open streams are connections too.
+            connection_limit=CONNECTIONS + settings.streams_max,
             # waitress's own pool takes requests in arrival order; this one takes writes
             # first and caps the reads running at once (the parameter is its way to give one).
-            _dispatcher=WritesFirst(settings.threads, settings.read_slots),
+            # open streams have threads of their own, a few beyond the cap so that a stream
+            # refused past it is answered at once.
+            _dispatcher=WritesFirst(
+                settings.threads, settings.read_slots, settings.streams_max + STREAM_SPARE
+            ),
         )
     except (OSError, OverflowError) as error:
         container.close()
@@ -89,13 +99,19 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             "mode 0600; it will not be printed again)",
             flush=True,
         )
-    signal.signal(signal.SIGTERM, lambda *_: server.close())
+
+    def stop(*_: Any) -> None:
+        streams.close()  # open streams end, their responses complete, their connections close
+        server.close()
+
+    signal.signal(signal.SIGTERM, stop)
     print(f"tracker serving on http://{settings.host}:{server.effective_port}", flush=True)  # type: ignore[union-attr]
     try:
         server.run()
     except (KeyboardInterrupt, OSError):
         pass
     finally:
+        streams.close()
         container.close()
     print("tracker stopped", file=sys.stderr, flush=True)
     return 0

@@ -9,19 +9,24 @@ JSON it mirrors (`service/access.py`)."""
 from __future__ import annotations
 
 from service.pages import (
+    admin,
     changes,
     country,
     docs,
     event,
     home,
     lists,
+    record,
     relationship,
+    sessions,
+    signin,
     subject,
     wording,
 )
 from service.pages.site import blp
 
 __all__ = [
+    "admin",
     "blp",
     "changes",
     "country",
@@ -29,8 +34,11 @@ __all__ = [
     "event",
     "home",
     "lists",
+    "record",
     "relationship",
+    "signin",
     "subject",
 ]
 
 wording.register(blp)
+sessions.register(blp)

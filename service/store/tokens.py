@@ -1,13 +1,36 @@
-"""API tokens, kept as SHA-256 digests beside the log (never the tokens themselves)."""
+"""API tokens, kept as SHA-256 digests beside the log (never the tokens themselves), and the
+page sessions opened with them: each session row is keyed by the digest of a random cookie
+value and names the digest of the token it was opened with, so revoking a token ends its
+sessions. The same SQL on SQLite and PostgreSQL (`projections/database.py`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.sqlite import SQLiteDatastore
-from psycopg.sql import SQL, Identifier
+from projections.database import Cursor, ViewDatabase
+
+ID_LENGTH = 16  # a token's public id: the start of its digest (the digest of a random secret)
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    """What may be shown of a token: never its secret, nor its whole digest."""
+
+    id: str
+    scopes: str
+    label: str
+    created_at: str
+    last_used_at: str | None
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    token_digest: str
+    csrf: str
+    expires_at: int  # seconds since the epoch
 
 
 class TokenStore(Protocol):
@@ -19,61 +42,144 @@ class TokenStore(Protocol):
 
     def count(self) -> int: ...
 
+    def listed(self) -> list[TokenRow]: ...
 
-class SQLiteTokens:
-    def __init__(self, datastore: SQLiteDatastore) -> None:
-        self.datastore = datastore
+    def digest_of_id(self, token_id: str) -> str | None: ...
+
+    def remove(self, digest: str) -> bool: ...
+
+    def used(self, digest: str, at: str) -> None: ...
+
+
+def token_id(digest: str) -> str:
+    return digest[:ID_LENGTH]
+
+
+class Tokens:
+    """The api_tokens table, on either store."""
+
+    def __init__(self, database: ViewDatabase) -> None:
+        self.db = database
+        self.table = database.table("api_tokens")
 
     def create_table(self) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute(
-                "CREATE TABLE IF NOT EXISTS api_tokens (digest TEXT PRIMARY KEY, "
-                "scopes TEXT NOT NULL, label TEXT NOT NULL, created_at TEXT NOT NULL)"
+        created = "timestamptz" if self.db.is_postgres else "TEXT"
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} (digest TEXT PRIMARY KEY, "
+                f"scopes TEXT NOT NULL, label TEXT NOT NULL, created_at {created} NOT NULL, "
+                "last_used_at TEXT)"
+            )
+            self._add_last_used(cursor)
+
+    def _add_last_used(self, cursor: Cursor) -> None:
+        """A store made before tokens said when they were last used gets the column."""
+        if self.db.is_postgres:
+            cursor.execute(f"ALTER TABLE {self.table} ADD COLUMN IF NOT EXISTS last_used_at TEXT")
+            return
+        cursor.execute("SELECT name FROM pragma_table_info('api_tokens')")
+        if "last_used_at" not in {str(row[0]) for row in cursor.fetchall()}:
+            cursor.execute(f"ALTER TABLE {self.table} ADD COLUMN last_used_at TEXT")
+
+    def add(self, digest: str, scopes: str, label: str) -> None:
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                f"INSERT INTO {self.table} (digest, scopes, label, created_at) VALUES (?,?,?,?)",
+                (digest, scopes, label, _now()),
             )
 
-    def add(self, digest: str, scopes: str, label: str) -> None:
-        with self.datastore.transaction(commit=True) as c:
-            c.execute("INSERT INTO api_tokens VALUES (?,?,?,?)", (digest, scopes, label, _now()))
-
     def scopes_of(self, digest: str) -> str | None:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT scopes FROM api_tokens WHERE digest = ?", (digest,))
-            row = c.fetchone()
-        return str(row[0]) if row else None
+        rows = self.db.query(f"SELECT scopes FROM {self.table} WHERE digest = ?", (digest,))
+        return str(rows[0][0]) if rows else None
 
     def count(self) -> int:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT COUNT(*) FROM api_tokens")
-            return int(c.fetchone()[0])
+        return int(self.db.query(f"SELECT COUNT(*) FROM {self.table}")[0][0])
+
+    def listed(self) -> list[TokenRow]:
+        """Every token, oldest first."""
+        rows = self.db.query(
+            f"SELECT digest, scopes, label, created_at, last_used_at FROM {self.table} "
+            "ORDER BY created_at, digest"
+        )
+        return [
+            TokenRow(token_id(d), str(s), str(label), _text(created), used and _text(used))
+            for d, s, label, created, used in rows
+        ]
+
+    def digest_of_id(self, token_id: str) -> str | None:
+        if len(token_id) != ID_LENGTH or not token_id.isalnum():
+            return None
+        rows = self.db.query(
+            f"SELECT digest FROM {self.table} WHERE digest LIKE ?", (token_id.lower() + "%",)
+        )
+        return str(rows[0][0]) if len(rows) == 1 else None
+
+    def remove(self, digest: str) -> bool:
+        with self.db.transaction() as cursor:
+            cursor.execute(f"DELETE FROM {self.table} WHERE digest = ?", (digest,))
+            return cursor.rowcount > 0
+
+    def used(self, digest: str, at: str) -> None:
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                f"UPDATE {self.table} SET last_used_at = ? WHERE digest = ?", (at, digest)
+            )
 
 
-class PostgresTokens:
-    def __init__(self, datastore: PostgresDatastore) -> None:
-        self.datastore = datastore
-        self.table = Identifier(datastore.schema, "api_tokens")
+class Sessions:
+    """The web_sessions table: a row per signed-in browser, until it expires or signs out
+    or its token is revoked."""
+
+    def __init__(self, database: ViewDatabase) -> None:
+        self.db = database
+        self.table = database.table("web_sessions")
 
     def create_table(self) -> None:
-        self._run(
-            "CREATE TABLE IF NOT EXISTS {} (digest text PRIMARY KEY, scopes text NOT NULL, "
-            "label text NOT NULL, created_at timestamptz NOT NULL)",
-            (),
+        with self.db.transaction() as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} (id TEXT PRIMARY KEY, "
+                "token_digest TEXT NOT NULL, csrf TEXT NOT NULL, created_at {big} NOT NULL, "
+                "expires_at {big} NOT NULL)"
+            )
+            cursor.execute(
+                f'CREATE INDEX IF NOT EXISTS "web_sessions_by_token" ON {self.table} (token_digest)'
+            )
+
+    def open(self, session_digest: str, token_digest: str, csrf: str, seconds: float) -> None:
+        now = int(time.time())
+        with self.db.transaction() as cursor:
+            cursor.execute(f"DELETE FROM {self.table} WHERE expires_at <= ?", (now,))
+            cursor.execute(
+                f"INSERT INTO {self.table} (id, token_digest, csrf, created_at, expires_at) "
+                "VALUES (?,?,?,?,?)",
+                (session_digest, token_digest, csrf, now, now + int(seconds)),
+            )
+
+    def find(self, session_digest: str) -> SessionRow | None:
+        """The session, unless it has expired."""
+        rows = self.db.query(
+            f"SELECT token_digest, csrf, expires_at FROM {self.table} "
+            "WHERE id = ? AND expires_at > ?",
+            (session_digest, int(time.time())),
         )
+        return SessionRow(str(rows[0][0]), str(rows[0][1]), int(rows[0][2])) if rows else None
 
-    def add(self, digest: str, scopes: str, label: str) -> None:
-        self._run("INSERT INTO {} VALUES (%s, %s, %s, %s)", (digest, scopes, label, _now()))
+    def close(self, session_digest: str) -> None:
+        with self.db.transaction() as cursor:
+            cursor.execute(f"DELETE FROM {self.table} WHERE id = ?", (session_digest,))
 
-    def scopes_of(self, digest: str) -> str | None:
-        rows = self._run("SELECT scopes FROM {} WHERE digest = %s", (digest,))
-        return str(rows[0]["scopes"]) if rows else None
-
-    def count(self) -> int:
-        return int(self._run("SELECT COUNT(*) AS n FROM {}", ())[0]["n"])
-
-    def _run(self, statement: str, params: tuple[Any, ...]) -> list[Any]:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(SQL(statement).format(self.table), params)
-            return curs.fetchall() if curs.description else []
+    def end_for_token(self, token_digest: str) -> int:
+        with self.db.transaction() as cursor:
+            cursor.execute(f"DELETE FROM {self.table} WHERE token_digest = ?", (token_digest,))
+            return cursor.rowcount
 
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _text(moment: Any) -> str:
+    """A stored moment as RFC 3339 text (PostgreSQL answers a datetime, SQLite the text)."""
+    if isinstance(moment, dt.datetime):
+        moment = moment.astimezone(dt.UTC).isoformat()
+    return str(moment).replace("+00:00", "Z")

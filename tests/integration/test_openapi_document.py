@@ -21,10 +21,10 @@ from events.catalogue import KINDS, TYPES
 from events.changes import ChangeKind
 from events.schemas import data
 from events.schemas.envelope import DevelopmentSchema
-from events.schemas.fields import SUBJECT_KINDS, MoneySchema
+from events.schemas.fields import SUBJECT_KINDS, GradeSchema, MoneySchema, SourceSchema
 from events.subscription import STATUSES, new_secret
 from projections.registry import VIEWS
-from service.api import events, projections_admin, subscriptions, views
+from service.api import events, projections_admin, stream, subscriptions, tokens, views
 from service.app import create_app
 from service.bootstrap import bootstrap
 from service.openapi.examples import DEVELOPMENTS
@@ -140,6 +140,12 @@ CLOSED: dict[str | Parameter, Accepts] = {
     schema_property("AssistanceProvidedData", "kind"): field_accepts(
         data.AssistanceProvidedSchema, "kind"
     ),
+    schema_property("CooperationAnnouncedData", "area"): field_accepts(
+        data.CooperationAnnouncedSchema, "area"
+    ),
+    schema_property("PeacekeepingContributedData", "role"): field_accepts(
+        data.PeacekeepingContributedSchema, "role"
+    ),
     schema_property("Money", "currency"): currency_accepted,
     schema_property("Money", "qualifier"): field_accepts(MoneySchema, "qualifier"),
     # filters and choices a request sends
@@ -158,17 +164,26 @@ CLOSED: dict[str | Parameter, Accepts] = {
     query_parameter("/v1/events", "type", items=True): list_item_accepts(
         events.EventQueryArgsSchema, "type"
     ),
+    query_parameter("/v1/stream", "type", items=True): list_item_accepts(
+        stream.StreamQueryArgsSchema, "type"
+    ),
     query_parameter("/v1/agreements", "status"): field_accepts(views.AgreementArgsSchema, "status"),
     query_parameter("/v1/deals", "stage"): field_accepts(views.DealArgsSchema, "stage"),
     query_parameter("/v1/timeline", "type", items=True): list_item_accepts(
         views.TimelineArgsSchema, "type"
     ),
     query_parameter("/v1/timeline", "order"): field_accepts(views.TimelineArgsSchema, "order"),
+    query_parameter("/v1/timeline", "min_reliability"): field_accepts(
+        views.TimelineArgsSchema, "min_reliability"
+    ),
+    schema_property("Grade", "reliability"): field_accepts(GradeSchema, "reliability"),
+    schema_property("Source", "kind"): field_accepts(SourceSchema, "kind"),
     query_parameter("/v1/activity", "period"): field_accepts(views.ActivityArgsSchema, "period"),
     query_parameter("/v1/subscriptions/{subscription_id}/deliveries", "status"): field_accepts(
         subscriptions.DeliveryQuerySchema, "status"
     ),
     path_parameter("/v1/projections/{name}/rebuild", "name"): member_of(VIEWS),
+    schema_property("TokenCreate", "scope"): field_accepts(tokens.TokenCreateSchema, "scope"),
     # what answers say
     schema_property("StoredEvent", "type"): member_of(TYPES),
     schema_property("Subject", "kind"): member_of(SUBJECT_KINDS),
@@ -185,6 +200,7 @@ CLOSED: dict[str | Parameter, Accepts] = {
     schema_property("Rebuild", "name"): member_of(VIEWS),
     schema_property("Rebuild", "state"): member_of([projections_admin.REBUILDING]),
     schema_property("Health", "status"): member_of(["ok", "ready"]),
+    schema_property("Token", "scope"): member_of(tokens.SCOPES),
     # what a webhook delivery sends
     schema_property("CloudEvent", "type"): member_of(TYPES),
     schema_property("CloudEvent", "specversion"): member_of(["1.0"]),
@@ -340,5 +356,11 @@ def test_what_a_delivery_sends_is_what_the_webhook_entry_describes(
     assert sent["Content-Type"] in delivery["requestBody"]["content"]
 
 
-def test_no_stream_is_documented_before_there_is_one(document: dict[str, Any]) -> None:
-    assert not any("stream" in path for path in document["paths"])
+def test_the_stream_is_documented_as_server_sent_events(document: dict[str, Any]) -> None:
+    operation = document["paths"]["/v1/stream"]["get"]
+    assert "text/event-stream" in operation["responses"]["200"]["content"]
+    assert "503" in operation["responses"]
+    query = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
+    assert query == {"after", "type", "party", "subject"}
+    headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+    assert "Last-Event-ID" in headers

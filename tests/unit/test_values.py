@@ -47,7 +47,8 @@ def test_qualifiers_are_flagged():
     ("text", "reason"),
     [
         ("2025-02-30", "not a calendar date"),
-        ("2020/..", "open-ended"),
+        ("../..", "neither end"),
+        ("2020/../..", "closes one end only"),
         ("2020-03/2020-01", "ends"),
         ("yesterday", "not a valid EDTF"),
         ("", "Expected an EDTF"),

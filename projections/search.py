@@ -1,0 +1,206 @@
+"""Search: developments found by the words of their titles, summaries, tags, participants'
+names, places and sources' publishers, ranked by the store's own full-text index (SQLite
+FTS5 by bm25, PostgreSQL tsvector by ts_rank).
+
+The view's rows are the timeline's (one under "*" and one per party, with type, dates and
+validity interval), so filters and `as_of` / `known_at` read as every view's do. Its words
+stand beside them in a table keyed by the log position of the development as it stood
+(`source_position`: the event itself or the correction that replaced it): a correction
+adds its words, a retraction only ends the rows. Words are normalised here (NFKC, case
+folded, split on non-word characters) for both stores; with the log encrypted, the table
+holds keyed digests of them instead, and queries look for the digests of their terms."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from projections.database import Cursor, ViewDatabase
+from projections.facts import Fact, Moment, timestamp_of
+from projections.projection import FactProjection
+from projections.reader import ViewReader
+from projections.recorder import _row_filter
+from projections.timeline import EVERYONE
+
+WORD = re.compile(r"\w+")
+# Columns of the words, most telling first, with their weights in the ranking.
+COLUMNS = ("title", "tags", "names", "summary")
+BM25_WEIGHTS = (10.0, 5.0, 3.0, 1.0)
+TS_WEIGHTS = ("A", "B", "C", "D")
+DIGEST_CHARS = 20
+
+
+def words_of(text: str) -> list[str]:
+    """The normalised words of a text, as indexed and as queried."""
+    return WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def keyed(words: Sequence[str], key: bytes | None) -> list[str]:
+    """The words as stored: themselves, or with a key their keyed digests."""
+    if key is None:
+        return list(words)
+    return [
+        hmac.new(key, word.encode(), hashlib.sha256).hexdigest()[:DIGEST_CHARS] for word in words
+    ]
+
+
+def texts_of(development: dict[str, Any]) -> tuple[str, str, str, str]:
+    """A development's searchable text per column (title, tags, names, summary)."""
+    data = development.get("data") or {}
+    names: list[str] = []
+    for people in ("participants", "signatories"):
+        names += [str(p.get("name", "")) for p in data.get(people) or [] if isinstance(p, dict)]
+    for field in ("name", "supplier_org", "host", "meeting", "series"):
+        if isinstance(data.get(field), str):
+            names.append(data[field])
+    place = development.get("place")
+    if isinstance(place, dict) and isinstance(place.get("name"), str):
+        names.append(place["name"])
+    names += [str(s.get("publisher", "")) for s in development.get("sources") or []]
+    tags = " ".join(str(t).replace("-", " ") for t in development.get("tags") or [])
+    return (
+        str(development.get("title", "")),
+        tags,
+        " ".join(names),
+        str(development.get("summary", "")),
+    )
+
+
+def words_table(database: ViewDatabase, generation: int) -> str:
+    return database.table(f"view_search_{generation}_words")
+
+
+class SearchProjection(FactProjection):
+    name = "search"
+
+    def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
+        return [(EVERYONE, ""), *((party, "") for party in fact.parties)]
+
+    def apply(self, change: Any) -> None:
+        super().apply(change)
+        if change.fact is not None:
+            self._stage_words(change.fact)
+
+    def _stage_words(self, fact: Fact) -> None:
+        database = self.view.database
+        key = database.words_key
+        columns = [" ".join(keyed(words_of(text), key)) for text in texts_of(fact.development)]
+        table = words_table(database, self.view.generation)
+        row = (fact.source_position, *columns)
+
+        def write(cursor: Cursor) -> None:
+            cursor.execute(_insert_sql(database, table), row)
+
+        self.view.stage_beside(write)
+
+    @classmethod
+    def tables_beside(cls, database: ViewDatabase, generation: int) -> list[str]:
+        return [words_table(database, generation)]
+
+    @classmethod
+    def create_beside(cls, database: ViewDatabase, generation: int, *, indexes: bool) -> list[str]:
+        table = words_table(database, generation)
+        if not database.is_postgres:
+            if indexes:
+                return []
+            # The index is the table (rowid: the source position); tokens are the words as
+            # normalised here, split on spaces only.
+            return [
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5("
+                f"{', '.join(COLUMNS)}, tokenize = \"unicode61 tokenchars '_'\")"
+            ]
+        if indexes:
+            name = f"view_search_{generation}_words_gin"
+            return [f'CREATE INDEX IF NOT EXISTS "{name}" ON {table} USING GIN (document)']
+        return [
+            f"CREATE TABLE IF NOT EXISTS {table} "
+            "(source_position BIGINT PRIMARY KEY, document tsvector NOT NULL)"
+        ]
+
+
+def _insert_sql(database: ViewDatabase, table: str) -> str:
+    if not database.is_postgres:
+        return f"INSERT INTO {table} (rowid, {', '.join(COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
+    document = " || ".join(
+        f"setweight(to_tsvector('simple', ?), '{weight}')" for weight in TS_WEIGHTS
+    )
+    return (
+        f"INSERT INTO {table} (source_position, document) VALUES (?, {document}) "
+        "ON CONFLICT (source_position) DO NOTHING"
+    )
+
+
+@dataclass(frozen=True)
+class Found:
+    """One page of matches, best first, and whether more follow."""
+
+    items: list[dict[str, Any]]
+    more: bool
+
+
+def search(
+    reader: ViewReader,
+    moment: Moment,
+    terms: Sequence[str],
+    *,
+    party: str | None = None,
+    types: list[str] | None = None,
+    occurred_from: str | None = None,
+    occurred_to: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> Found:
+    """Developments holding every term (normalised words), best ranked first, then by log
+    position; `offset` matches skipped, at most `limit` returned."""
+    view = reader.view("search")
+    database = view.database
+    where, params = _row_filter(moment, [party or EVERYONE], types, occurred_from, occurred_to)
+    if where is None or not terms:
+        return Found([], False)
+    words = keyed(terms, database.words_key)
+    table = words_table(database, view.generation)
+    rows_table = view.table
+    selected = "v.event_id, v.position, v.version, v.recorded_at, v.source_position"
+    filters = " AND ".join(where)  # the rows' columns: the words' tables have none of them
+    if database.is_postgres:
+        sql = (
+            f"SELECT {selected}, ts_rank(w.document, q.query) AS score "
+            f"FROM plainto_tsquery('simple', ?) AS q(query), {table} AS w "
+            f"JOIN {rows_table} AS v ON v.source_position = w.source_position "
+            f"WHERE w.document @@ q.query AND {filters} "
+            "ORDER BY score DESC, v.position ASC"
+        )
+        query: list[Any] = [" ".join(words)]
+    else:
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        sql = (
+            f"SELECT {selected}, -bm25({table}, {weights}) AS score FROM {table} "
+            f"JOIN {rows_table} AS v ON v.source_position = {table}.rowid "
+            f"WHERE {table} MATCH ? AND {filters} "
+            "ORDER BY score DESC, v.position ASC"
+        )
+        # Each term quoted: user text never reaches the FTS5 query syntax.
+        query = [" ".join('"' + word.replace('"', '""') + '"' for word in words)]
+    sql += f" LIMIT {int(limit) + 1} OFFSET {int(offset)}"
+    found = database.query(sql, [*query, *params])
+    more = len(found) > limit
+    found = found[:limit]
+    assert view.resolve is not None
+    developments = view.resolve([int(r[4]) for r in found])
+    items = [
+        {
+            "id": r[0],
+            "position": int(r[1]),
+            "version": int(r[2]),
+            "recorded_at": timestamp_of(int(r[3])),
+            **developments[int(r[4])],
+            "score": round(float(r[5]), 6),
+        }
+        for r in found
+    ]
+    return Found(items, more)
