@@ -1,7 +1,7 @@
 """`make bench`: every benchmark on SQLite (and PostgreSQL when reachable), one table.
 
 BENCH_SCALE=large runs at 1,000,000 events; BENCH_EVENTS=n sets the size directly;
-BENCH_ONLY=append,rebuild,webhooks,reads,search,streams,import picks some of them (`replay`,
+BENCH_ONLY=append,rebuild,webhooks,reads,search,pages,streams,import picks some of them (`replay`,
 rebuild's former name, still works); BENCH_STORES=sqlite (or postgres) picks the stores. Each
 figure is also printed as soon as it is measured, so a long run that is stopped keeps what it
 measured."""
@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import sys
 
-from bench import append, importing, reads, rebuild, search, streams, webhooks
+from bench import append, importing, pages, reads, rebuild, search, streams, webhooks
 from bench.report import Figure, print_table, write_json
 from bench.stores import Store, filled_store, kinds
 
 SIZES = {"default": 10_000, "large": 1_000_000}
 APPENDS = {"default": 500, "large": 5_000}
-BENCHMARKS = ("append", "rebuild", "webhooks", "reads", "search", "streams", "import")
+BENCHMARKS = ("append", "rebuild", "webhooks", "reads", "search", "pages", "streams", "import")
 FORMER_NAMES = {"replay": "rebuild"}  # BENCH_ONLY still takes them
 
 
@@ -62,6 +62,9 @@ def main() -> int:
         if "search" in chosen and kind == "sqlite":
             say(f"{kind}: search over {events:,} events ...")
             measured(search.measure(kind, events))
+        if "pages" in chosen and kind == "sqlite":
+            say(f"{kind}: pages and pages of lists over {events:,} events ...")
+            measured(pages.measure(kind, events))
     print_table(figures)
     print(f"\nwritten to {write_json(figures, scale)}")
     return 0

@@ -3,6 +3,8 @@ counted as unallocated rather than guessed into one."""
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from typing import Any
 
 from projections.facts import Fact, Moment
@@ -26,11 +28,19 @@ def period_of(day: str, period: str) -> str:
 
 
 def activity(
-    reader: ViewReader, moment: Moment, *, party: str | None = None, period: str = "quarter"
+    reader: ViewReader,
+    moment: Moment,
+    *,
+    party: str | None = None,
+    pair: str | None = None,
+    period: str = "quarter",
 ) -> dict[str, Any]:
+    """Developments per period: everyone's, a party's, or with `pair` (a pair key, AUS-JPN)
+    those of both countries, counted from the rows the relationships view keeps per pair."""
     buckets: dict[str, dict[str, Any]] = {}
     unallocated: dict[str, Any] = {"developments": 0, "by_type": {}}
-    for group in reader.view("activity").tally(moment, [party or EVERYONE]):
+    view, key = ("relationships", pair) if pair else ("activity", party or EVERYONE)
+    for group in reader.view(view).tally(moment, [key]):
         first = period_of(group.earliest_month, period)
         last = period_of(group.latest_month, period)
         bucket = (
@@ -44,7 +54,40 @@ def activity(
         bucket["by_type"] = dict(sorted(bucket["by_type"].items()))
     return {
         "party": party,
+        "pair": pair,
         "period": period,
         "buckets": [buckets[key] for key in sorted(buckets)],
         "unallocated": unallocated,
+    }
+
+
+def quarter_of(day: dt.date) -> tuple[str, str, str]:
+    """The quarter a day falls in: its name (2025-Q3), first day and last day."""
+    first_month = (day.month - 1) // 3 * 3 + 1
+    start = dt.date(day.year, first_month, 1)
+    last_month = first_month + 2
+    end = dt.date(day.year, last_month, calendar.monthrange(day.year, last_month)[1])
+    return period_of(start.isoformat(), "quarter"), start.isoformat(), end.isoformat()
+
+
+def most_active(
+    reader: ViewReader, moment: Moment, day: dt.date, limit: int = 10
+) -> dict[str, Any]:
+    """The pairs and countries with the most developments in the quarter `day` falls in
+    (those dated wholly within it), most first (then by key)."""
+    name, start, end = quarter_of(day)
+    pairs = reader.view("relationships").count_by_key(moment, start, end)
+    parties = reader.view("timeline").count_by_key(moment, start, end)
+    parties.pop(EVERYONE, None)
+
+    def ranked(counts: dict[str, int]) -> list[dict[str, Any]]:
+        top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+        return [{"key": key, "developments": count} for key, count in top]
+
+    return {
+        "quarter": name,
+        "from": start,
+        "to": end,
+        "pairs": ranked(pairs),
+        "countries": ranked(parties),
     }

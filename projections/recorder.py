@@ -327,6 +327,18 @@ class ViewRecorder:
             Tally(str(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), str(r[5])) for r in rows
         ]
 
+    def count_by_key(self, moment: Moment, occurred_from: str, occurred_to: str) -> dict[str, int]:
+        """How many developments each key holds at the moment whose dates fall wholly
+        between the two dates (a period's own: one spanning periods is in none)."""
+        where, params = _time_filter(moment)
+        where += ["occurred_earliest >= ?", "occurred_latest <= ?"]
+        rows = self.database.query(
+            f"SELECT row_key, COUNT(DISTINCT event_id) AS n FROM {self.table} "
+            f"WHERE {' AND '.join(where)} GROUP BY row_key",
+            [*params, occurred_from, occurred_to],
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
     def versions(self, keys: Sequence[str] | None = None) -> dict[str, int]:
         """The version of each key (or of the given ones) that has ever had rows: the log
         position of the last batch that changed its rows."""

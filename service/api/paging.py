@@ -14,7 +14,8 @@ The API, kept small for every list (views, search, subscriptions...):
 - `PageSchema`: `next` in the response (a cursor, or null on the last page).
 - `paged(body, next_key)`: the response with `next` set and, when there is a next page, a
   `Link: <...>; rel="next"` header that keeps the request's other query parameters.
-- `encode_cursor(key)`, `decode_cursor(text, shape)`: for pages that make their own links.
+- `next_url(cursor)`: this request's address with `cursor` replaced (a page's "Next" link).
+- `encode_cursor(key)`, `decode_cursor(text, shape)`: for lists that make their own links.
 
 Finding the page itself is the list's own (an SQL keyset, or `projections.paging.page_after`
 over items already in key order).
@@ -108,10 +109,15 @@ class PageSchema(Schema):
     )
 
 
-def next_link(cursor: str) -> str:
-    """The Link header to the next page: this request's path and query, `cursor` replaced."""
+def next_url(cursor: str) -> str:
+    """This request's path and query with `cursor` replaced (a page's "Next" link too)."""
     query = [(k, v) for k, v in request.args.items(multi=True) if k != "cursor"]
-    return f'<{request.path}?{urlencode([*query, ("cursor", cursor)])}>; rel="next"'
+    return f"{request.path}?{urlencode([*query, ('cursor', cursor)])}"
+
+
+def next_link(cursor: str) -> str:
+    """The Link header to the next page."""
+    return f'<{next_url(cursor)}>; rel="next"'
 
 
 def paged(

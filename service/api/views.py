@@ -17,7 +17,7 @@ from events.values.groupings import Membership, memberships_of
 from events.values.parties import UnknownCountry, UnknownPair, countries_of, to_alpha3
 from projections import activity, agreements, countries, deals, lifecycle, relationships, timeline
 from projections.activity import PERIODS
-from projections.paging import page_after
+from projections.paging import Page, page_after
 from service.access import Scope, requires
 from service.api import Blueprint, container
 from service.api.moments import MomentArgsSchema, moment_of, read_view
@@ -70,21 +70,30 @@ class RelationshipArgsSchema(MomentArgsSchema):
     )
 
 
-class AgreementArgsSchema(MomentArgsSchema, PagingArgsSchema):
-    """Filters on each agreement's folded state; a page is cut after them."""
+class AgreementFilters(Schema):
+    """Filters on each agreement's folded state; a page is cut after them (the page of
+    agreements shares them)."""
 
     party = Country()
     status = one_of(*lifecycle.STATUSES)
     in_force_on = EDTFDate()
 
 
+class AgreementArgsSchema(MomentArgsSchema, AgreementFilters, PagingArgsSchema):
+    pass
+
+
 class ItemsSchema(ViewSchema, PageSchema):
     items = fields.List(fields.Dict())
 
 
-class DealArgsSchema(MomentArgsSchema, PagingArgsSchema):
+class DealFilters(Schema):
     party = Country()
     stage = one_of(*DEAL_STAGES)
+
+
+class DealArgsSchema(MomentArgsSchema, DealFilters, PagingArgsSchema):
+    pass
 
 
 class DealsSchema(ItemsSchema):
@@ -92,23 +101,29 @@ class DealsSchema(ItemsSchema):
     totals = fields.Dict(metadata={"description": "per currency, of every page"})
 
 
-class TimelineArgsSchema(MomentArgsSchema, PagingArgsSchema):
+class TimelineFilters(Schema):
+    """Its cursor is a date and a position; the classes using it list it before paging."""
+
     party = Party()
     include_groupings = StrictQueryBoolean(
         metadata={"description": "with party: also the groupings' it belonged to then"}
     )
     pair = fields.String(
-        metadata={"description": "developments of both countries (AUS-JPN, either order)"}
+        validate=validate.Length(max=20),
+        metadata={"description": "developments of both countries (AUS-JPN, either order)"},
     )
-    type = type_patterns()
+    type = type_patterns(max_items=50)
     from_ = EDTFDate(data_key="from")
     to = EDTFDate()
-    order = one_of("asc", "desc", load_default="asc")
     cursor = Cursor(str, int)
     min_reliability = one_of(
         *RELIABILITY,
         metadata={"description": "only developments with a source graded this reliable or better"},
     )
+
+
+class TimelineArgsSchema(MomentArgsSchema, TimelineFilters, PagingArgsSchema):
+    order = one_of("asc", "desc", load_default="asc")
 
 
 class CountryArgsSchema(MomentArgsSchema, PagingArgsSchema):
@@ -133,11 +148,16 @@ class CountrySchema(ViewSchema, PageSchema):
 
 class ActivityArgsSchema(MomentArgsSchema):
     party = Country()
+    pair = fields.String(
+        validate=validate.Length(max=20),
+        metadata={"description": "developments of both countries (AUS-JPN, either order)"},
+    )
     period = one_of(*PERIODS, load_default="quarter")
 
 
 class ActivitySchema(ViewSchema):
     party = fields.String(allow_none=True)
+    pair = fields.String(allow_none=True)
     period = fields.String()
     buckets = fields.List(fields.Dict())
     unallocated = fields.Dict()
@@ -164,15 +184,7 @@ class Agreements(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Agreements with their status per party, in order of first occurrence, paged."""
         position = read_view(args, "agreements")
-        in_force = args.get("in_force_on")
-        items = agreements.agreements(
-            container().views,
-            moment_of(args),
-            party=args.get("party"),
-            status=args.get("status"),
-            in_force_on_date=parse_occurred(in_force).latest.isoformat() if in_force else None,
-        )
-        page = page_after(items, agreements.order_key, args.get("cursor"), args["limit"])
+        page = agreements_page(args)
         return paged({"position": position, "items": page.items}, page.next)
 
 
@@ -185,10 +197,7 @@ class Deals(MethodView):
         """The deal ledger by stage, with totals per currency; the deals in order of first
         occurrence, paged (stages and totals count every page)."""
         position = read_view(args, "deals")
-        found = deals.deals(
-            container().views, moment_of(args), party=args.get("party"), stage=args.get("stage")
-        )
-        page = page_after(found["items"], agreements.order_key, args.get("cursor"), args["limit"])
+        found, page = deals_page(args)
         return paged({"position": position, **found, "items": page.items}, page.next)
 
 
@@ -202,22 +211,7 @@ class Timeline(MethodView):
         paged."""
         pair = _timeline_pair(args)
         position = read_view(args, "relationships" if pair else "timeline")
-        page = timeline.timeline_page(
-            container().views,
-            moment_of(args),
-            party=args.get("party"),
-            pair=pair,
-            types=_types(args.get("type")),
-            occurred_from=parse_occurred(args["from_"]).earliest.isoformat()
-            if "from_" in args
-            else None,
-            occurred_to=parse_occurred(args["to"]).latest.isoformat() if "to" in args else None,
-            limit=args["limit"],
-            newest_first=args["order"] == "desc",
-            after=args.get("cursor"),
-            min_reliability=args.get("min_reliability"),
-            groupings=_groupings_of(args),
-        )
+        page = timeline_page(args, pair)
         return paged({"position": position, "items": page.items}, page.next)
 
 
@@ -248,12 +242,61 @@ class Activity(MethodView):
     @blp.arguments(ActivityArgsSchema(), location="query")
     @blp.response(200, ActivitySchema)
     def get(self, args: dict[str, Any]) -> Any:
-        """Developments per quarter or year; ranges spanning periods are unallocated."""
-        position = read_view(args, "activity")
+        """Developments per quarter or year, everyone's, a party's or a pair's; ranges
+        spanning periods are unallocated."""
+        pair = _timeline_pair(args)
+        position = read_view(args, "relationships" if pair else "activity")
         found = activity.activity(
-            container().views, moment_of(args), party=args.get("party"), period=args["period"]
+            container().views,
+            moment_of(args),
+            party=args.get("party"),
+            pair=pair,
+            period=args["period"],
         )
         return {"position": position, **found}
+
+
+def agreements_page(args: dict[str, Any]) -> Page[dict[str, Any]]:
+    """The page of agreements `args` ask for (filters, moment, limit, cursor)."""
+    in_force = args.get("in_force_on")
+    items = agreements.agreements(
+        container().views,
+        moment_of(args),
+        party=args.get("party"),
+        status=args.get("status"),
+        in_force_on_date=parse_occurred(in_force).latest.isoformat() if in_force else None,
+    )
+    return page_after(items, agreements.order_key, args.get("cursor"), args["limit"])
+
+
+def deals_page(args: dict[str, Any]) -> tuple[dict[str, Any], Page[dict[str, Any]]]:
+    """The deals `args` ask for (stages and totals of them all) and the page asked for."""
+    found = deals.deals(
+        container().views, moment_of(args), party=args.get("party"), stage=args.get("stage")
+    )
+    return found, page_after(
+        found["items"], agreements.order_key, args.get("cursor"), args["limit"]
+    )
+
+
+def timeline_page(args: dict[str, Any], pair: str | None) -> Page[dict[str, Any]]:
+    """The page of the timeline `args` ask for; `pair` a pair key (AUS-JPN) or None."""
+    return timeline.timeline_page(
+        container().views,
+        moment_of(args),
+        party=args.get("party"),
+        pair=pair,
+        types=_types(args.get("type")),
+        occurred_from=parse_occurred(args["from_"]).earliest.isoformat()
+        if "from_" in args
+        else None,
+        occurred_to=parse_occurred(args["to"]).latest.isoformat() if "to" in args else None,
+        limit=args["limit"],
+        newest_first=args.get("order") == "desc",
+        after=args.get("cursor"),
+        min_reliability=args.get("min_reliability"),
+        groupings=_groupings_of(args),
+    )
 
 
 def _groupings_of(args: dict[str, Any]) -> dict[str, list[Membership]] | None:
@@ -265,7 +308,8 @@ def _groupings_of(args: dict[str, Any]) -> dict[str, list[Membership]] | None:
 
 
 def _timeline_pair(args: dict[str, Any]) -> str | None:
-    """The pair key a timeline is asked for; a party as well would be a filter ignored."""
+    """The pair key a timeline (or activity) is asked for; a party as well would be a
+    filter ignored."""
     if "pair" not in args:
         return None
     if "party" in args:

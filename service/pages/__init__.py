@@ -1,5 +1,6 @@
 """The analyst's pages, served by `tracker serve` beside the API: home, relationship, country,
-subject, what changed and the docs. Server-rendered with Jinja2 and readable without JavaScript;
+subject, one development, the lists of agreements, deals and the timeline, what changed
+and the docs. Server-rendered with Jinja2 and readable without JavaScript;
 every reading page takes `as_of` and `known_at` as the API does (what changed takes the two
 record moments it compares), says which moment it answers for, and links to the same data as
 JSON. Pages read through the API's own use cases and views, and each declares the scope of the
@@ -13,7 +14,9 @@ from service.pages import (
     changes,
     country,
     docs,
+    event,
     home,
+    lists,
     portal,
     record,
     relationship,
@@ -32,7 +35,9 @@ __all__ = [
     "changes",
     "country",
     "docs",
+    "event",
     "home",
+    "lists",
     "portal",
     "record",
     "relationship",

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flask import request
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 
 from service.access import declares_query
 from service.pages.site import PageError
@@ -51,7 +51,7 @@ def page_query(schema: type[Schema]) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def parsed(*args: Any, **kwargs: Any) -> Any:
-            sent = {k: v for k, v in request.args.items() if v.strip()}
+            sent = _sent(schema())
             try:
                 query = schema().load(sent)
             except ValidationError as error:
@@ -67,6 +67,22 @@ def page_query(schema: type[Schema]) -> Callable[[F], F]:
         return declares_query(parsed)  # type: ignore[return-value]
 
     return decorate
+
+
+def _sent(schema: Schema) -> dict[str, Any]:
+    """The query as the schema reads it: a list field takes every value sent for it (a
+    repeated `type`), any other field the first; fields the form sent empty are left out."""
+    lists = {
+        field.data_key or name
+        for name, field in schema.fields.items()
+        if isinstance(field, fields.List)
+    }
+    sent: dict[str, Any] = {}
+    for key in request.args:
+        values = [v for v in request.args.getlist(key) if v.strip()]
+        if values:
+            sent[key] = values if key in lists else values[0]
+    return sent
 
 
 def _problems(messages: Any) -> list[str]:

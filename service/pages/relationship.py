@@ -1,20 +1,22 @@
-"""The relationship page: where a pair stands at the moment asked for, and its timeline,
-newest first, a page at a time. Read through the same views as `/v1/relationships/<pair>`
-and `/v1/timeline?pair=`."""
+"""The relationship page: where a pair stands at the moment asked for, its activity per
+quarter by kind of development (a chart and its table), and its timeline, newest first, a
+page at a time by cursor. Read through the same views as `/v1/relationships/<pair>`,
+`/v1/activity?pair=` and `/v1/timeline?pair=`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import redirect, render_template, request
-from marshmallow import fields, validate
 
 from events.values.parties import UnknownPair, countries_of
-from projections import relationships, timeline
+from projections import activity, relationships, timeline
 from projections.ledger import totals_per_currency
 from service.access import Scope, requires
 from service.api import container
 from service.api.moments import AsOfKnownAtArgsSchema, moment_of, read_view
+from service.api.paging import Cursor, encode_cursor, next_url
+from service.pages.activity_chart import activity_chart
 from service.pages.moment import Shown, page_query
 from service.pages.site import PageError, blp
 
@@ -24,7 +26,9 @@ ENDED = ("suspended", "withdrawn", "terminated", "superseded", "expired")
 
 
 class RelationshipPageArgsSchema(AsOfKnownAtArgsSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=500))
+    """The timeline goes a page at a time by the API's cursor (`/v1/timeline?pair=`)."""
+
+    cursor = Cursor(str, int)
 
 
 @blp.get("/relationships/<pair>")
@@ -43,15 +47,17 @@ def relationship_page(query: dict[str, Any], shown: Shown, pair: str) -> Any:
             f"{target}?{request.query_string.decode()}" if request.args else target, 301
         )
     shown = shown.at(read_view(query, "relationships", "agreements", "deals"))
-    standing = relationships.relationship(container().views, a, b, moment_of(query))
-    page = query["page"]
-    items = timeline.timeline(
-        container().views,
-        moment_of(query),
+    views, moment = container().views, moment_of(query)
+    standing = relationships.relationship(views, a, b, moment)
+    page = timeline.timeline_page(
+        views,
+        moment,
         pair=key,
-        limit=page * TIMELINE_PAGE + 1,
+        limit=TIMELINE_PAGE,
         newest_first=True,
+        after=query.get("cursor"),
     )
+    found = activity.activity(views, moment, pair=key)
     return render_template(
         "relationship.html",
         title=" and ".join(p["name"] for p in standing["parties"]),
@@ -60,12 +66,19 @@ def relationship_page(query: dict[str, Any], shown: Shown, pair: str) -> Any:
         standing=standing,
         agreements=agreements_by_standing(standing["agreements"]),
         deals=deals_by_stage(standing["deals"]["items"]),
-        timeline=items[(page - 1) * TIMELINE_PAGE : page * TIMELINE_PAGE],
+        timeline=page.items,
         timeline_json=shown.link(
-            "/v1/timeline", pair=key, order="desc", limit=page * TIMELINE_PAGE
+            "/v1/timeline",
+            pair=key,
+            order="desc",
+            limit=TIMELINE_PAGE,
+            cursor=encode_cursor(query["cursor"]) if "cursor" in query else None,
         ),
-        page=page,
-        more=len(items) > page * TIMELINE_PAGE,
+        first_page="cursor" in query,
+        next_url=f"{next_url(encode_cursor(page.next))}#timeline" if page.next else None,
+        chart=activity_chart(found["buckets"]),
+        unallocated=found["unallocated"],
+        activity_json=shown.link("/v1/activity", pair=key),
     )
 
 

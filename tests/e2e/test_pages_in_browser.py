@@ -141,13 +141,16 @@ def test_pages_fit_360_px_and_the_keyboard_reaches_the_content_first(
         "/subjects/agreement:jpn-aus-raa",
         "/changes?pair=AUS-JPN&from=2025-01-01T00:00:00Z&to=2025-12-31T00:00:00Z",
         "/countries/JPN",
+        "/agreements?status=in_force",
+        "/deals",
+        "/timeline?pair=AUS-JPN",
     ):
         browser.get(f"{example_tracker.url}{path}")
         width = browser.execute_script("return document.documentElement.scrollWidth")
         viewport = browser.execute_script("return document.documentElement.clientWidth")
         assert width <= viewport, f"{path} scrolls sideways at 360 px ({width} > {viewport})"
         unlabelled = browser.execute_script(
-            "return [...document.querySelectorAll('input')]"
+            "return [...document.querySelectorAll('input:not([type=hidden]), select')]"
             ".filter(i => !document.querySelector(`label[for='${i.id}']`)).length"
         )
         assert unlabelled == 0, f"{path} has inputs without labels"

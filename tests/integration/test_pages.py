@@ -6,6 +6,7 @@ the JSON the pages mirror."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -24,7 +25,8 @@ from tests.integration.test_views import append, catch_up
 
 RAA = "agreement:jpn-aus-raa"
 SPELLINGS_OF_PAIR = ("JP-AU", "jpn-aus", "AU-JPN", "JPN-AUS")
-PAGES = ("/", "/relationships/AUS-JPN", f"/subjects/{RAA}", "/countries/JPN")
+LIST_PAGES = ("/agreements", "/deals", "/timeline")
+PAGES = ("/", "/relationships/AUS-JPN", f"/subjects/{RAA}", "/countries/JPN", *LIST_PAGES)
 SEARCH = "/search?q=Mogami"  # its query is its own, so the tests of PAGES' queries add theirs
 
 
@@ -84,11 +86,11 @@ def test_a_query_a_page_cannot_read_is_a_422_page_naming_the_field(
     assert f"{field}:" in answer.text
 
 
-@pytest.mark.parametrize("page", ["0", "-1", "x", "501"])
-def test_a_timeline_page_out_of_range_is_a_422_page(client: FlaskClient, page: str) -> None:
-    answer = client.get(f"/relationships/AUS-JPN?page={page}")
+@pytest.mark.parametrize("cursor", ["0", "bm90IG91cnM", "x" * 401, "WyJhIiwiYiJd"])
+def test_a_timeline_cursor_not_of_the_list_is_a_422_page(client: FlaskClient, cursor: str) -> None:
+    answer = client.get(f"/relationships/AUS-JPN?cursor={cursor}")
     assert answer.status_code == 422
-    assert "page:" in answer.text
+    assert "cursor:" in answer.text
 
 
 def test_an_empty_field_of_the_moment_form_asks_for_now(client: FlaskClient) -> None:
@@ -158,10 +160,13 @@ def test_the_timeline_is_paged_newest_first(examples: Container, own_client: Fla
     first = own_client.get("/relationships/AUS-JPN").text
     timeline = first.split('id="timeline"')[1]
     assert timeline.index("2026-01-10") < timeline.index("2026-01-09")
-    assert 'rel="next" href="/relationships/AUS-JPN?page=2#timeline"' in timeline
-    second = own_client.get("/relationships/AUS-JPN?page=2").text.split('id="timeline"')[1]
+    older = re.search(
+        r'rel="next" href="(/relationships/AUS-JPN\?cursor=[^"#]+)#timeline"', timeline
+    )
+    assert older
+    second = own_client.get(older.group(1)).text.split('id="timeline"')[1]
     assert "2007-03-13" in second and "2026-01" not in second
-    assert 'rel="next"' not in second and 'rel="prev"' in second
+    assert 'rel="next"' not in second and ">Newest</a>" in second
 
 
 def test_the_subject_page_shows_the_correction_beside_what_it_corrected(
@@ -233,6 +238,9 @@ def test_pages_need_the_read_scope_exactly_when_their_json_does(tmp_path: Path) 
             ("/changes?country=JP", "/v1/changes?country=JP"),
             ("/countries/JPN", "/v1/countries/JPN"),
             ("/search?q=Mogami", "/v1/search?q=Mogami"),
+            ("/agreements", "/v1/agreements"),
+            ("/deals", "/v1/deals"),
+            ("/timeline", "/v1/timeline"),
         ):
             assert client.get(page).status_code == client.get(mirrored).status_code == 401
             assert client.get(page, headers=auth()).status_code == 200
@@ -371,3 +379,167 @@ def test_the_home_page_has_a_search_box(client: FlaskClient) -> None:
     page = client.get("/").text
     assert re.search(r'<form method="get" action="/search"[^>]*role="search"', page)
     assert '<label for="home-q">' in page
+
+
+def _next_link(html: str) -> str | None:
+    found = re.search(r'<a rel="next" href="([^"]+)"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+@pytest.mark.parametrize(
+    ("path", "json_path", "field", "link"),
+    [
+        ("/agreements?status=in_force", "/v1/agreements?status=in_force", "items", "subject"),
+        (
+            "/agreements?party=JP&as_of=2023-08-10",
+            "/v1/agreements?party=JP&as_of=2023-08-10",
+            "items",
+            "subject",
+        ),
+        ("/deals?party=AUS", "/v1/deals?party=AUS", "items", "subject"),
+        (
+            "/timeline?pair=AU-JP&type=meeting.*",
+            "/v1/timeline?pair=AU-JP&type=meeting.*&order=desc",
+            "items",
+            "id",
+        ),
+        ("/timeline?order=asc", "/v1/timeline?order=asc", "items", "id"),
+    ],
+)
+def test_a_list_page_walks_every_item_once_by_its_next_link_keeping_its_filters(
+    client: FlaskClient, path: str, json_path: str, field: str, link: str
+) -> None:
+    expected = client.get(f"{json_path}&limit=1000").json[field]
+    url: str | None = f"{path}&limit=2"
+    walked = ""
+    pages = 0
+    while url:
+        answer = client.get(url)
+        assert answer.status_code == 200, answer.text[:300]
+        body = answer.text
+        walked += body
+        url = _next_link(body)
+        if url:
+            for kept in path.split("?", 1)[1].split("&"):
+                assert kept.replace("*", "%2A").replace(":", "%3A") in url or kept in url
+        pages += 1
+        assert pages < 100
+    assert pages == max(1, -(-len(expected) // 2))
+    for item in expected:
+        target = f"/subjects/{item[link]}" if link == "subject" else f"/events/{item[link]}"
+        assert target in walked
+
+
+def test_the_agreements_page_filters_by_status_as_a_get_form(client: FlaskClient) -> None:
+    page = client.get("/agreements?status=in_force").text
+    assert 'method="get" action="/agreements"' in page
+    assert '<option value="in_force" selected>' in page
+    assert f'href="/subjects/{RAA}"' in page
+    before = client.get("/agreements?status=in_force&as_of=2023-08-10").text
+    assert f"/subjects/{RAA}" not in before  # signed then, not yet in force
+    assert 'name="as_of" value="2023-08-10"' in before  # the filter form keeps the moment
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("cursor=bm90IG91cnM", "cursor"),
+        ("limit=0", "limit"),
+        ("pair=AU-XX", "pair"),
+        ("pair=AU-JP&party=AU", "pair"),
+        ("type=nothing.at_all", "type"),
+    ],
+)
+def test_a_timeline_page_refuses_what_it_cannot_read_naming_the_field(
+    client: FlaskClient, query: str, field: str
+) -> None:
+    answer = client.get(f"/timeline?{query}")
+    assert answer.status_code == 422 and answer.mimetype == "text/html"
+    assert f"{field}:" in answer.text
+
+
+def test_the_event_page_shows_one_development_its_sources_and_links_its_subject_and_json(
+    client: FlaskClient,
+) -> None:
+    event = client.get("/v1/timeline?pair=AU-JP&type=agreement.signed").json["items"][0]
+    page = client.get(f"/events/{event['id']}?as_of=2025")
+    assert page.status_code == 200
+    words = text_of(page.text)
+    assert event["title"] in words
+    for source in event["sources"]:
+        assert source["url"].replace("&", "&amp;") in page.text
+    assert f'href="/subjects/{event["subject"]}?as_of=2025#e-{event["id"]}"' in page.text
+    assert f'href="/v1/events/{event["id"]}" rel="alternate"' in page.text
+    assert client.get(f"/v1/events/{event['id']}").json["id"] == event["id"]
+
+
+@pytest.mark.parametrize(
+    "event_id", ["00000000-0000-0000-0000-000000000000", "not-an-id", "x" * 300]
+)
+def test_an_unknown_event_is_a_404_page(client: FlaskClient, event_id: str) -> None:
+    answer = client.get(f"/events/{event_id}")
+    assert answer.status_code == 404 and "No such development" in answer.text
+
+
+def test_the_relationship_page_charts_activity_per_quarter_by_kind_with_its_table(
+    client: FlaskClient,
+) -> None:
+    page = client.get("/relationships/AUS-JPN").text
+    activity = client.get("/v1/activity?pair=JP-AU").json
+    assert activity["pair"] == "AUS-JPN"
+    total = sum(b["developments"] for b in activity["buckets"])
+    assert total + activity["unallocated"]["developments"] == 14
+    chart = page.split('data-testid="activity-chart"')[1].split("</svg>")[0]
+    assert chart.count("<rect ") >= len(activity["buckets"])
+    assert 'class="kind-agreement"' in chart and 'class="kind-meeting"' in chart
+    table = page.split('data-testid="activity"')[1].split("</table>")[0]
+    for bucket in activity["buckets"]:
+        assert f'<th scope="row">{bucket["period"]}</th>' in table
+    assert 'href="/v1/activity?pair=AUS-JPN"' in page
+    assert "style=" not in page and "<style" not in page
+
+
+def test_activity_takes_a_pair_but_not_with_a_party(client: FlaskClient) -> None:
+    both = client.get("/v1/activity?pair=JP-AU&party=AU")
+    assert both.status_code == 422 and both.json["errors"][0]["field"] == "pair"
+    assert client.get("/v1/activity?pair=AU-XX").json["errors"][0]["field"] == "pair"
+
+
+def test_the_home_page_ranks_the_pairs_and_countries_most_active_this_quarter(
+    examples: Container,
+) -> None:
+    for day, kind, parties in (
+        (1, "meeting", ["AUS", "JPN"]),
+        (2, "meeting", ["AUS", "JPN"]),
+        (3, "statement", ["PHL", "JPN"]),
+    ):
+        append(
+            examples,
+            development(
+                "meeting.held" if kind == "meeting" else "statement.issued",
+                f"{kind}:this-quarter-{day}",
+                occurred=f"2031-05-{day:02d}",
+                parties=parties,
+            ),
+        )
+    catch_up(examples)
+    app = create_app(examples)
+    app.config["TRACKER_PAGES_CLOCK"] = lambda: dt.datetime(2031, 6, 30, 23, 0, tzinfo=dt.UTC)
+    page = app.test_client().get("/").text
+    active = page.split('data-testid="most-active"')[1].split("</section>")[0]
+    assert "2031-Q2" in active and "2031-04-01" in active and "2031-06-30" in active
+    pairs = active.split('data-testid="active-pairs"')[1].split("</ol>")[0]
+    assert pairs.index("/relationships/AUS-JPN") < pairs.index("/relationships/JPN-PHL")
+    countries = text_of(active.split('data-testid="active-countries"')[1].split("</ol>")[0])
+    assert "Japan (JPN) 3" in countries and "Australia (AUS) 2" in countries
+    app.config["TRACKER_PAGES_CLOCK"] = lambda: dt.datetime(2031, 7, 1, tzinfo=dt.UTC)
+    assert "None this quarter." in app.test_client().get("/").text
+    as_of = app.test_client().get("/?as_of=2031-05").text.split('data-testid="most-active"')[1]
+    assert "2031-Q2" in as_of and "/relationships/AUS-JPN" in as_of
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31", "0001-01-01", "2024-02-29"])
+def test_the_home_page_answers_for_a_quarter_at_either_end_of_the_calendar(
+    client: FlaskClient, as_of: str
+) -> None:
+    assert client.get(f"/?as_of={as_of}").status_code == 200
