@@ -35,11 +35,8 @@ CHANGES_READ_FROM = ("relationships", "timeline")
 
 
 def _projection(view: str) -> type[FactProjection]:
-    """The view's projection, for the tables it keeps beside its rows (imported here: the
-    views import the catalog's neighbours)."""
-    from projections.registry import VIEWS
-
-    return VIEWS.get(view, FactProjection)
+    """The view's projection, for the tables it keeps beside its rows."""
+    return FactProjection.named(view)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,20 @@ class FactProjection:
 
     name = ""
     subject_kinds: ClassVar[frozenset[str]] = frozenset()  # empty: every kind
+    # The view projections by name, as each is defined: the catalog asks here for a view's
+    # tables beside its rows, without importing the views (they import the catalog's readers).
+    _named: ClassVar[dict[str, type[FactProjection]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            FactProjection._named[cls.name] = cls
+
+    @staticmethod
+    def named(view: str) -> type[FactProjection]:
+        """The projection of the view called `view` (the base, with no tables beside its
+        rows, for a view none defines)."""
+        return FactProjection._named.get(view, FactProjection)
 
     def __init__(self, view: ViewRecorder) -> None:
         self.view = view
