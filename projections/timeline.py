@@ -26,36 +26,6 @@ class TimelineProjection(FactProjection):
         return [(EVERYONE, reliability), *((party, reliability) for party in fact.parties)]
 
 
-def timeline(
-    reader: ViewReader,
-    moment: Moment,
-    *,
-    party: str | None = None,
-    pair: str | None = None,
-    types: list[str] | None = None,
-    occurred_from: str | None = None,
-    occurred_to: str | None = None,
-    limit: int = 100,
-    newest_first: bool = False,
-    min_reliability: str | None = None,
-    groupings: dict[str, list[Membership]] | None = None,
-) -> list[dict[str, Any]]:
-    """The first page of `timeline_page`: its developments only."""
-    return timeline_page(
-        reader,
-        moment,
-        party=party,
-        pair=pair,
-        types=types,
-        occurred_from=occurred_from,
-        occurred_to=occurred_to,
-        limit=limit,
-        newest_first=newest_first,
-        min_reliability=min_reliability,
-        groupings=groupings,
-    ).items
-
-
 def timeline_page(
     reader: ViewReader,
     moment: Moment,

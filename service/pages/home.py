@@ -31,7 +31,9 @@ CLOCK = "TRACKER_PAGES_CLOCK"  # app.config: a callable giving the time now (tes
 def home_page(query: dict[str, Any], shown: Shown) -> Any:
     shown = shown.at(read_view(query, "timeline"))
     moment = moment_of(query)
-    latest = timeline.timeline(container().views, moment, limit=LATEST, newest_first=True)
+    latest = timeline.timeline_page(
+        container().views, moment, limit=LATEST, newest_first=True
+    ).items
     active = activity.most_active(container().views, moment, this_day(moment.as_of), MOST_ACTIVE)
     return render_template(
         "home.html",

@@ -71,12 +71,10 @@ def agreements_list_page(query: dict[str, Any], shown: Shown) -> Any:
         "agreements.html",
         title="Agreements",
         shown=shown,
-        json_url=_json_url(shown, "/v1/agreements", {**sent, "limit": str(query["limit"])}),
+        **_paging(shown, "/v1/agreements", sent, query, page.next),
         sent=sent,
         statuses=lifecycle.STATUSES,
         items=page.items,
-        next_url=_next(page.next),
-        first_page=shown.link(request.path, **sent) if "cursor" in query else None,
     )
 
 
@@ -91,13 +89,11 @@ def deals_list_page(query: dict[str, Any], shown: Shown) -> Any:
         "deals.html",
         title="Deals",
         shown=shown,
-        json_url=_json_url(shown, "/v1/deals", {**sent, "limit": str(query["limit"])}),
+        **_paging(shown, "/v1/deals", sent, query, page.next),
         sent=sent,
         stages=DEAL_STAGES,
         found=found,
         deals=deals_by_stage(page.items),
-        next_url=_next(page.next),
-        first_page=shown.link(request.path, **sent) if "cursor" in query else None,
     )
 
 
@@ -114,14 +110,23 @@ def timeline_list_page(query: dict[str, Any], shown: Shown) -> Any:
         "timeline.html",
         title="Timeline",
         shown=shown,
-        json_url=_json_url(shown, "/v1/timeline", {**sent, "limit": str(query["limit"])}),
+        **_paging(shown, "/v1/timeline", sent, query, page.next),
         sent=sent,
         types=request.args.getlist("type"),
         type_names=type_pattern_names(),
         items=page.items,
-        next_url=_next(page.next),
-        first_page=shown.link(request.path, **sent) if "cursor" in query else None,
     )
+
+
+def _paging(
+    shown: Shown, json_path: str, sent: dict[str, Any], query: dict[str, Any], next_key: Any
+) -> dict[str, Any]:
+    """A list page's links: its JSON, the next page, and the first page once past it."""
+    return {
+        "json_url": _json_url(shown, json_path, {**sent, "limit": str(query["limit"])}),
+        "next_url": _next(next_key),
+        "first_page": shown.link(request.path, **sent) if "cursor" in query else None,
+    }
 
 
 def _pair_of(query: dict[str, Any]) -> str | None:
