@@ -5,6 +5,7 @@ about 20 minutes and copying its folder seconds."""
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,9 +18,10 @@ from tests.history import fill
 def copy_of_filled(into: Path, count: int) -> None:
     """Makes `into` a SQLite data folder whose log holds `count` generated developments (the
     same ones each time: the generator is seeded), and nothing else."""
-    template = Path(_filled_logs().name) / str(count)
+    template = _logs_folder() / str(count)
     if not template.exists():
         folder = template.with_name(f"{count}.filling")
+        shutil.rmtree(folder, ignore_errors=True)  # a run stopped while filling it
         container = bootstrap(Settings(data_dir=str(folder)))
         try:
             fill(container, count)
@@ -27,6 +29,16 @@ def copy_of_filled(into: Path, count: int) -> None:
             container.close()
         folder.rename(template)
     shutil.copytree(template, into)
+
+
+def _logs_folder() -> Path:
+    """BENCH_LOGS names a folder that keeps the generated logs from one run to the next (a
+    1,000,000-event log is generated once, not per run); otherwise a temporary one."""
+    kept = os.environ.get("BENCH_LOGS")
+    if kept:
+        Path(kept).mkdir(parents=True, exist_ok=True)
+        return Path(kept)
+    return Path(_filled_logs().name)
 
 
 @functools.cache
