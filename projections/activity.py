@@ -7,7 +7,7 @@ import calendar
 import datetime as dt
 from typing import Any
 
-from projections.facts import Fact, Moment
+from projections.facts import Moment
 from projections.projection import FactProjection
 from projections.reader import ViewReader
 
@@ -16,10 +16,12 @@ PERIODS = ("quarter", "year")
 
 
 class ActivityProjection(FactProjection):
-    name = "activity"
+    """Counted from the timeline's rows (one under "*" and one per party) and, for a pair,
+    the relationships': it writes none of its own."""
 
-    def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
-        return [(EVERYONE, ""), *((party, "") for party in fact.parties)]
+    name = "activity"
+    keeps_rows = False
+    reads_rows_of = ("timeline", "relationships")
 
 
 def period_of(day: str, period: str) -> str:
@@ -36,10 +38,11 @@ def activity(
     period: str = "quarter",
 ) -> dict[str, Any]:
     """Developments per period: everyone's, a party's, or with `pair` (a pair key, AUS-JPN)
-    those of both countries, counted from the rows the relationships view keeps per pair."""
+    those of both countries, counted from the rows the relationships view keeps per pair
+    (a party's from the timeline's rows, whose detail, a reliability, is summed over)."""
     buckets: dict[str, dict[str, Any]] = {}
     unallocated: dict[str, Any] = {"developments": 0, "by_type": {}}
-    view, key = ("relationships", pair) if pair else ("activity", party or EVERYONE)
+    view, key = ("relationships", pair) if pair else ("timeline", party or EVERYONE)
     for group in reader.view(view).tally(moment, [key]):
         first = period_of(group.earliest_month, period)
         last = period_of(group.latest_month, period)

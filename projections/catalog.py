@@ -20,11 +20,10 @@ CURRENT_ROW_INDEXES = {
 }
 # Those each view's reads use (in its module); a view not named here reads by key only.
 # Each index costs every write, so a view has only those it reads by.
+# The timeline's and relationships' rows are also what activity and countries count.
 READ_INDEXES: dict[str, tuple[str, ...]] = {
-    "relationships": ("latest", "detail", "types"),
-    "timeline": ("earliest",),
-    "countries": ("tally",),
-    "activity": ("tally",),
+    "relationships": ("latest", "detail", "types", "tally"),
+    "timeline": ("earliest", "tally"),
 }
 
 # Views that say what changed between two record moments (`ViewRecorder.changed`) find the
@@ -168,6 +167,8 @@ class ViewCatalog:
         active = self.generations(view).active
         self.create_key_index(view, active)
         self._version_unversioned_keys(view, active)
+        if not _projection(view).keeps_rows:
+            self._clear_rows_of_earlier_layout(view, active)
         with self.database.transaction() as cursor:
             # An earlier release's (row_key, valid_to): the planner preferred it, uncovered,
             # to the current-row indexes.
@@ -186,6 +187,16 @@ class ViewCatalog:
                 cursor.execute(
                     f"DELETE FROM {table} WHERE view = ? AND generation = ?", (view, generation)
                 )
+
+    def _clear_rows_of_earlier_layout(self, view: str, generation: int) -> None:
+        """A view that now reads other views' rows may hold rows an earlier release wrote
+        for it (its answers are the same from those it reads): they are let go, once."""
+        table = self.database.table(f"view_{view}_{generation}")
+        if self.database.query(f"SELECT 1 FROM {table} LIMIT 1"):
+            with self.database.transaction() as cursor:
+                cursor.execute(f"DELETE FROM {table}")
+            with self.database.transaction() as cursor:
+                cursor.execute(f"DELETE FROM {self._versions} WHERE view = ?", (view,))
 
     def _version_unversioned_keys(self, view: str, generation: int) -> None:
         """Keys of a generation an earlier release wrote (it kept no versions) take the

@@ -5,46 +5,45 @@ from __future__ import annotations
 from typing import Any
 
 from events.values.groupings import memberships_of
-from events.values.parties import country_name, is_country
-from projections.facts import Fact, Moment
+from events.values.parties import country_name
+from projections.facts import Moment
 from projections.projection import FactProjection
 from projections.reader import ViewReader
 from projections.timeline import membership_window
 
-ALONE = ""
-
 
 class CountriesProjection(FactProjection):
-    name = "countries"
+    """Counted from the timeline's rows (a country's developments: one row per party) and
+    the relationships' (its partners: one row per pair of countries): it writes none of its
+    own."""
 
-    def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
-        keys = []
-        countries = [p for p in fact.parties if is_country(p)]  # partners are countries
-        for party in fact.parties:
-            keys.append((party, ALONE))
-            if party in countries:
-                keys += [(party, partner) for partner in countries if partner != party]
-        return keys
+    name = "countries"
+    keeps_rows = False
+    reads_rows_of = ("timeline", "relationships")
 
 
 def country(reader: ViewReader, code: str, moment: Moment) -> dict[str, Any]:
-    """The store counts a country's rows (0.7-0.8 s for a country of 1,000,000 generated
-    events); the answer is kept until a development naming the country lands."""
-    return reader.kept("countries", code, moment, lambda: _counted(reader, code, moment))
+    """The store counts a country's rows; the answer is kept until a development naming the
+    country lands (the version of its key in the timeline, which has a row for every
+    development naming it, as it stood and as corrections left it)."""
+    return reader.kept(
+        "timeline", code, moment, lambda: _counted(reader, code, moment), variant="country"
+    )
 
 
 def _counted(reader: ViewReader, code: str, moment: Moment) -> dict[str, Any]:
     partners: dict[str, dict[str, Any]] = {}
     counts: dict[str, int] = {}
-    for group in reader.view("countries").tally(moment, [code]):
-        if group.detail == ALONE:  # one row per development
-            counts[group.type] = counts.get(group.type, 0) + group.count
-            continue
+    for group in reader.view("timeline").tally(moment, [code]):
+        counts[group.type] = counts.get(group.type, 0) + group.count  # one row per development
+    pairs = reader.view("relationships")
+    for group in pairs.tally(moment, pairs.keys_naming(code), by_key=True):
+        partner_code = other_of(group.detail, code)
         partner = partners.setdefault(
-            group.detail,
+            partner_code,
             {
-                "code": group.detail,
-                "name": country_name(group.detail),
+                "code": partner_code,
+                "name": country_name(partner_code),
                 "developments": 0,
                 "by_type": {},
                 "last_occurred": group.last_occurred,
@@ -65,6 +64,12 @@ def _counted(reader: ViewReader, code: str, moment: Moment) -> dict[str, Any]:
         "counts": dict(sorted(counts.items())),
         "partners": ranked,
     }
+
+
+def other_of(pair: str, code: str) -> str:
+    """The other country of a pair key (AUS-JPN) naming `code`."""
+    first, second = pair.split("-")
+    return second if first == code else first
 
 
 def partner_key(partner: dict[str, Any]) -> tuple[int, str, str]:

@@ -30,6 +30,12 @@ class FactProjection:
 
     name = ""
     subject_kinds: ClassVar[frozenset[str]] = frozenset()  # empty: every kind
+    # A view whose answers are made from other views' rows keeps none of its own (activity
+    # and countries count the timeline's and relationships' rows, search joins its words to
+    # the timeline's): each row written once serves every view that reads it. Such a view
+    # names the views it reads, whose positions its own answers reflect.
+    keeps_rows: ClassVar[bool] = True
+    reads_rows_of: ClassVar[tuple[str, ...]] = ()
     # The view projections by name, as each is defined: the catalog asks here for a view's
     # tables beside its rows, without importing the views (they import the catalog's readers).
     _named: ClassVar[dict[str, type[FactProjection]]] = {}
@@ -64,6 +70,8 @@ class FactProjection:
 
     def apply(self, change: Change) -> None:
         """Stages the rows of one change."""
+        if not self.keeps_rows:
+            return
         if self.subject_kinds and change.subject_kind not in self.subject_kinds:
             return
         if change.target is not None:

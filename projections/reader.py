@@ -13,6 +13,7 @@ from events.lru import LRU
 from projections.catalog import ViewCatalog
 from projections.database import ViewDatabase
 from projections.facts import Moment
+from projections.projection import FactProjection
 from projections.recorder import Resolver, Row, ViewRecorder
 
 Fold = Callable[[Iterable[Row]], list[dict[str, Any]]]
@@ -32,6 +33,14 @@ class Wait(Enum):
 
     def __bool__(self) -> bool:  # `if reader.wait_for(...)`: whether the views got there
         return self is Wait.REACHED
+
+
+def _with_rows_read(names: Iterable[str]) -> list[str]:
+    """The named views and those whose rows their answers are made from."""
+    found = dict.fromkeys(names)
+    for name in list(found):
+        found.update(dict.fromkeys(FactProjection.named(name).reads_rows_of))
+    return list(found)
 
 
 class ViewReader:
@@ -54,9 +63,11 @@ class ViewReader:
         return ViewRecorder(self.database, name, generation, self.resolve)
 
     def position(self, *names: str) -> int:
-        """The position every named view has reached (the least of them)."""
+        """The position every named view has reached (the least of them), and every view
+        whose rows they read."""
         return min(
-            self.catalog.position(name, self.catalog.generations(name).active) for name in names
+            self.catalog.position(name, self.catalog.generations(name).active)
+            for name in _with_rows_read(names)
         )
 
     def wait_for(self, names: Sequence[str], position: int, timeout: float) -> Wait:

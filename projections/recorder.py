@@ -28,6 +28,9 @@ COLUMNS = (
     "valid_from",
     "valid_to",
 )
+# The order rows are staged and inserted in: a fact's key and detail, then what all its rows
+# share (one tuple per fact, so a row is one tuple built in C), valid_to last.
+INSERTED = ("row_key", "detail", *(c for c in COLUMNS if c not in ("row_key", "detail")))
 DDL_COLUMNS = (
     "event_id TEXT NOT NULL, row_key TEXT NOT NULL, detail TEXT NOT NULL, "
     "subject TEXT NOT NULL, type TEXT NOT NULL, position {big} NOT NULL, "
@@ -36,7 +39,6 @@ DDL_COLUMNS = (
     "valid_from {big} NOT NULL, valid_to {big}"
 )
 
-VALID_TO = 12  # the index of valid_to in an inserted row
 
 Resolver = Callable[[Sequence[int]], dict[int, dict[str, Any]]]
 
@@ -86,7 +88,7 @@ class _Batch:
     memory, and in the store by one UPDATE run before the inserts, so a batch is two
     statements however many corrections it holds."""
 
-    inserts: list[list[Any]] = field(default_factory=list)
+    inserts: list[tuple[Any, ...]] = field(default_factory=list)
     open_rows: dict[int, list[int]] = field(default_factory=dict)  # position -> insert indexes
     added: set[int] = field(default_factory=set)  # positions first recorded in this batch
     supersedes: list[tuple[int, int]] = field(default_factory=list)
@@ -116,26 +118,23 @@ class ViewRecorder:
         batch = self._batch
         if fact.source_position == fact.position:
             batch.added.add(fact.position)
-        indexes = batch.open_rows.setdefault(fact.position, [])
-        for key, detail in keys:
-            indexes.append(len(batch.inserts))
-            batch.inserts.append(
-                [
-                    fact.event_id,
-                    key,
-                    detail,
-                    fact.subject,
-                    fact.type,
-                    fact.position,
-                    fact.version,
-                    fact.recorded_at,
-                    fact.source_position,
-                    fact.earliest,
-                    fact.latest,
-                    fact.valid_from,
-                    None,
-                ]
-            )
+        inserts = batch.inserts
+        first = len(inserts)
+        shared = (
+            fact.event_id,
+            fact.subject,
+            fact.type,
+            fact.position,
+            fact.version,
+            fact.recorded_at,
+            fact.source_position,
+            fact.earliest,
+            fact.latest,
+            fact.valid_from,
+            None,
+        )
+        inserts.extend([(key, detail, *shared) for key, detail in keys])
+        batch.open_rows.setdefault(fact.position, []).extend(range(first, len(inserts)))
 
     def stage_beside(self, write: Callable[[Cursor], None]) -> None:
         """Stages a write of a view's own tables beside its rows (the search view's words),
@@ -148,7 +147,7 @@ class ViewRecorder:
         grows at one end, rather than by random event id.)"""
         batch = self._batch
         for index in batch.open_rows.pop(position, []):
-            batch.inserts[index][VALID_TO] = at
+            batch.inserts[index] = (*batch.inserts[index][:-1], at)  # valid_to
         if position not in batch.added:  # its rows may stand in the store already
             batch.supersedes.append((at, position))
 
@@ -156,7 +155,7 @@ class ViewRecorder:
         """Writes the staged rows and moves the view to `position`, in the caller's
         transaction; raises StaleTracking (the caller rolls back) if another runner did."""
         batch, self._batch = self._batch, _Batch()
-        touched = {row[1] for row in batch.inserts} | self._keys_at(
+        touched = {row[0] for row in batch.inserts} | self._keys_at(
             cursor, [p for _, p in batch.supersedes]
         )
         if touched:
@@ -174,7 +173,7 @@ class ViewRecorder:
                 batch.supersedes,
             )
         if batch.inserts:
-            cursor.insert(self.table, COLUMNS, batch.inserts)
+            cursor.insert(self.table, INSERTED, batch.inserts)
         cursor.execute(
             f"UPDATE {self._tracking} SET position = ? "
             "WHERE view = ? AND generation = ? AND position < ?",
@@ -307,19 +306,21 @@ class ViewRecorder:
         )
         return {str(r[0]): int(r[1]) for r in rows}
 
-    def tally(self, moment: Moment, keys: Sequence[str]) -> list[Tally]:
-        """Rows under `keys` at the moment, counted by detail, type and the months of their
-        earliest and latest dates, with the latest date of each group: for views that report
-        counts, so that the store counts and no development is read from the log."""
+    def tally(self, moment: Moment, keys: Sequence[str], *, by_key: bool = False) -> list[Tally]:
+        """Rows under `keys` at the moment, counted by detail (with `by_key`, by key instead:
+        then a Tally's detail is its key), type and the months of their earliest and latest
+        dates, with the latest date of each group: for views that report counts, so that the
+        store counts and no development is read from the log."""
         where, params = _row_filter(moment, keys)
         if where is None:
             return []
+        group = "row_key" if by_key else "detail"
         rows = self.database.query(
             # Named columns: PostgreSQL's rows are dicts, and two "substr" would be one.
-            "SELECT detail, type, substr(occurred_earliest, 1, 7) AS earliest_month, "
+            f"SELECT {group}, type, substr(occurred_earliest, 1, 7) AS earliest_month, "
             "substr(occurred_latest, 1, 7) AS latest_month, COUNT(*) AS n, "
             f"MAX(occurred_latest) AS last_occurred FROM {self.table} "
-            f"WHERE {' AND '.join(where)} GROUP BY detail, type, "
+            f"WHERE {' AND '.join(where)} GROUP BY {group}, type, "
             "substr(occurred_earliest, 1, 7), substr(occurred_latest, 1, 7)",
             params,
         )
@@ -352,6 +353,16 @@ class ViewRecorder:
             f"SELECT row_key, version FROM {self._versions} WHERE {' AND '.join(where)}", params
         )
         return {str(r[0]): int(r[1]) for r in rows}
+
+    def keys_naming(self, code: str) -> list[str]:
+        """The pair keys (AUS-JPN) that have ever had rows and name `code` on either side."""
+        rows = self.database.query(
+            f"SELECT row_key FROM {self._versions} WHERE view = ? AND generation = ? "
+            "AND (substr(row_key, 1, ?) = ? OR substr(row_key, length(row_key) - ?) = ?) "
+            "ORDER BY row_key",
+            (self.view, self.generation, len(code) + 1, f"{code}-", len(code), f"-{code}"),
+        )
+        return [str(r[0]) for r in rows]
 
     def subjects(self, moment: Moment, keys: Sequence[str], details: Sequence[str]) -> list[str]:
         """The subjects of the rows under `keys` with these details, at the moment."""

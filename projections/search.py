@@ -3,10 +3,11 @@ names, places and sources' publishers, ranked by the store's own full-text index
 FTS5 by bm25, PostgreSQL tsvector by ts_rank).
 
 The view's rows are the timeline's (one under "*" and one per party, with type, dates and
-validity interval), so filters and `as_of` / `known_at` read as every view's do. Its words
-stand beside them in a table keyed by the log position of the development as it stood
-(`source_position`: the event itself or the correction that replaced it): a correction
-adds its words, a retraction only ends the rows. Words are normalised here (NFKC, case
+validity interval), read from the timeline's table, so filters and `as_of` / `known_at` read
+as every view's do; the view itself writes only its words. They stand in a table keyed by
+the log position of the development as it stood (`source_position`: the event itself or
+the correction that replaced it): a correction adds its words, a retraction only ends the
+timeline's rows. Words are normalised here (NFKC, case
 folded, split on non-word characters) for both stores; with the log encrypted, the table
 holds keyed digests of them instead, and queries look for the digests of their terms."""
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from projections.database import Cursor, ViewDatabase
-from projections.facts import Fact, Moment, timestamp_of
+from projections.facts import Moment, timestamp_of
 from projections.projection import FactProjection
 from projections.reader import ViewReader
 from projections.recorder import ViewRecorder, _row_filter
@@ -36,14 +37,17 @@ DIGEST_CHARS = 20
 
 
 def words_of(text: str) -> list[str]:
-    """The normalised words of a text, as indexed and as queried."""
+    """The normalised words of a text, as indexed and as queried. (ASCII text is its own
+    NFKC form and folds as it lowers: most texts skip both.)"""
+    if text.isascii():
+        return WORD.findall(text.lower())
     return WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
 def keyed(words: Sequence[str], key: bytes | None) -> list[str]:
     """The words as stored: themselves, or with a key their keyed digests."""
     if key is None:
-        return list(words)
+        return words if isinstance(words, list) else list(words)
     return [
         hmac.new(key, word.encode(), hashlib.sha256).hexdigest()[:DIGEST_CHARS] for word in words
     ]
@@ -77,9 +81,8 @@ def words_table(database: ViewDatabase, generation: int) -> str:
 
 class SearchProjection(FactProjection):
     name = "search"
-
-    def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
-        return [(EVERYONE, ""), *((party, "") for party in fact.parties)]
+    keeps_rows = False
+    reads_rows_of = ("timeline",)
 
     def __init__(self, view: ViewRecorder) -> None:
         super().__init__(view)
@@ -163,14 +166,14 @@ def search(
 ) -> Found:
     """Developments holding every term (normalised words), best ranked first, then by log
     position; `offset` matches skipped, at most `limit` returned."""
-    view = reader.view("search")
+    view, rows = reader.view("search"), reader.view("timeline")
     database = view.database
     where, params = _row_filter(moment, [party or EVERYONE], types, occurred_from, occurred_to)
     if where is None or not terms:
         return Found([], False)
     words = keyed(terms, database.words_key)
     table = words_table(database, view.generation)
-    rows_table = view.table
+    rows_table = rows.table
     selected = "v.event_id, v.position, v.version, v.recorded_at, v.source_position"
     filters = " AND ".join(where)  # the rows' columns: the words' tables have none of them
     if database.is_postgres:
@@ -188,7 +191,7 @@ def search(
         sql = (
             f"SELECT {selected}, -bm25({table}, {weights}) AS score FROM {table} "
             # By position: the planner would otherwise read the key's rows for every match.
-            f'JOIN {rows_table} AS v INDEXED BY "view_search_{view.generation}_event" '
+            f'JOIN {rows_table} AS v INDEXED BY "view_timeline_{rows.generation}_event" '
             f"ON v.position = {table}.position "
             f"AND v.source_position = {table}.rowid "
             f"WHERE {table} MATCH ? AND {filters} "
@@ -200,8 +203,8 @@ def search(
     found = database.query(sql, [*query, *params])
     more = len(found) > limit
     found = found[:limit]
-    assert view.resolve is not None
-    developments = view.resolve([int(r[4]) for r in found])
+    assert rows.resolve is not None
+    developments = rows.resolve([int(r[4]) for r in found])
     items = [
         {
             "id": r[0],
