@@ -21,7 +21,7 @@ LISTED = 50  # meetings, statements, exercises, aid, cooperation: the latest thi
 
 
 def pair_key(a: str, b: str) -> str:
-    return "-".join(sorted((a, b)))
+    return f"{a}-{b}" if a < b else f"{b}-{a}"
 
 
 class RelationshipsProjection(FactProjection):

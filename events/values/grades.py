@@ -57,11 +57,13 @@ def confidence_of(sources: Iterable[Mapping[str, Any]]) -> str:
 
 def best_reliability(sources: Iterable[Mapping[str, Any]]) -> str:
     """The best reliability letter among the sources' grades, "" when none is graded."""
-    letters = [
-        s["grade"]["reliability"]
-        for s in sources
-        if isinstance(s.get("grade"), Mapping) and s["grade"].get("reliability") in RELIABILITY
-    ]
+    letters = []
+    for source in sources:
+        grade = source.get("grade")  # most sources have none: no Mapping check for them
+        if grade is not None and isinstance(grade, Mapping):
+            letter = grade.get("reliability")
+            if letter in RELIABILITY:
+                letters.append(letter)
     return min(letters, key=RELIABILITY.index) if letters else ""
 
 
