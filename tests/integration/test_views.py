@@ -231,6 +231,55 @@ def test_a_store_of_an_earlier_release_gets_the_current_row_indexes_at_start(set
         again.close()
 
 
+def test_a_store_of_the_earlier_layout_lets_go_of_the_rows_of_views_that_now_read_others(
+    settings,
+):
+    """An earlier release kept rows of its own for activity, countries and search; a start
+    lets go of them (and their keys' versions), and the answers are the same."""
+    first = bootstrap(settings)
+    append(first, development("meeting.held", "meeting:m"))
+    catch_up(first)
+    answers = (country(first.views, "AUS", Moment()), activity(first.views, Moment()))
+    database = first.views.database
+    table = database.table("view_countries_1")
+    versions = database.table("view_key_versions")
+    with database.transaction() as cursor:  # what that release wrote for one development
+        cursor.insert(
+            table,
+            COLUMNS,
+            [
+                (
+                    "e1",
+                    "AUS",
+                    "JPN",
+                    "meeting:m",
+                    "meeting.held",
+                    1,
+                    1,
+                    0,
+                    1,
+                    "2024-01-01",
+                    "2024-01-01",
+                    0,
+                    None,
+                )
+            ],
+        )
+        cursor.execute(
+            f"INSERT INTO {versions} (view, generation, row_key, version) VALUES (?, ?, ?, ?)",
+            ("countries", 1, "AUS", 1),
+        )
+    first.close()
+    again = bootstrap(settings)
+    try:
+        assert again.views.database.query(f"SELECT COUNT(*) FROM {table}") == [(0,)]
+        assert again.views.view("countries").versions() == {}
+        assert (country(again.views, "AUS", Moment()), activity(again.views, Moment())) == answers
+        assert answers[0]["partners"][0]["code"] == "JPN"
+    finally:
+        again.close()
+
+
 def test_a_remembered_agreement_or_deal_state_is_folded_again_whenever_its_rows_change(
     container: Container,
 ):
