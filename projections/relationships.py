@@ -14,7 +14,7 @@ from projections.ledger import deal_states, totals_per_currency
 from projections.lifecycle import agreement_states
 from projections.projection import FactProjection
 from projections.reader import ViewReader
-from projections.recorder import Row
+from projections.recorder import Row, ViewRecorder
 
 LATEST = 10
 LISTED = 50  # meetings, statements, exercises, aid, cooperation: the latest this many
@@ -27,8 +27,21 @@ def pair_key(a: str, b: str) -> str:
 class RelationshipsProjection(FactProjection):
     name = "relationships"
 
+    def __init__(self, view: ViewRecorder) -> None:
+        super().__init__(view)
+        # Whether each party is a country, asked once per batch (a projection stages one):
+        # the lookup costs microseconds, and a batch names the same few hundred parties.
+        self._countries: dict[str, bool] = {}
+
     def keys_for(self, fact: Fact) -> list[tuple[str, str]]:
-        countries = [p for p in fact.parties if is_country(p)]  # a pair is of countries
+        known = self._countries
+        countries = []  # a pair is of countries
+        for party in fact.parties:
+            country = known.get(party)
+            if country is None:
+                country = known[party] = is_country(party)
+            if country:
+                countries.append(party)
         return [(pair_key(a, b), fact.kind) for a, b in itertools.combinations(countries, 2)]
 
 
