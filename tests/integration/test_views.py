@@ -22,7 +22,7 @@ from projections.rebuild import rebuild
 from projections.recorder import COLUMNS
 from projections.registry import VIEWS
 from projections.relationships import relationship
-from projections.runner import ViewRunner
+from projections.runner import ReadAhead, ViewRunner
 from service.bootstrap import Container, bootstrap
 from tests.conftest import EXAMPLES
 from tests.eventually import eventually
@@ -539,3 +539,25 @@ def test_a_finished_rebuild_lets_go_of_its_runner_and_what_it_remembered(contain
         for kept in gc.get_objects()
         if isinstance(kept, ViewRunner) and kept.record is container.record
     ]
+
+
+def test_a_read_ahead_hands_over_batches_in_order_and_ends_on_one_that_does_not_fit(
+    container: Container,
+):
+    """The batches read ahead follow one another to the log's end; asked for a batch from
+    elsewhere (another runner moved the views), it ends, and the runner reads for itself."""
+    head = fill(container, 2_500)
+    runner = ViewRunner(container.record, list(VIEWS.values()))
+    ahead = ReadAhead(runner, 0, 1000)
+    first = ahead.take(0)
+    assert first is not None and first.full and len(first.changes) == 1000
+    second = ahead.take(first.end)
+    assert second is not None and second.start == first.end
+    assert ahead.take(first.end + 1) is None  # not where the views stand: it ends
+    assert ahead.take(second.end) is None
+    ahead.stop()
+    to_the_end = ReadAhead(runner, second.end, 1000)
+    last = to_the_end.take(second.end)
+    assert last is not None and (last.end, last.full, len(last.changes)) == (head, False, 500)
+    assert to_the_end.take(head) is None
+    to_the_end.stop()
