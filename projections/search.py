@@ -29,6 +29,7 @@ from projections.recorder import ViewRecorder, _row_filter
 from projections.timeline import EVERYONE
 
 WORD = re.compile(r"\w+")
+NOT_WORD = re.compile(r"\W+")
 # Columns of the words, most telling first, with their weights in the ranking.
 COLUMNS = ("title", "tags", "names", "summary")
 BM25_WEIGHTS = (10.0, 5.0, 3.0, 1.0)
@@ -42,6 +43,15 @@ def words_of(text: str) -> list[str]:
     if text.isascii():
         return WORD.findall(text.lower())
     return WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def indexed_text(text: str, key: bytes | None) -> str:
+    """A column's text as stored: its normalised words (or their keyed digests), separated
+    by spaces. ASCII text without a key is the same by one substitution (runs of anything
+    that is not a word character become one space), without a list of its words."""
+    if key is None and text.isascii():
+        return NOT_WORD.sub(" ", text.lower()).strip()
+    return " ".join(keyed(words_of(text), key))
 
 
 def keyed(words: Sequence[str], key: bytes | None) -> list[str]:
@@ -94,7 +104,7 @@ class SearchProjection(FactProjection):
         if change.fact is not None:
             key = self.view.database.words_key
             texts = texts_of(change.fact.development)
-            columns = [" ".join(keyed(words_of(text), key)) for text in texts]
+            columns = [indexed_text(text, key) for text in texts]
             fact = change.fact
             self._words.append((fact.source_position, *columns, fact.position))
 
