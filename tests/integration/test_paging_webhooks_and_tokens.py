@@ -17,6 +17,7 @@ from events.subscription import Filters, Subscription
 from service.app import create_app
 from service.auth import Scope
 from service.bootstrap import Container
+from service.pages.portal import HEALTH_DELIVERIES
 from service.webhooks.delivery import Claimed, DeliveryStore, Status
 from tests.conftest import auth
 from tests.integration.test_paging import walk
@@ -55,8 +56,11 @@ class Log:
         page = self.store.of_subscription(self.subscription.id, None, 1, after=position - 1)
         return page.items[0]
 
-    def attempt(self, position: int, status: Status = Status.PENDING) -> None:
-        """One attempt of the delivery at `position`, answered 500, leaving it `status`."""
+    def attempt(
+        self, position: int, status: Status = Status.PENDING, http_status: int = 500
+    ) -> None:
+        """One attempt of the delivery at `position`, answered `http_status`, leaving it
+        `status`."""
         found = self.delivery(position)
         claimed = Claimed(
             found["id"], self.subscription.id, found["event_id"], position, found["attempts"]
@@ -65,7 +69,7 @@ class Log:
             claimed,
             status=status,
             next_attempt_at=0,
-            http_status=500,
+            http_status=http_status,
             error=None,
             duration=0.01,
             excerpt="no",
@@ -270,3 +274,15 @@ def test_the_tokens_page_pages_its_tokens(container: Container, client: FlaskCli
         container.auth.create(Scope.READ, f"reader {n}")
     shown = walk_pages(client, "/tokens?limit=2", re.compile(r"<tr><td><code>([0-9a-f]+)</code>"))
     assert shown == [t.id for t in container.auth.tokens.listed()]
+
+
+def test_a_subscriptions_health_is_read_from_its_newest_deliveries(
+    container: Container, client: FlaskClient
+) -> None:
+    sign_in(client, container.auth.create(Scope.WRITE, "portal"))
+    log = Log(container)
+    log.deliver(HEALTH_DELIVERIES + 5)
+    log.attempt(log.positions[-1], Status.DELIVERED, 200)
+    page = client.get("/subscriptions").text
+    assert "success, last day" in page.lower() and "100% of 1" in page
+    assert "never" not in page
