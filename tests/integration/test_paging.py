@@ -4,6 +4,7 @@ moments too; a cursor not of the list is a 422 problem naming `cursor`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -25,12 +26,23 @@ LISTS = [
 ]
 
 
-def walk(client: FlaskClient, path: str, query: dict[str, str], field: str, limit: int) -> list:
-    """Every page by following `next` through the Link header, as a client would."""
+def walk(
+    client: FlaskClient,
+    path: str,
+    query: dict[str, str],
+    field: str,
+    limit: int,
+    *,
+    headers: dict[str, str] | None = None,
+    between: Callable[[], object] = lambda: None,
+) -> list:
+    """Every page by following `next` through the Link header, as a client would; `between`
+    runs after each page (to change the list while it is walked)."""
     walked: list[Any] = []
     url = f"{path}?" + "&".join(f"{k}={v}" for k, v in {**query, "limit": limit}.items())
     for _ in range(1000):
-        answer = client.get(url)
+        answer = client.get(url, headers=headers)
+        between()
         assert answer.status_code == 200, answer.json
         assert len(answer.json[field]) <= limit
         walked += answer.json[field]

@@ -147,7 +147,7 @@ def test_unsafe_endpoints_are_refused_with_422(live_server: LiveServer, url: str
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "url"
     listed = requests.get(f"{live_server.url}/v1/subscriptions", headers=auth(), timeout=10)
-    assert listed.json() == []
+    assert listed.json()["items"] == []
 
 
 def test_during_a_rotation_deliveries_verify_with_the_old_and_the_new_secret(
