@@ -278,13 +278,17 @@ class DeliveryStore:
         takes them back at once should it restart), in the order they are due, none of the
         subscriptions in `skip` and, given `only`, only of those. `admit(subscription, id)`
         may refuse a delivery (its subscription has no room in flight): it is left due, and
-        the claim looks at a few times `limit` candidates to fill its room. On PostgreSQL rows
-        another worker holds are skipped."""
+        the claim looks at a few times `limit` candidates to fill its room. Subscriptions the
+        store holds back (resting, or a circuit open whose probe is not `worker`'s) are left
+        out. On PostgreSQL rows another worker holds are skipped."""
         if only is not None and not only:
             return []
         now = now_micros()
-        where = "status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?"
-        params: list[int | str] = [now, now]
+        where = (
+            "status = 'pending' AND next_attempt_at <= ? AND lease_until <= ? "
+            f"AND subscription_id NOT IN ({self.holds.held_back()})"
+        )
+        params: list[int | str] = [now, now, *self.holds.held_back_params(worker or "", now)]
         for clause, ids in (("NOT IN", skip), ("IN", only or ())):
             if ids:
                 where += f" AND subscription_id {clause} ({','.join('?' * len(ids))})"

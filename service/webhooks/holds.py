@@ -93,6 +93,19 @@ class HoldStore:
             Hold(str(r[0]), int(r[1]), int(r[2]), int(r[3]) / 1000, r[4], int(r[5])) for r in rows
         ]
 
+    def held_back(self) -> str:
+        """A subquery of the subscriptions nothing may be claimed of now: resting, or their
+        circuit open (its time not over, or over and its probe not `worker`'s); its
+        parameters are `held_back_params`."""
+        return (
+            f"SELECT subscription_id FROM {self.holds} WHERE rest_until > ? OR (open_ms > 0 "
+            "AND (probe_by IS NULL OR probe_by <> ? OR open_until <= ?))"
+        )
+
+    @staticmethod
+    def held_back_params(worker: str, now: int) -> tuple[int, str, int]:
+        return (now, worker, now)
+
     def write(self, cursor: Cursor, changes: Sequence[Change]) -> None:
         """Records rests and circuit changes in the caller's transaction: a rest only ever
         lengthens, and a circuit change older than the one recorded changes nothing."""
