@@ -40,6 +40,13 @@ MAX_CURSOR = 400  # characters: a key of a few dates, ids and counts fits many t
 Key = tuple[str | int, ...]
 
 NOT_OURS = "Not a cursor this list gave; pass `next` as it came."
+# The header a page answers with, as its OpenAPI response declares it (`headers=LINK_HEADER`).
+LINK_HEADER = {
+    "Link": {
+        "description": '`<the next page>; rel="next"`, when there is one',
+        "schema": {"type": "string"},
+    }
+}
 
 
 def encode_cursor(key: Sequence[str | int]) -> str:

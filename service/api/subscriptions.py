@@ -18,7 +18,7 @@ from projections.facts import micros
 from projections.paging import Key, Page, page_after
 from service.access import Scope, requires
 from service.api import Blueprint, container
-from service.api.paging import Cursor, PageSchema, PagingArgsSchema, paged
+from service.api.paging import LINK_HEADER, Cursor, PageSchema, PagingArgsSchema, paged
 from service.api.schemas import type_patterns
 from service.errors import http_problem
 from service.problems import problem
@@ -170,7 +170,7 @@ class SubscriptionList(MethodView):
 
     @requires(Scope.WRITE)
     @blp.arguments(SubscriptionPagingSchema(), location="query")
-    @blp.response(200, SubscriptionListSchema)
+    @blp.response(200, SubscriptionListSchema, headers=LINK_HEADER)
     def get(self, args: dict[str, Any]) -> Any:
         """Lists subscriptions (without secrets), oldest first, paged."""
         page = subscriptions_page(args)
@@ -244,7 +244,7 @@ class Backfill(MethodView):
 class Deliveries(MethodView):
     @requires(Scope.WRITE)
     @blp.arguments(DeliveryQuerySchema(), location="query")
-    @blp.response(200, DeliveryListSchema)
+    @blp.response(200, DeliveryListSchema, headers=LINK_HEADER)
     def get(self, args: dict[str, Any], subscription_id: str) -> Any:
         """The delivery log in position order, each delivery with its attempts, paged."""
         page = deliveries_page(subscription_id, args)
@@ -255,7 +255,7 @@ class Deliveries(MethodView):
 class Attempts(MethodView):
     @requires(Scope.WRITE)
     @blp.arguments(AttemptQuerySchema(), location="query")
-    @blp.response(200, AttemptListSchema)
+    @blp.response(200, AttemptListSchema, headers=LINK_HEADER)
     def get(self, args: dict[str, Any], delivery_id: str) -> Any:
         """A delivery's attempts, in order, paged."""
         after = args["cursor"][0] if "cursor" in args else None

@@ -13,7 +13,7 @@ from events.schemas.fields import one_of
 from projections.paging import Page
 from service.access import Scope, requires
 from service.api import Blueprint, container
-from service.api.paging import PageSchema, PagingArgsSchema, paged
+from service.api.paging import LINK_HEADER, PageSchema, PagingArgsSchema, paged
 from service.auth import digest_of
 from service.store.tokens import TokenRow, token_id
 
@@ -43,7 +43,7 @@ class TokenListSchema(PageSchema):
 class TokenList(MethodView):
     @requires(Scope.ADMIN)
     @blp.arguments(PagingArgsSchema(), location="query")
-    @blp.response(200, TokenListSchema)
+    @blp.response(200, TokenListSchema, headers=LINK_HEADER)
     def get(self, args: dict[str, Any]) -> Any:
         """The tokens made by the service (not the one configured as TRACKER_API_TOKEN),
         oldest first, paged."""
