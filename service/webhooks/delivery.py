@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from projections.database import Cursor, ViewDatabase
 from projections.paging import Page, page_of
+from service.webhooks.holds import Change, HoldStore
 
 # Whatever ends a lease (an attempt's result, a release, a redelivery) clears whose it was too.
 RELEASED = "lease_until = 0, leased_by = NULL"
@@ -122,6 +123,7 @@ class DeliveryStore:
         self.deliveries = database.table("deliveries")
         self.attempts = database.table("delivery_attempts")
         self.tracking = database.table("view_tracking")
+        self.holds = HoldStore(database)  # rests and circuits, shared by the workers
 
     def create_tables(self) -> None:
         with self.db.transaction() as cursor:
@@ -134,6 +136,7 @@ class DeliveryStore:
                 "UNIQUE (subscription_id, event_id))"
             )
             self._add_leased_by(cursor)
+            self.holds.create_table(cursor)
             cursor.execute(
                 'CREATE INDEX IF NOT EXISTS "deliveries_due" ON '
                 f"{self.deliveries} (status, next_attempt_at)"
@@ -275,13 +278,17 @@ class DeliveryStore:
         takes them back at once should it restart), in the order they are due, none of the
         subscriptions in `skip` and, given `only`, only of those. `admit(subscription, id)`
         may refuse a delivery (its subscription has no room in flight): it is left due, and
-        the claim looks at a few times `limit` candidates to fill its room. On PostgreSQL rows
-        another worker holds are skipped."""
+        the claim looks at a few times `limit` candidates to fill its room. Subscriptions the
+        store holds back (resting, or a circuit open whose probe is not `worker`'s) are left
+        out. On PostgreSQL rows another worker holds are skipped."""
         if only is not None and not only:
             return []
         now = now_micros()
-        where = "status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?"
-        params: list[int | str] = [now, now]
+        where = (
+            "status = 'pending' AND next_attempt_at <= ? AND lease_until <= ? "
+            f"AND subscription_id NOT IN ({self.holds.held_back()})"
+        )
+        params: list[int | str] = [now, now, *self.holds.held_back_params(worker or "", now)]
         for clause, ids in (("NOT IN", skip), ("IN", only or ())):
             if ids:
                 where += f" AND subscription_id {clause} ({','.join('?' * len(ids))})"
@@ -317,10 +324,12 @@ class DeliveryStore:
         """Records an attempt and the delivery's new state, releasing its lease."""
         self.finish_many([(claimed, result)])
 
-    def finish_many(self, results: Sequence[tuple[Claimed, dict[str, Any]]]) -> None:
-        """Several attempts and their deliveries' new states, in one transaction. Each result
-        has status, next_attempt_at, http_status, error, duration, excerpt, trigger and
-        attempted_by."""
+    def finish_many(
+        self, results: Sequence[tuple[Claimed, dict[str, Any]]], changes: Sequence[Change] = ()
+    ) -> None:
+        """Several attempts and their deliveries' new states, and the rests and circuit
+        changes they brought (holds.py), in one transaction. Each result has status,
+        next_attempt_at, http_status, error, duration, excerpt, trigger and attempted_by."""
         now = now_micros()
         attempts, updates = [], []
         for claimed, r in results:
@@ -352,6 +361,9 @@ class DeliveryStore:
                 )
             )
         with self.db.transaction() as cursor:
+            self.holds.write(cursor, changes)
+            if not results:
+                return
             cursor.executemany(
                 f"INSERT INTO {self.attempts} VALUES (?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT (delivery_id, number) DO NOTHING",
