@@ -1,10 +1,11 @@
 """`make bench`: every benchmark on SQLite (and PostgreSQL when reachable), one table.
 
 BENCH_SCALE=large runs at 1,000,000 events; BENCH_EVENTS=n sets the size directly;
-BENCH_ONLY=append,rebuild,webhooks,reads,search,pages,streams,import picks some of them (`replay`,
-rebuild's former name, still works); BENCH_STORES=sqlite (or postgres) picks the stores. Each
-figure is also printed as soon as it is measured, so a long run that is stopped keeps what it
-measured."""
+BENCH_ONLY=append,rebuild,webhooks,reads,search,pages,streams,import picks some of them
+(`replay`, rebuild's former name, still works); BENCH_STORES=sqlite (or postgres) picks the
+stores; BENCH_APPEND_SERVERS=waitress,granian,gunicorn adds the append figures of the API
+alone on each of those servers. Each figure is also printed as soon as it is measured, so a
+long run that is stopped keeps what it measured."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ def main() -> int:
                     kind,
                     APPENDS.get(scale, APPENDS["default"]),
                     APPEND_SECONDS.get(scale, APPEND_SECONDS["default"]),
+                    [s for s in os.environ.get("BENCH_APPEND_SERVERS", "").split(",") if s],
                 )
             )
         if "rebuild" in chosen:

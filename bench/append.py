@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +24,13 @@ import requests
 from eventsourcing.application import Application
 
 from bench.report import Figure
-from bench.server import AUTH, TOKEN, tracker_serve
+from bench.server import AUTH, TOKEN, tracker_serve, wsgi_serve
 from bench.stores import Store
 from events.schemas.envelope import DevelopmentSchema
 from events.subjects import Subject
 from service.settings import Settings
 from service.store.locations import is_postgres, postgres_setup, sqlite_path, store_environment
+from tests.e2e.process import TrackerProcess
 from tests.factories import development
 
 CLIENTS = (1, 8, 32)
@@ -37,28 +40,49 @@ SCRIPT = Path(__file__).resolve().with_name("append.lua")
 SUBJECT = "__SUBJECT__"  # the script puts a subject of the request's own in its place
 
 
-def measure(kind: str, count: int, seconds: float) -> list[Figure]:
+def measure(kind: str, count: int, seconds: float, servers: Sequence[str] = ()) -> list[Figure]:
     """`count` developments saved by the library for the baseline; each wrk run lasts
-    `seconds`."""
+    `seconds`. `servers` (of "waitress", "granian", "gunicorn") adds the same figures for the
+    API alone on each of them (`tracker serve --api-only` for waitress)."""
     bodies = [development("meeting.held", f"meeting:bench-{n}") for n in range(count)]
-    baseline = statistics.median(_library_saves(kind, bodies) for _ in range(RUNS))
     figures = []
+    for serve, label in [
+        (_serve_all, ""),
+        *[(_serve_api(s), f" ({s}, API only)") for s in servers],
+    ]:
+        figures += _figures_of(kind, bodies, seconds, serve, label)
+    return figures
+
+
+def _figures_of(
+    kind: str, bodies: list[dict[str, Any]], seconds: float, serve: Serve, label: str
+) -> list[Figure]:
+    """One server's figures at each number of clients. The machine's pace drifts over
+    minutes, so the baseline is measured between them (one run before each number of
+    clients) and its median stands beside all of them."""
+    measured = []
+    saves = []
     for clients in CLIENTS:
-        appends, ceiling = _service_appends(kind, clients, seconds)
+        saves.append(_library_saves(kind, bodies))
+        measured.append((clients, *_service_appends(kind, clients, seconds, serve)))
+    baseline = statistics.median(saves)
+    figures = []
+    for clients, appends, ceiling in measured:
+        who = f"{clients} client{'s' * (clients > 1)}{label}"
         figures.append(
             Figure(
-                f"append: POST /v1/events, {clients} client{'s' * (clients > 1)}",
+                f"append: POST /v1/events, {who}",
                 kind,
                 appends,
                 baseline,
                 "events/s",
                 "app.save, 1 per transaction",
-                target_ratio=1.0 if clients == 32 else None,
+                target_ratio=1.0 if clients == 32 and not label else None,
             )
         )
         figures.append(
             Figure(
-                f"append ceiling: GET /healthz, {clients} client{'s' * (clients > 1)}",
+                f"append ceiling: GET /healthz, {who}",
                 kind,
                 ceiling,
                 baseline,
@@ -67,6 +91,17 @@ def measure(kind: str, count: int, seconds: float) -> list[Figure]:
             )
         )
     return figures
+
+
+Serve = Callable[[Path, str], AbstractContextManager[TrackerProcess]]
+
+
+def _serve_all(folder: Path, url: str) -> AbstractContextManager[TrackerProcess]:
+    return tracker_serve(folder, url)
+
+
+def _serve_api(name: str) -> Serve:
+    return lambda folder, url: wsgi_serve(folder, url, name)
 
 
 def _library_saves(kind: str, bodies: list[dict[str, Any]]) -> float:
@@ -96,14 +131,14 @@ def _library_application(settings: Settings) -> Application[str]:
     return Application[str](env=env)
 
 
-def _service_appends(kind: str, clients: int, seconds: float) -> tuple[float, float]:
-    """Events per second acknowledged with 201 by one `tracker serve` on an empty store,
+def _service_appends(kind: str, clients: int, seconds: float, serve: Serve) -> tuple[float, float]:
+    """Events per second acknowledged with 201 by one server on an empty store,
     `clients` at a time (the median of RUNS runs after a warm-up), and the requests per
     second it answers to `GET /healthz` with as many clients."""
     with (
         tempfile.TemporaryDirectory() as folder,
         Store.url(kind) as url,
-        tracker_serve(Path(folder), url) as server,
+        serve(Path(folder), url) as server,
     ):
         template = Path(folder).with_name(f"{Path(folder).name}-body.json")
         template.write_text(json.dumps(development("meeting.held", SUBJECT)))
