@@ -130,6 +130,16 @@ def test_the_country_page_shows_its_groupings_when_asked(client: FlaskClient):
     assert "No development of a grouping it belonged to then." in then
 
 
+def test_the_timeline_page_takes_a_party_with_its_groupings(client: FlaskClient):
+    page = client.get("/timeline?party=IND&include_groupings=true")
+    assert page.status_code == 200
+    assert f'href="/subjects/{QUAD_STATEMENT}' in page.text
+    assert f'href="/subjects/{QUAD_MINERALS}' in page.text
+    alone = client.get("/timeline?party=IND").text
+    assert QUAD_STATEMENT not in alone
+    assert client.get("/timeline?include_groupings=true").status_code == 422
+
+
 @pytest.mark.parametrize(
     "path",
     [
