@@ -13,6 +13,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from events.queries import EventFilter
 from events.record import Appended, Posting
 from events.schemas.envelope import DevelopmentSchema
+from events.schemas.fast import FastSchema
 from events.schemas.fields import subject_ref
 from service.access import Scope, requires, takes_batches
 from service.api import Blueprint, container
@@ -73,7 +74,9 @@ class BatchHeadersSchema(AppendHeadersSchema):
     )
 
 
-class BatchSchema(Schema):
+class BatchSchema(FastSchema):
+    """Up to 1000 developments, checked by the fast load first (events/schemas/fast.py)."""
+
     events = fields.List(
         fields.Nested(DevelopmentSchema), required=True, validate=validate.Length(min=1, max=1000)
     )

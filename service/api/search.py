@@ -18,7 +18,7 @@ from projections.search import Found, search, words_of
 from service.access import Scope, requires
 from service.api import Blueprint, container
 from service.api.moments import MomentArgsSchema, moment_of, read_view
-from service.api.paging import Cursor, PageSchema, limit_field, paged
+from service.api.paging import LINK_HEADER, Cursor, PageSchema, limit_field, paged
 from service.api.schemas import PartyArgsSchema, type_patterns
 
 blp = Blueprint("search", __name__, url_prefix="/v1", description="Full-text search.")
@@ -111,7 +111,7 @@ class SearchSchema(PageSchema):
 class Search(MethodView):
     @requires(Scope.READ)
     @blp.arguments(SearchArgsSchema(), location="query")
-    @blp.response(200, SearchSchema)
+    @blp.response(200, SearchSchema, headers=LINK_HEADER)
     def get(self, asked: SearchAsked) -> Any:
         """Developments holding every word asked for, ranked, filtered by type, party and
         date, as of a date and as known at a moment."""

@@ -21,7 +21,7 @@ from projections.paging import Page, page_after
 from service.access import Scope, requires
 from service.api import Blueprint, container
 from service.api.moments import MomentArgsSchema, moment_of, read_view
-from service.api.paging import Cursor, PageSchema, PagingArgsSchema, paged
+from service.api.paging import LINK_HEADER, Cursor, PageSchema, PagingArgsSchema, paged
 from service.api.schemas import PartyArgsSchema, StrictQueryBoolean, type_patterns
 
 blp = Blueprint("views", __name__, url_prefix="/v1", description="Current-state views of the log.")
@@ -166,7 +166,7 @@ class Relationship(MethodView):
 class Agreements(MethodView):
     @requires(Scope.READ)
     @blp.arguments(AgreementArgsSchema(), location="query")
-    @blp.response(200, ItemsSchema)
+    @blp.response(200, ItemsSchema, headers=LINK_HEADER)
     def get(self, args: dict[str, Any]) -> Any:
         """Agreements with their status per party, in order of first occurrence, paged."""
         position = read_view(args, "agreements")
@@ -178,7 +178,7 @@ class Agreements(MethodView):
 class Deals(MethodView):
     @requires(Scope.READ)
     @blp.arguments(DealArgsSchema(), location="query")
-    @blp.response(200, DealsSchema)
+    @blp.response(200, DealsSchema, headers=LINK_HEADER)
     def get(self, args: dict[str, Any]) -> Any:
         """The deal ledger by stage, with totals per currency; the deals in order of first
         occurrence, paged (stages and totals count every page)."""
@@ -191,7 +191,7 @@ class Deals(MethodView):
 class Timeline(MethodView):
     @requires(Scope.READ)
     @blp.arguments(TimelineArgsSchema(), location="query")
-    @blp.response(200, ItemsSchema)
+    @blp.response(200, ItemsSchema, headers=LINK_HEADER)
     def get(self, args: dict[str, Any]) -> Any:
         """Developments in order of occurrence, filtered by party or pair, type and period,
         paged."""
@@ -205,7 +205,7 @@ class Timeline(MethodView):
 class CountryView(MethodView):
     @requires(Scope.READ)
     @blp.arguments(CountryArgsSchema(), location="query")
-    @blp.response(200, CountrySchema)
+    @blp.response(200, CountrySchema, headers=LINK_HEADER)
     def get(self, args: dict[str, Any], code: str) -> Any:
         """A country's partners, ranked by activity, paged."""
         alpha3 = _country(code)

@@ -1,0 +1,329 @@
+"""A faster load for the schemas of events/schemas/, compiled from their own fields: it accepts
+or defers. Each schema's fields are turned once into plain checks (the field's type, its
+validators) and its hooks are run by marshmallow itself; on any doubt (a value of another type,
+a failed check, a missing required field, an unknown key, a field kind it does not know) the
+load is handed to marshmallow from the start, so that every problem is reported by marshmallow
+and with its words. What the fast load accepts, marshmallow accepts with the same result, key
+order included: `tests/unit/test_fast_schemas.py` compares the two over the examples and over
+generated valid and invalid developments.
+
+A development's load spent about 90% of its time in marshmallow's machinery around the checks
+(error stores, per-field closures, validator dispatch); the checks themselves stay the same."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
+from typing import Any, cast
+
+from marshmallow import RAISE, Schema, ValidationError, fields, missing, validate
+from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
+from marshmallow.error_store import ErrorStore
+from marshmallow.types import UnknownOption
+
+# A raw value (and the object it is in, as marshmallow passes it to a field) to its loaded
+# form; raises Deferred.
+Check = Callable[[Any, Any], Any]
+
+_ENABLED: ContextVar[bool] = ContextVar("fast_schema_loads", default=True)
+
+
+class Deferred(Exception):
+    """The fast load is not sure: marshmallow loads the value from the start."""
+
+
+class FastSchema(Schema):
+    """A schema whose `load` tries the compiled fast load first (when called as the record
+    calls it: no `many`, `partial` or `unknown` of its own)."""
+
+    def load(
+        self,
+        data: Any,
+        *,
+        many: bool | None = None,
+        partial: Any = None,
+        unknown: UnknownOption | None = None,
+    ) -> Any:
+        if many is None and partial is None and unknown is None and _ENABLED.get():
+            loader = _loader_of(self)
+            if loader is not None:
+                try:
+                    return loader(data, None)
+                except Deferred:
+                    pass
+        return super().load(data, many=many, partial=partial, unknown=unknown)
+
+
+def fast_load(schema: Schema, data: Any) -> Any:
+    """The fast load alone: its result, or Deferred (for tests and benchmarks)."""
+    loader = _loader_of(schema)
+    if loader is None:
+        raise Deferred()
+    return loader(data, None)
+
+
+@contextlib.contextmanager
+def marshmallow_only() -> Iterator[None]:
+    """Loads in this context (thread, task) go through marshmallow alone, nested ones too."""
+    token = _ENABLED.set(False)
+    try:
+        yield
+    finally:
+        _ENABLED.reset(token)
+
+
+def _loader_of(schema: Schema) -> Check | None:
+    """The compiled load of a schema instance configured as its class declares it, or None."""
+    if (
+        schema.many
+        or schema.partial
+        or schema.unknown != RAISE
+        or schema.only is not None
+        or schema.exclude
+        or schema.load_only
+        or schema.dump_only
+    ):
+        return None
+    return _compiled(type(schema))
+
+
+_COMPILED: dict[type[Schema], Check | None] = {}
+
+
+def _compiled(schema_class: type[Schema]) -> Check | None:
+    if schema_class not in _COMPILED:
+        _COMPILED[schema_class] = None  # a schema nested in itself is marshmallow's to load
+        _COMPILED[schema_class] = _compile_schema(schema_class())
+    return _COMPILED[schema_class]
+
+
+def _compile_schema(schema: Schema) -> Check | None:
+    hooks = schema._hooks
+    if hooks[PRE_LOAD] or any("." in (f.attribute or "") for f in schema.load_fields.values()):
+        return None
+    plan = [
+        (
+            name if field.data_key is None else field.data_key,
+            field.attribute or name,
+            field.required,
+            field.load_default,
+            _check_of(field, name),
+        )
+        for name, field in schema.load_fields.items()
+    ]
+    allowed = frozenset(key for key, *_ in plan)
+    validated = bool(hooks[VALIDATES] or hooks[VALIDATES_SCHEMA])
+    processed = bool(hooks[POST_LOAD])
+
+    def load(data: Any, _: Any) -> Any:
+        if type(data) is not dict or not allowed.issuperset(data):
+            raise Deferred()
+        result: dict[str, Any] = {}
+        for key, attribute, required, default, check in plan:
+            if key in data:
+                result[attribute] = check(data[key], data)
+            elif required:
+                raise Deferred()
+            elif default is not missing:
+                result[attribute] = default() if callable(default) else default
+        if validated:
+            _run_validators(schema, result, data)
+        if processed:
+            try:
+                result = schema._invoke_load_processors(
+                    POST_LOAD, result, many=False, original_data=data, partial=None, unknown=RAISE
+                )
+            except ValidationError:
+                raise Deferred() from None
+        return result
+
+    return load
+
+
+def _run_validators(schema: Schema, result: dict[str, Any], data: dict[str, Any]) -> None:
+    """The schema's field and schema validators, as marshmallow's load runs them when no
+    field had a problem; any problem defers."""
+    errors = ErrorStore()  # type: ignore[no-untyped-call]
+    schema._invoke_field_validators(error_store=errors, data=result, many=False)
+    for pass_collection in (True, False):
+        schema._invoke_schema_validators(
+            error_store=errors,
+            pass_collection=pass_collection,
+            data=result,
+            original_data=data,
+            many=False,
+            partial=None,
+            unknown=RAISE,
+            field_errors=False,
+        )
+    if errors.errors:
+        raise Deferred()
+
+
+def _check_of(field: fields.Field[Any], name: str | None) -> Check:
+    """A field's check: inline for the kinds most values are (exact String, Integer, List,
+    Nested), marshmallow's own `deserialize` for every other kind and every other value.
+    `name` is what marshmallow names the value to the field: its key, or None for an item of
+    a list."""
+    if field.pre_load or field.post_load:
+        return _whole(field, name)
+    generic = _generic(field, name)
+    kind = type(field)
+    if kind is fields.String:
+        return _inline(field, lambda value: type(value) is str, generic)
+    if kind is fields.Integer:
+        return _inline(field, lambda value: type(value) is int, generic)
+    if kind is fields.List:
+        return _list_check(cast(fields.List[Any], field), generic)
+    if kind is fields.Nested:
+        return _nested_check(cast(fields.Nested, field), generic)
+    return generic
+
+
+def _generic(field: fields.Field[Any], name: str | None) -> Check:
+    """The field's own `_deserialize` and the validators, as its `deserialize` runs them for
+    a value that is there and not None; marshmallow's `deserialize` whole for None."""
+    whole = _whole(field, name)
+    if type(field).deserialize is not fields.Field.deserialize:
+        return whole
+    valid = _validation_of(field)
+    own = field._deserialize
+
+    def check(value: Any, within: Any) -> Any:
+        if value is None:
+            return whole(value, within)
+        try:
+            loaded = own(value, name, within)
+        except ValidationError:
+            raise Deferred() from None
+        valid(loaded)
+        return loaded
+
+    return check
+
+
+def _whole(field: fields.Field[Any], name: str | None) -> Check:
+    def check(value: Any, within: Any) -> Any:
+        try:
+            return field.deserialize(value, name, within)
+        except ValidationError:
+            raise Deferred() from None
+
+    return check
+
+
+def _inline(field: fields.Field[Any], is_kind: Callable[[Any], bool], generic: Check) -> Check:
+    """Values of the field's own type are checked here and kept as they are (an exact str
+    or int loads as itself); others go to marshmallow."""
+    valid = _validation_of(field)
+
+    def check(value: Any, within: Any) -> Any:
+        if not is_kind(value):
+            return generic(value, within)
+        valid(value)
+        return value
+
+    return check
+
+
+def _list_check(field: fields.List[Any], generic: Check) -> Check:
+    inner = _check_of(field.inner, None)
+    valid = _validation_of(field)
+
+    def check(value: Any, within: Any) -> Any:
+        if type(value) is not list:
+            return generic(value, within)
+        loaded = [inner(item, None) for item in value]
+        valid(loaded)
+        return loaded
+
+    return check
+
+
+def _nested_check(field: fields.Nested, generic: Check) -> Check:
+    nested = field.schema
+    loader = None if field.unknown is not None else _loader_of(nested)
+    if loader is None:
+        return generic
+    valid = _validation_of(field)
+
+    def check(value: Any, within: Any) -> Any:
+        if type(value) is not dict:
+            return generic(value, within)
+        loaded = loader(value, None)
+        valid(loaded)
+        return loaded
+
+    return check
+
+
+def _validation_of(field: fields.Field[Any]) -> Callable[[Any], None]:
+    """The field's validators, each as a plain test; a failed one defers."""
+    tests = [_test_of(validator) for validator in field.validators]
+
+    def valid(value: Any) -> None:
+        for test in tests:
+            if not test(value):
+                raise Deferred()
+
+    return valid
+
+
+def _test_of(validator: Callable[[Any], Any]) -> Callable[[Any], bool]:
+    kind = type(validator)
+    if kind is validate.Length:
+        return _length_test(cast(validate.Length, validator))
+    if kind is validate.OneOf:
+        return _one_of_test(cast(validate.OneOf, validator))
+    if kind is validate.Regexp:
+        pattern: re.Pattern[Any] = cast(validate.Regexp, validator).regex
+        return lambda value: pattern.match(value) is not None
+    if kind is validate.Range:
+        return _range_test(cast(validate.Range, validator))
+
+    def test(value: Any) -> bool:
+        try:
+            # as marshmallow: a plain function may also refuse by returning False
+            return validator(value) is not False or isinstance(validator, validate.Validator)
+        except ValidationError:
+            return False
+
+    return test
+
+
+def _length_test(length: validate.Length) -> Callable[[Any], bool]:
+    low, high, equal = length.min, length.max, length.equal
+    if equal is not None:
+        return lambda value: len(value) == equal
+    return lambda value: (low is None or len(value) >= low) and (high is None or len(value) <= high)
+
+
+def _one_of_test(one_of: validate.OneOf) -> Callable[[Any], bool]:
+    choices = one_of.choices
+    among: Iterable[Any]
+    try:
+        among = frozenset(choices)
+    except TypeError:
+        among = choices
+
+    def test(value: Any) -> bool:
+        try:
+            return value in among
+        except TypeError:  # an unhashable value: marshmallow refuses it too
+            return False
+
+    return test
+
+
+def _range_test(bounds: validate.Range) -> Callable[[Any], bool]:
+    low, high = bounds.min, bounds.max
+    low_in, high_in = bounds.min_inclusive, bounds.max_inclusive
+
+    def test(value: Any) -> bool:
+        if low is not None and (value < low if low_in else value <= low):
+            return False
+        return high is None or not (value > high if high_in else value >= high)
+
+    return test
