@@ -9,7 +9,6 @@ from events.values.parties import country_name, is_country
 from projections.facts import Fact, Moment
 from projections.projection import FactProjection
 from projections.reader import ViewReader
-from projections.timeline import membership_window
 
 ALONE = ""
 
@@ -80,7 +79,7 @@ def groupings_of(reader: ViewReader, code: str, moment: Moment) -> list[dict[str
     for grouping, periods in memberships_of(code).items():
         by_event: dict[str, str] = {}
         for membership in periods:
-            start, end = membership_window(membership)
+            start, end = membership.window
             for row in reader.view("timeline").select(
                 moment, keys=[grouping], occurred_from=start, occurred_to=end
             ):
