@@ -114,7 +114,7 @@ def _compile_schema(schema: Schema) -> Check | None:
         for name, field in schema.load_fields.items()
     ]
     allowed = frozenset(key for key, *_ in plan)
-    validated = bool(hooks[VALIDATES] or hooks[VALIDATES_SCHEMA])
+    validators = _validators_of(schema)
     processed = bool(hooks[POST_LOAD])
 
     def load(data: Any, _: Any) -> Any:
@@ -128,8 +128,8 @@ def _compile_schema(schema: Schema) -> Check | None:
                 raise Deferred()
             elif default is not missing:
                 result[attribute] = default() if callable(default) else default
-        if validated:
-            _run_validators(schema, result, data)
+        if validators is not None:
+            validators(result, data)
         if processed:
             try:
                 result = schema._invoke_load_processors(
@@ -142,9 +142,36 @@ def _compile_schema(schema: Schema) -> Check | None:
     return load
 
 
-def _run_validators(schema: Schema, result: dict[str, Any], data: dict[str, Any]) -> None:
-    """The schema's field and schema validators, as marshmallow's load runs them when no
-    field had a problem; any problem defers."""
+def _validators_of(schema: Schema) -> Callable[[dict[str, Any], dict[str, Any]], None] | None:
+    """The schema's field and schema validators, run as marshmallow's load runs them when no
+    field had a problem (those taking the whole collection first); any problem defers."""
+    hooks = schema._hooks
+    if hooks[VALIDATES]:
+        return lambda result, data: _run_field_and_schema_validators(schema, result, data)
+    ordered = sorted(hooks[VALIDATES_SCHEMA], key=lambda hook: not hook[1])
+    if not ordered:
+        return None
+    validators = [
+        (getattr(schema, name), bool(options.get("pass_original"))) for name, _, options in ordered
+    ]
+
+    def run(result: dict[str, Any], data: dict[str, Any]) -> None:
+        try:
+            for validator, pass_original in validators:
+                if pass_original:
+                    validator(result, data, partial=None, many=False, unknown=RAISE)
+                else:
+                    validator(result, partial=None, many=False, unknown=RAISE)
+        except ValidationError:
+            raise Deferred() from None
+
+    return run
+
+
+def _run_field_and_schema_validators(
+    schema: Schema, result: dict[str, Any], data: dict[str, Any]
+) -> None:
+    """Every validator by marshmallow's own dispatch, for a schema with field validators."""
     errors = ErrorStore()  # type: ignore[no-untyped-call]
     schema._invoke_field_validators(error_store=errors, data=result, many=False)
     for pass_collection in (True, False):
@@ -172,9 +199,9 @@ def _check_of(field: fields.Field[Any], name: str | None) -> Check:
     generic = _generic(field, name)
     kind = type(field)
     if kind is fields.String:
-        return _inline(field, lambda value: type(value) is str, generic)
+        return _inline(field, str, generic)
     if kind is fields.Integer:
-        return _inline(field, lambda value: type(value) is int, generic)
+        return _inline(field, int, generic)
     if kind is fields.List:
         return _list_check(cast(fields.List[Any], field), generic)
     if kind is fields.Nested:
@@ -214,13 +241,19 @@ def _whole(field: fields.Field[Any], name: str | None) -> Check:
     return check
 
 
-def _inline(field: fields.Field[Any], is_kind: Callable[[Any], bool], generic: Check) -> Check:
-    """Values of the field's own type are checked here and kept as they are (an exact str
-    or int loads as itself); others go to marshmallow."""
+def _inline(field: fields.Field[Any], kind: type, generic: Check) -> Check:
+    """Values of the field's own type (exactly) are checked here and kept as they are (an
+    exact str or int loads as itself); others go to marshmallow."""
     valid = _validation_of(field)
+    if valid is _no_validators:
+
+        def plain(value: Any, within: Any) -> Any:
+            return value if type(value) is kind else generic(value, within)
+
+        return plain
 
     def check(value: Any, within: Any) -> Any:
-        if not is_kind(value):
+        if type(value) is not kind:
             return generic(value, within)
         valid(value)
         return value
@@ -262,6 +295,16 @@ def _nested_check(field: fields.Nested, generic: Check) -> Check:
 def _validation_of(field: fields.Field[Any]) -> Callable[[Any], None]:
     """The field's validators, each as a plain test; a failed one defers."""
     tests = [_test_of(validator) for validator in field.validators]
+    if not tests:
+        return _no_validators
+    if len(tests) == 1:
+        (only,) = tests
+
+        def valid_one(value: Any) -> None:
+            if not only(value):
+                raise Deferred()
+
+        return valid_one
 
     def valid(value: Any) -> None:
         for test in tests:
@@ -269,6 +312,10 @@ def _validation_of(field: fields.Field[Any]) -> Callable[[Any], None]:
                 raise Deferred()
 
     return valid
+
+
+def _no_validators(value: Any) -> None:
+    pass
 
 
 def _test_of(validator: Callable[[Any], Any]) -> Callable[[Any], bool]:
