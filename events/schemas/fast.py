@@ -19,7 +19,14 @@ from contextvars import ContextVar
 from typing import Any, cast
 
 from marshmallow import RAISE, Schema, ValidationError, fields, missing, validate
-from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
+from marshmallow.decorators import (
+    POST_DUMP,
+    POST_LOAD,
+    PRE_DUMP,
+    PRE_LOAD,
+    VALIDATES,
+    VALIDATES_SCHEMA,
+)
 from marshmallow.error_store import ErrorStore
 from marshmallow.types import UnknownOption
 
@@ -55,6 +62,16 @@ class FastSchema(Schema):
                     pass
         return super().load(data, many=many, partial=partial, unknown=unknown)
 
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        if many is None and _ENABLED.get():
+            dumper = _dumper_of(self)
+            if dumper is not None:
+                try:
+                    return dumper(obj)
+                except Deferred:
+                    pass
+        return super().dump(obj, many=many)
+
 
 def fast_load(schema: Schema, data: Any) -> Any:
     """The fast load alone: its result, or Deferred (for tests and benchmarks)."""
@@ -74,9 +91,23 @@ def marshmallow_only() -> Iterator[None]:
         _ENABLED.reset(token)
 
 
+def fast_dump(schema: Schema, obj: Any) -> Any:
+    """The fast dump alone: its result, or Deferred (for tests)."""
+    dumper = _dumper_of(schema)
+    if dumper is None:
+        raise Deferred()
+    return dumper(obj)
+
+
 def _loader_of(schema: Schema) -> Check | None:
     """The compiled load of a schema instance configured as its class declares it, or None."""
-    if (
+    if not _as_declared(schema):
+        return None
+    return _compiled(type(schema))
+
+
+def _as_declared(schema: Schema) -> bool:
+    return not (
         schema.many
         or schema.partial
         or schema.unknown != RAISE
@@ -84,9 +115,7 @@ def _loader_of(schema: Schema) -> Check | None:
         or schema.exclude
         or schema.load_only
         or schema.dump_only
-    ):
-        return None
-    return _compiled(type(schema))
+    )
 
 
 _COMPILED: dict[type[Schema], Check | None] = {}
@@ -374,3 +403,83 @@ def _range_test(bounds: validate.Range) -> Callable[[Any], bool]:
         return high is None or not (value > high if high_in else value >= high)
 
     return test
+
+
+# Dumping: each field of a dict's, in the schema's order; a str, int, dict or list of them is
+# written as marshmallow writes it (the same value, a dict copied), anything else by the field.
+
+Dump = Callable[[Any], Any]
+_DUMPERS: dict[type[Schema], Dump | None] = {}
+_DICT_ATTRIBUTES = frozenset(dir(dict))  # marshmallow reads a key a dict lacks as its attribute
+
+
+def _dumper_of(schema: Schema) -> Dump | None:
+    if not _as_declared(schema):
+        return None
+    schema_class = type(schema)
+    if schema_class not in _DUMPERS:
+        _DUMPERS[schema_class] = _compile_dump(schema_class())
+    return _DUMPERS[schema_class]
+
+
+def _compile_dump(schema: Schema) -> Dump | None:
+    hooks = schema._hooks
+    if (
+        hooks[PRE_DUMP]
+        or hooks[POST_DUMP]
+        or type(schema).get_attribute is not Schema.get_attribute
+    ):
+        return None
+    plan = []
+    for name, field in schema.dump_fields.items():
+        source = field.attribute or name
+        if (
+            "." in source
+            or field.dump_default is not missing
+            or not field._CHECK_ATTRIBUTE
+            or type(field).serialize is not fields.Field.serialize
+            or type(field).get_value is not fields.Field.get_value
+        ):
+            return None
+        key = name if field.data_key is None else field.data_key
+        plan.append((source, key, _writer_of(field, name, schema)))
+    attributes = {source for source, _, _ in plan} & _DICT_ATTRIBUTES
+
+    def dump(obj: Any) -> Any:
+        if type(obj) is not dict or not attributes.issubset(obj):
+            raise Deferred()
+        return {key: write(obj[source], obj) for source, key, write in plan if source in obj}
+
+    return dump
+
+
+def _writer_of(field: fields.Field[Any], name: str, schema: Schema) -> Callable[[Any, Any], Any]:
+    """A field's writing of a value (and the object it is in): inline for exact types."""
+    kind = type(field)
+    if kind is fields.String:
+        return _plain_writer(field, name, str)
+    if kind is fields.Integer and not cast(fields.Integer, field).as_string:
+        return _plain_writer(field, name, int)
+    if kind is fields.Dict and field.key_field is None and field.value_field is None:  # type: ignore[attr-defined]
+        own = field._serialize
+
+        def write_dict(value: Any, obj: Any) -> Any:
+            return dict(value) if type(value) is dict else own(value, name, obj)
+
+        return write_dict
+    if kind is fields.List:
+        inner = _writer_of(cast(fields.List[Any], field).inner, name, schema)
+        own_list = field._serialize
+
+        def write_list(value: Any, obj: Any) -> Any:
+            if type(value) is not list:
+                return own_list(value, name, obj)
+            return [inner(item, obj) for item in value]
+
+        return write_list
+    return lambda value, obj: field._serialize(value, name, obj)
+
+
+def _plain_writer(field: fields.Field[Any], name: str, kind: type) -> Callable[[Any, Any], Any]:
+    own = field._serialize
+    return lambda value, obj: value if type(value) is kind else own(value, name, obj)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from events.catalogue import TYPES, is_type_pattern, type_pattern_names
+from events.schemas.fast import FastSchema
 from events.schemas.fields import TypeData, one_of
 
 
@@ -29,7 +30,7 @@ def _check_type_patterns(value: list[str]) -> None:
             raise ValidationError(f"Unknown type '{name}'; give a type or '<kind>.*'.")
 
 
-class StoredEventSchema(Schema):
+class StoredEventSchema(FastSchema):
     """A development as stored: the envelope plus id, position, version and recorded_at."""
 
     id = fields.String(metadata={"format": "uuid"})
@@ -51,10 +52,10 @@ class StoredEventSchema(Schema):
     codes = fields.Dict(metadata={"description": "PLOVER and CAMEO codes of the type"})
 
 
-class EventPageSchema(Schema):
+class EventPageSchema(FastSchema):
     items = fields.List(fields.Nested(StoredEventSchema))
     next_after = fields.Integer(metadata={"description": "pass as `after` for the next page"})
 
 
-class EventBatchResultSchema(Schema):
+class EventBatchResultSchema(FastSchema):
     events = fields.List(fields.Nested(StoredEventSchema))
