@@ -19,7 +19,14 @@ from contextvars import ContextVar
 from typing import Any, cast
 
 from marshmallow import RAISE, Schema, ValidationError, fields, missing, validate
-from marshmallow.decorators import POST_LOAD, PRE_LOAD, VALIDATES, VALIDATES_SCHEMA
+from marshmallow.decorators import (
+    POST_DUMP,
+    POST_LOAD,
+    PRE_DUMP,
+    PRE_LOAD,
+    VALIDATES,
+    VALIDATES_SCHEMA,
+)
 from marshmallow.error_store import ErrorStore
 from marshmallow.types import UnknownOption
 
@@ -55,6 +62,16 @@ class FastSchema(Schema):
                     pass
         return super().load(data, many=many, partial=partial, unknown=unknown)
 
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        if many is None and _ENABLED.get():
+            dumper = _dumper_of(self)
+            if dumper is not None:
+                try:
+                    return dumper(obj)
+                except Deferred:
+                    pass
+        return super().dump(obj, many=many)
+
 
 def fast_load(schema: Schema, data: Any) -> Any:
     """The fast load alone: its result, or Deferred (for tests and benchmarks)."""
@@ -74,9 +91,23 @@ def marshmallow_only() -> Iterator[None]:
         _ENABLED.reset(token)
 
 
+def fast_dump(schema: Schema, obj: Any) -> Any:
+    """The fast dump alone: its result, or Deferred (for tests)."""
+    dumper = _dumper_of(schema)
+    if dumper is None:
+        raise Deferred()
+    return dumper(obj)
+
+
 def _loader_of(schema: Schema) -> Check | None:
     """The compiled load of a schema instance configured as its class declares it, or None."""
-    if (
+    if not _as_declared(schema):
+        return None
+    return _compiled(type(schema))
+
+
+def _as_declared(schema: Schema) -> bool:
+    return not (
         schema.many
         or schema.partial
         or schema.unknown != RAISE
@@ -84,9 +115,7 @@ def _loader_of(schema: Schema) -> Check | None:
         or schema.exclude
         or schema.load_only
         or schema.dump_only
-    ):
-        return None
-    return _compiled(type(schema))
+    )
 
 
 _COMPILED: dict[type[Schema], Check | None] = {}
@@ -114,7 +143,7 @@ def _compile_schema(schema: Schema) -> Check | None:
         for name, field in schema.load_fields.items()
     ]
     allowed = frozenset(key for key, *_ in plan)
-    validated = bool(hooks[VALIDATES] or hooks[VALIDATES_SCHEMA])
+    validators = _validators_of(schema)
     processed = bool(hooks[POST_LOAD])
 
     def load(data: Any, _: Any) -> Any:
@@ -128,8 +157,8 @@ def _compile_schema(schema: Schema) -> Check | None:
                 raise Deferred()
             elif default is not missing:
                 result[attribute] = default() if callable(default) else default
-        if validated:
-            _run_validators(schema, result, data)
+        if validators is not None:
+            validators(result, data)
         if processed:
             try:
                 result = schema._invoke_load_processors(
@@ -142,9 +171,36 @@ def _compile_schema(schema: Schema) -> Check | None:
     return load
 
 
-def _run_validators(schema: Schema, result: dict[str, Any], data: dict[str, Any]) -> None:
-    """The schema's field and schema validators, as marshmallow's load runs them when no
-    field had a problem; any problem defers."""
+def _validators_of(schema: Schema) -> Callable[[dict[str, Any], dict[str, Any]], None] | None:
+    """The schema's field and schema validators, run as marshmallow's load runs them when no
+    field had a problem (those taking the whole collection first); any problem defers."""
+    hooks = schema._hooks
+    if hooks[VALIDATES]:
+        return lambda result, data: _run_field_and_schema_validators(schema, result, data)
+    ordered = sorted(hooks[VALIDATES_SCHEMA], key=lambda hook: not hook[1])
+    if not ordered:
+        return None
+    validators = [
+        (getattr(schema, name), bool(options.get("pass_original"))) for name, _, options in ordered
+    ]
+
+    def run(result: dict[str, Any], data: dict[str, Any]) -> None:
+        try:
+            for validator, pass_original in validators:
+                if pass_original:
+                    validator(result, data, partial=None, many=False, unknown=RAISE)
+                else:
+                    validator(result, partial=None, many=False, unknown=RAISE)
+        except ValidationError:
+            raise Deferred() from None
+
+    return run
+
+
+def _run_field_and_schema_validators(
+    schema: Schema, result: dict[str, Any], data: dict[str, Any]
+) -> None:
+    """Every validator by marshmallow's own dispatch, for a schema with field validators."""
     errors = ErrorStore()  # type: ignore[no-untyped-call]
     schema._invoke_field_validators(error_store=errors, data=result, many=False)
     for pass_collection in (True, False):
@@ -172,9 +228,9 @@ def _check_of(field: fields.Field[Any], name: str | None) -> Check:
     generic = _generic(field, name)
     kind = type(field)
     if kind is fields.String:
-        return _inline(field, lambda value: type(value) is str, generic)
+        return _inline(field, str, generic)
     if kind is fields.Integer:
-        return _inline(field, lambda value: type(value) is int, generic)
+        return _inline(field, int, generic)
     if kind is fields.List:
         return _list_check(cast(fields.List[Any], field), generic)
     if kind is fields.Nested:
@@ -214,13 +270,19 @@ def _whole(field: fields.Field[Any], name: str | None) -> Check:
     return check
 
 
-def _inline(field: fields.Field[Any], is_kind: Callable[[Any], bool], generic: Check) -> Check:
-    """Values of the field's own type are checked here and kept as they are (an exact str
-    or int loads as itself); others go to marshmallow."""
+def _inline(field: fields.Field[Any], kind: type, generic: Check) -> Check:
+    """Values of the field's own type (exactly) are checked here and kept as they are (an
+    exact str or int loads as itself); others go to marshmallow."""
     valid = _validation_of(field)
+    if valid is _no_validators:
+
+        def plain(value: Any, within: Any) -> Any:
+            return value if type(value) is kind else generic(value, within)
+
+        return plain
 
     def check(value: Any, within: Any) -> Any:
-        if not is_kind(value):
+        if type(value) is not kind:
             return generic(value, within)
         valid(value)
         return value
@@ -262,6 +324,16 @@ def _nested_check(field: fields.Nested, generic: Check) -> Check:
 def _validation_of(field: fields.Field[Any]) -> Callable[[Any], None]:
     """The field's validators, each as a plain test; a failed one defers."""
     tests = [_test_of(validator) for validator in field.validators]
+    if not tests:
+        return _no_validators
+    if len(tests) == 1:
+        (only,) = tests
+
+        def valid_one(value: Any) -> None:
+            if not only(value):
+                raise Deferred()
+
+        return valid_one
 
     def valid(value: Any) -> None:
         for test in tests:
@@ -269,6 +341,10 @@ def _validation_of(field: fields.Field[Any]) -> Callable[[Any], None]:
                 raise Deferred()
 
     return valid
+
+
+def _no_validators(value: Any) -> None:
+    pass
 
 
 def _test_of(validator: Callable[[Any], Any]) -> Callable[[Any], bool]:
@@ -327,3 +403,83 @@ def _range_test(bounds: validate.Range) -> Callable[[Any], bool]:
         return high is None or not (value > high if high_in else value >= high)
 
     return test
+
+
+# Dumping: each field of a dict's, in the schema's order; a str, int, dict or list of them is
+# written as marshmallow writes it (the same value, a dict copied), anything else by the field.
+
+Dump = Callable[[Any], Any]
+_DUMPERS: dict[type[Schema], Dump | None] = {}
+_DICT_ATTRIBUTES = frozenset(dir(dict))  # marshmallow reads a key a dict lacks as its attribute
+
+
+def _dumper_of(schema: Schema) -> Dump | None:
+    if not _as_declared(schema):
+        return None
+    schema_class = type(schema)
+    if schema_class not in _DUMPERS:
+        _DUMPERS[schema_class] = _compile_dump(schema_class())
+    return _DUMPERS[schema_class]
+
+
+def _compile_dump(schema: Schema) -> Dump | None:
+    hooks = schema._hooks
+    if (
+        hooks[PRE_DUMP]
+        or hooks[POST_DUMP]
+        or type(schema).get_attribute is not Schema.get_attribute
+    ):
+        return None
+    plan = []
+    for name, field in schema.dump_fields.items():
+        source = field.attribute or name
+        if (
+            "." in source
+            or field.dump_default is not missing
+            or not field._CHECK_ATTRIBUTE
+            or type(field).serialize is not fields.Field.serialize
+            or type(field).get_value is not fields.Field.get_value
+        ):
+            return None
+        key = name if field.data_key is None else field.data_key
+        plan.append((source, key, _writer_of(field, name, schema)))
+    attributes = {source for source, _, _ in plan} & _DICT_ATTRIBUTES
+
+    def dump(obj: Any) -> Any:
+        if type(obj) is not dict or not attributes.issubset(obj):
+            raise Deferred()
+        return {key: write(obj[source], obj) for source, key, write in plan if source in obj}
+
+    return dump
+
+
+def _writer_of(field: fields.Field[Any], name: str, schema: Schema) -> Callable[[Any, Any], Any]:
+    """A field's writing of a value (and the object it is in): inline for exact types."""
+    kind = type(field)
+    if kind is fields.String:
+        return _plain_writer(field, name, str)
+    if kind is fields.Integer and not cast(fields.Integer, field).as_string:
+        return _plain_writer(field, name, int)
+    if kind is fields.Dict and field.key_field is None and field.value_field is None:  # type: ignore[attr-defined]
+        own = field._serialize
+
+        def write_dict(value: Any, obj: Any) -> Any:
+            return dict(value) if type(value) is dict else own(value, name, obj)
+
+        return write_dict
+    if kind is fields.List:
+        inner = _writer_of(cast(fields.List[Any], field).inner, name, schema)
+        own_list = field._serialize
+
+        def write_list(value: Any, obj: Any) -> Any:
+            if type(value) is not list:
+                return own_list(value, name, obj)
+            return [inner(item, obj) for item in value]
+
+        return write_list
+    return lambda value, obj: field._serialize(value, name, obj)
+
+
+def _plain_writer(field: fields.Field[Any], name: str, kind: type) -> Callable[[Any, Any], Any]:
+    own = field._serialize
+    return lambda value, obj: value if type(value) is kind else own(value, name, obj)

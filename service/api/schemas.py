@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from events.catalogue import TYPES, is_type_pattern, type_pattern_names
+from events.schemas.fast import FastSchema
 from events.schemas.fields import Party, TypeData, one_of
 
 
@@ -52,7 +53,7 @@ class PartyArgsSchema(Schema):
             raise ValidationError("Give a party with it.", "include_groupings")
 
 
-class StoredEventSchema(Schema):
+class StoredEventSchema(FastSchema):
     """A development as stored: the envelope plus id, position, version and recorded_at."""
 
     id = fields.String(metadata={"format": "uuid"})
@@ -74,10 +75,10 @@ class StoredEventSchema(Schema):
     codes = fields.Dict(metadata={"description": "PLOVER and CAMEO codes of the type"})
 
 
-class EventPageSchema(Schema):
+class EventPageSchema(FastSchema):
     items = fields.List(fields.Nested(StoredEventSchema))
     next_after = fields.Integer(metadata={"description": "pass as `after` for the next page"})
 
 
-class EventBatchResultSchema(Schema):
+class EventBatchResultSchema(FastSchema):
     events = fields.List(fields.Nested(StoredEventSchema))

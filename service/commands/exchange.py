@@ -40,7 +40,7 @@ def add_parsers(commands: Any) -> None:
     export.set_defaults(run=export_log)
     restore = commands.add_parser("import", help="append the events of a JSONL export")
     restore.add_argument("file", help="a JSONL file from `tracker export` ('-' for stdin)")
-    restore.add_argument("--batch-size", type=int, default=500, help="events per transaction")
+    restore.add_argument("--batch-size", type=int, default=5000, help="events per transaction")
     restore.add_argument("--if-empty", action="store_true", help="only if the store has no events")
     restore.add_argument(
         "--jobs",

@@ -17,8 +17,9 @@ from marshmallow import Schema, ValidationError
 
 from events.catalogue import TYPES
 from events.schemas.envelope import DevelopmentSchema, ImportedEventSchema
-from events.schemas.fast import Deferred, fast_load, marshmallow_only
+from events.schemas.fast import Deferred, fast_dump, fast_load, marshmallow_only
 from service.api.events import BatchSchema
+from service.api.schemas import EventBatchResultSchema, EventPageSchema, StoredEventSchema
 from tests.factories import DATA, development
 from tests.history import HistoryGenerator
 
@@ -277,3 +278,46 @@ def test_an_invalid_development_is_deferred_to_marshmallow_for_its_problems() ->
         fast_load(DevelopmentSchema(), body)
     outcome = assert_same_as_marshmallow(DevelopmentSchema(), body)
     assert outcome[0] == "refused"
+
+
+def _dumped(schema: Schema, obj: Any) -> tuple[str, Any]:
+    try:
+        return "dumped", _ordered(schema.dump(copy.deepcopy(obj)))
+    except Exception as error:  # the same error either way
+        return "raised", type(error).__name__
+
+
+def assert_dumped_as_marshmallow_dumps(schema: Schema, obj: Any) -> None:
+    with marshmallow_only():
+        expected = _dumped(schema, obj)
+    assert _dumped(schema, obj) == expected
+    try:
+        fast = _ordered(fast_dump(schema, copy.deepcopy(obj)))
+    except Deferred:
+        return
+    except Exception as error:
+        assert expected == ("raised", type(error).__name__)
+        return
+    assert expected == ("dumped", fast)
+
+
+def test_stored_events_are_dumped_by_the_fast_dump_as_by_marshmallow() -> None:
+    for line in EXAMPLE_LINES:
+        with marshmallow_only():
+            expected = _ordered(StoredEventSchema().dump(line))
+        assert _ordered(fast_dump(StoredEventSchema(), line)) == expected
+    page = {"items": EXAMPLE_LINES, "next_after": 15}
+    with marshmallow_only():
+        expected = _ordered(EventPageSchema().dump(page))
+    assert _ordered(fast_dump(EventPageSchema(), page)) == expected
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(EXAMPLE_LINES), min_size=1, max_size=3), _mutations())
+def test_mutated_stored_events_are_dumped_as_marshmallow_dumps_them(
+    lines: list[dict[str, Any]], mutations: list[tuple[list[int], str, Any]]
+) -> None:
+    batch = _mutated({"events": lines}, mutations)
+    assert_dumped_as_marshmallow_dumps(EventBatchResultSchema(), batch)
+    if isinstance(batch.get("events"), list) and batch["events"]:
+        assert_dumped_as_marshmallow_dumps(StoredEventSchema(), batch["events"][0])
