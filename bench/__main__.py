@@ -1,10 +1,11 @@
 """`make bench`: every benchmark on SQLite (and PostgreSQL when reachable), one table.
 
 BENCH_SCALE=large runs at 1,000,000 events; BENCH_EVENTS=n sets the size directly;
-BENCH_ONLY=append,rebuild,webhooks,reads,search,pages,streams,import picks some of them (`replay`,
-rebuild's former name, still works); BENCH_STORES=sqlite (or postgres) picks the stores. Each
-figure is also printed as soon as it is measured, so a long run that is stopped keeps what it
-measured."""
+BENCH_ONLY=append,rebuild,webhooks,reads,search,pages,streams,import picks some of them
+(`replay`, rebuild's former name, still works); BENCH_STORES=sqlite (or postgres) picks the
+stores; BENCH_APPEND_SERVERS=waitress,granian,gunicorn adds the append figures of the API
+alone on each of those servers. Each figure is also printed as soon as it is measured, so a
+long run that is stopped keeps what it measured."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from bench.report import Figure, print_table, write_json
 from bench.stores import Store, filled_store, kinds
 
 SIZES = {"default": 10_000, "large": 1_000_000}
-APPENDS = {"default": 500, "large": 5_000}
+APPENDS = {"default": 500, "large": 5_000}  # saved by the library for the baseline
+APPEND_SECONDS = {"default": 4, "large": 15}  # each wrk run against the server
 BENCHMARKS = ("append", "rebuild", "webhooks", "reads", "search", "pages", "streams", "import")
 FORMER_NAMES = {"replay": "rebuild"}  # BENCH_ONLY still takes them
 
@@ -40,7 +42,14 @@ def main() -> int:
     for kind in [k for k in kinds() if not stores or k in stores]:
         if "append" in chosen:
             say(f"{kind}: appends with 1, 8 and 32 clients ...")
-            measured(append.measure(kind, APPENDS.get(scale, APPENDS["default"])))
+            measured(
+                append.measure(
+                    kind,
+                    APPENDS.get(scale, APPENDS["default"]),
+                    APPEND_SECONDS.get(scale, APPEND_SECONDS["default"]),
+                    [s for s in os.environ.get("BENCH_APPEND_SERVERS", "").split(",") if s],
+                )
+            )
         if "rebuild" in chosen:
             say(f"{kind}: generating {events:,} events (or copying them) ...")
             with filled_store(kind, events) as store:

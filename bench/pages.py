@@ -1,7 +1,7 @@
 """Pages and pages of lists: the relationship page, the list pages, and a page of 50 of each
-list's JSON (the first, and one deep in the list by its cursor), on a real `tracker serve`
-over a generated log, each beside `GET /healthz` on the same server in the same run (the
-floor of any request)."""
+list's JSON (the first, and one deep in the list by its cursor; p50, and p99 for the lists),
+on a real `tracker serve` over a generated log, each beside `GET /healthz` on the same server
+in the same run (the floor of any request)."""
 
 from __future__ import annotations
 
@@ -48,21 +48,35 @@ def measure(kind: str, events: int) -> list[Figure]:
                     deep, number = _deep_page(connection, path)
                     if deep:
                         timed.append((f"list: GET {path}, 50 at page {number}", deep, 10.0))
-                return [
-                    Figure(
-                        f"{name} p50 ({events:,} events)",
-                        kind,
-                        statistics.median(_latencies(connection, path)),
-                        floor,
-                        "ms",
-                        "GET /healthz p50",
-                        target_value=target,
-                        higher_is_better=False,
+                figures = []
+                for name, path, target in timed:
+                    times, size = _latencies(connection, path), f"({events:,} events)"
+                    figures.append(
+                        _figure(f"{name} p50 {size}", kind, times, 50, floor=floor, target=target)
                     )
-                    for name, path, target in timed
-                ]
+                    if name.startswith("list:"):  # a list's page: p99 <= 50 ms too (issue 16)
+                        figures.append(
+                            _figure(f"{name} p99 {size}", kind, times, 99, floor=floor, target=50.0)
+                        )
+                return figures
             finally:
                 connection.close()
+
+
+def _figure(
+    name: str, kind: str, times: list[float], percentile: int, *, floor: float, target: float
+) -> Figure:
+    """A percentile of `times` beside the /healthz p50 of the same run."""
+    return Figure(
+        name,
+        kind,
+        statistics.quantiles(times, n=100, method="inclusive")[percentile - 1],
+        floor,
+        "ms",
+        "GET /healthz p50",
+        target_value=target,
+        higher_is_better=False,
+    )
 
 
 def _deep_page(connection: http.client.HTTPConnection, path: str) -> tuple[str | None, int]:

@@ -146,12 +146,21 @@ class Appending(LogReading):
         else:
             wire = [_recording_to_wire(recording) for recording in recordings]
             stored = {w["id"]: w for w in wire}
+            self._keep_folded(subjects)
         return [
             outcome
             if isinstance(outcome, BaseException)
             else [stored[event_id] for event_id, _, _ in outcome.entries]
             for outcome in outcomes
         ]
+
+    def _keep_folded(self, subjects: dict[str, Subject | None]) -> None:
+        """Keeps the subjects just saved for the next appends to them, as imports do
+        (events/subject_cache.py): a batch's subjects were otherwise decoded again from their
+        whole histories by every request. Taken back only at the version the store holds."""
+        for subject in subjects.values():
+            if subject is not None:
+                self._folded.keep(subject)
 
     def _committed_after_all(
         self, event_ids: list[str], error: BaseException

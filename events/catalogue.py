@@ -83,11 +83,11 @@ TYPES: dict[str, DevelopmentType] = {
             "cooperation.announced",
             "cooperation",
             "AGREE / COOPERATE",
-            "030 / 0311 / 0312",
+            "030 / 0311 / 0312 / 0314 / 060-062",
             d.CooperationAnnouncedSchema,
         ),
-        # CAMEO 074 "provide military protection or peacekeeping": AID, mode military, in
-        # the PLOVER manual's CAMEO2PLOVER table.
+        # CAMEO 074 "provide military protection or peacekeeping": AID with the context
+        # peacekeeping and no mode, in the PLOVER manual's CAMEO2PLOVER table.
         DevelopmentType(
             "peacekeeping.contributed",
             "peacekeeping",

@@ -64,7 +64,7 @@ class Importing(LogReading):
             earlier[event_id] = (number, line)
             _check_recorded_in_order(line, not_before, number)
             subject = subjects[subject_id]
-            development = _development_of(line)
+            development = development_of(line)
             try:
                 subject = record_on(subject, subject_id, event_id, development, line["recorded_at"])
             except DevelopmentRejected as rejected:
@@ -121,7 +121,7 @@ def _differences(line: dict[str, Any], event: Subject.Event) -> list[str]:
         differs.append("version")
     if timestamp_text(line["recorded_at"]) != timestamp_text(event.timestamp):
         differs.append("recorded_at")
-    development, stored = _development_of(line), event.development
+    development, stored = development_of(line), event.development
     differs += sorted(
         k for k in development.keys() | stored.keys() if development.get(k) != stored.get(k)
     )
@@ -172,6 +172,6 @@ def _check_restored_version(subject: Subject, line: dict[str, Any], number: int)
         )
 
 
-def _development_of(line: dict[str, Any]) -> dict[str, Any]:
+def development_of(line: dict[str, Any]) -> dict[str, Any]:
     """The line without what the store added to the development."""
     return {k: v for k, v in line.items() if k not in STORE_FIELDS}

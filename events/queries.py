@@ -10,6 +10,7 @@ from eventsourcing.utils import get_topic
 from events.catalogue import TYPES, type_matches
 from events.subjects import EVENT_CLASSES, Subject
 from events.values.dates import parse_occurred
+from events.values.groupings import names_party
 from events.wire import StoredDevelopment
 
 
@@ -33,6 +34,20 @@ class EventFilter:
     types: tuple[str, ...] = ()
     party: str | None = None
     subject: str | None = None
+    include_groupings: bool = False  # with party: also the groupings' it belonged to then
+
+    def names_party(self, event: StoredDevelopment) -> bool:
+        """Whether the event passes the party filter (every event does without one)."""
+        if self.party is None:
+            return True
+        dates = event["occurred_range"]
+        return names_party(
+            self.party,
+            event["parties"],
+            dates["earliest"],
+            dates["latest"],
+            groupings=self.include_groupings,
+        )
 
 
 def topics_for(patterns: tuple[str, ...]) -> list[str]:

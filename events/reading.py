@@ -78,7 +78,7 @@ class LogReading(SubjectLoading):
             for notification in batch:
                 cursor, scanned = notification.id, scanned + 1
                 wire = self._notification_to_wire(notification)
-                if where.party is None or where.party in wire["parties"]:
+                if where.names_party(wire):
                     items.append(wire)
                     if len(items) == limit:
                         break
@@ -95,7 +95,7 @@ class LogReading(SubjectLoading):
             e
             for e in history.events
             if e["position"] > after
-            and (where.party is None or where.party in e["parties"])
+            and where.names_party(e)
             and (not patterns or any(type_matches(p, e["type"]) for p in patterns))
         ][:limit]
         return Page(items, items[-1]["position"] if len(items) == limit else self.max_position())

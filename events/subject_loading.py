@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import Recording
 
 from events.log_index import LogIndex
 from events.subject_cache import SubjectCache
@@ -24,6 +25,21 @@ class SubjectLoading(Application[str]):
     @property
     def index(self) -> LogIndex:
         return cast(LogIndex, self.recorder)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[str]]:
+        """The library's save; given only the events of subjects (as appends and imports
+        save them, in log order) it takes them as they are: the library asks of each object
+        whether it is an event by a protocol check that cost more than encoding the event."""
+        if not objs or not all(isinstance(obj, Subject.Event) for obj in objs):
+            return super().save(*objs, **kwargs)
+        processing: ProcessingEvent[str] = ProcessingEvent()
+        processing.events.extend(objs)
+        processing.saved_kwargs.update(kwargs)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        self.notify(processing.events)
+        return recordings
 
     def _subject_or_new(self, subject_id: str) -> Subject | None:
         """The subject as stored, or None if it has not been recorded yet."""

@@ -7,9 +7,11 @@ import calendar
 import datetime as dt
 from typing import Any
 
+from events.values.groupings import Membership
 from projections.facts import Moment
 from projections.projection import FactProjection
 from projections.reader import ViewReader
+from projections.recorder import Row
 
 EVERYONE = "*"
 PERIODS = ("quarter", "year")
@@ -36,23 +38,30 @@ def activity(
     party: str | None = None,
     pair: str | None = None,
     period: str = "quarter",
+    groupings: dict[str, list[Membership]] | None = None,
 ) -> dict[str, Any]:
-    """Developments per period: everyone's, a party's, or with `pair` (a pair key, AUS-JPN)
-    those of both countries, counted from the rows the relationships view keeps per pair
-    (a party's from the timeline's rows, whose detail, a reliability, is summed over)."""
+    """Developments per period: everyone's, a party's (with `groupings`, also those of the
+    groupings it belonged to then), or with `pair` (a pair key, AUS-JPN) those of both
+    countries, counted from the rows the relationships view keeps per pair (a party's from
+    the timeline's rows, whose detail, a reliability, is summed over)."""
     buckets: dict[str, dict[str, Any]] = {}
     unallocated: dict[str, Any] = {"developments": 0, "by_type": {}}
-    view, key = ("relationships", pair) if pair else ("timeline", party or EVERYONE)
-    for group in reader.view(view).tally(moment, [key]):
-        first = period_of(group.earliest_month, period)
-        last = period_of(group.latest_month, period)
+
+    def count(earliest: str, latest: str, type_: str, developments: int) -> None:
+        first, last = period_of(earliest, period), period_of(latest, period)
         bucket = (
             unallocated
             if first != last
             else buckets.setdefault(first, {"period": first, "developments": 0, "by_type": {}})
         )
-        bucket["developments"] += group.count
-        bucket["by_type"][group.type] = bucket["by_type"].get(group.type, 0) + group.count
+        bucket["developments"] += developments
+        bucket["by_type"][type_] = bucket["by_type"].get(type_, 0) + developments
+
+    view, key = ("relationships", pair) if pair else ("timeline", party or EVERYONE)
+    for group in reader.view(view).tally(moment, [key]):
+        count(group.earliest_month, group.latest_month, group.type, group.count)
+    for row in _groupings_rows(reader, moment, party, groupings or {}):
+        count(row.occurred_earliest, row.occurred_latest, row.type, 1)
     for bucket in [*buckets.values(), unallocated]:
         bucket["by_type"] = dict(sorted(bucket["by_type"].items()))
     return {
@@ -62,6 +71,23 @@ def activity(
         "buckets": [buckets[key] for key in sorted(buckets)],
         "unallocated": unallocated,
     }
+
+
+def _groupings_rows(
+    reader: ViewReader, moment: Moment, party: str | None, groupings: dict[str, list[Membership]]
+) -> list[Row]:
+    """The developments of the groupings `party` belonged to, dated within its membership,
+    that do not name the party itself (those its own count holds), each once."""
+    found: dict[str, Row] = {}
+    for code, periods in groupings.items():
+        for membership in periods:
+            start, end = membership.window
+            for row in reader.view("timeline").select(
+                moment, keys=[code], occurred_from=start, occurred_to=end
+            ):
+                if party not in row.body["parties"]:
+                    found[row.event_id] = row
+    return list(found.values())
 
 
 def quarter_of(day: dt.date) -> tuple[str, str, str]:

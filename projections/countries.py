@@ -9,7 +9,6 @@ from events.values.parties import country_name
 from projections.facts import Moment
 from projections.projection import FactProjection
 from projections.reader import ViewReader
-from projections.timeline import membership_window
 
 
 class CountriesProjection(FactProjection):
@@ -85,7 +84,7 @@ def groupings_of(reader: ViewReader, code: str, moment: Moment) -> list[dict[str
     for grouping, periods in memberships_of(code).items():
         by_event: dict[str, str] = {}
         for membership in periods:
-            start, end = membership_window(membership)
+            start, end = membership.window
             for row in reader.view("timeline").select(
                 moment, keys=[grouping], occurred_from=start, occurred_to=end
             ):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from projections.agreements import of_party
 from projections.facts import Moment
 from projections.ledger import deal_states, totals_per_currency
 from projections.projection import SubjectProjection
@@ -16,11 +17,17 @@ class DealsProjection(SubjectProjection):
 
 
 def deals(
-    reader: ViewReader, moment: Moment, *, party: str | None = None, stage: str | None = None
+    reader: ViewReader,
+    moment: Moment,
+    *,
+    party: str | None = None,
+    stage: str | None = None,
+    groupings: bool = False,
 ) -> dict[str, Any]:
+    """The deals, filtered (with `groupings`, as the agreements are), by stage and totals."""
     states = reader.states("deals", moment, deal_states)
     if party is not None:
-        states = [s for s in states if party in s["parties"]]
+        states = of_party(states, party, groupings)
     if stage is not None:
         states = [s for s in states if s.get("stage") == stage]
     stages: dict[str, int] = {}

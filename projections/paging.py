@@ -28,3 +28,11 @@ def page_after(
     chosen = list(items[start : start + limit])
     more = start + limit < len(items)
     return Page(chosen, key(chosen[-1]) if more and chosen else None)
+
+
+def page_of(rows: Sequence[T], key: Callable[[T], Key], limit: int) -> Page[T]:
+    """The page of a keyset query that asked for `limit + 1` rows: the extra one, when it
+    came, only says that more follow."""
+    chosen = list(rows[:limit])
+    more = len(rows) > limit
+    return Page(chosen, key(chosen[-1]) if more and chosen else None)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from events.values.groupings import Membership
 from projections.database import Cursor, ViewDatabase
 from projections.facts import Moment, timestamp_of
 from projections.projection import FactProjection
@@ -162,12 +163,30 @@ class Found:
     more: bool
 
 
+def _party_or_groupings(
+    party: str, groupings: dict[str, list[Membership]]
+) -> tuple[str, list[Any]]:
+    """A row of the party, or of a grouping dated within the party's membership of it."""
+    clauses, params = ["v.row_key = ?"], [party]
+    for code, periods in groupings.items():
+        for membership in periods:
+            joined, left = membership.window
+            clause = "v.row_key = ? AND v.occurred_latest >= ?"
+            params += [code, joined]
+            if left is not None:
+                clause += " AND v.occurred_earliest <= ?"
+                params.append(left)
+            clauses.append(f"({clause})")
+    return "(" + " OR ".join(clauses) + ")", params
+
+
 def search(
     reader: ViewReader,
     moment: Moment,
     terms: Sequence[str],
     *,
     party: str | None = None,
+    groupings: dict[str, list[Membership]] | None = None,
     types: list[str] | None = None,
     occurred_from: str | None = None,
     occurred_to: str | None = None,
@@ -175,16 +194,24 @@ def search(
     offset: int = 0,
 ) -> Found:
     """Developments holding every term (normalised words), best ranked first, then by log
-    position; `offset` matches skipped, at most `limit` returned."""
+    position; `offset` matches skipped, at most `limit` returned. With `groupings` (a
+    party's periods in each), also those of the groupings it belonged to then."""
     view, rows = reader.view("search"), reader.view("timeline")
     database = view.database
-    where, params = _row_filter(moment, [party or EVERYONE], types, occurred_from, occurred_to)
+    keys = None if groupings else [party or EVERYONE]
+    where, params = _row_filter(moment, keys, types, occurred_from, occurred_to)
     if where is None or not terms:
         return Found([], False)
+    if groupings:
+        assert party is not None
+        clause, values = _party_or_groupings(party, groupings)
+        where, params = [*where, clause], [*params, *values]
     words = keyed(terms, database.words_key)
     table = words_table(database, view.generation)
     rows_table = rows.table
-    selected = "v.event_id, v.position, v.version, v.recorded_at, v.source_position"
+    # A development of the party and of its grouping has a row under each: listed once.
+    distinct = "DISTINCT " if groupings else ""
+    selected = f"{distinct}v.event_id, v.position, v.version, v.recorded_at, v.source_position"
     filters = " AND ".join(where)  # the rows' columns: the words' tables have none of them
     if database.is_postgres:
         sql = (

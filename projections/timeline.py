@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from events.values.dates import parse_occurred
 from events.values.grades import best_reliability, confidence_of, reliabilities_at_least
 from events.values.groupings import Membership
 from projections.facts import Fact, Moment
@@ -60,29 +59,58 @@ def timeline_page(
             **filters,
         )
     else:
-        view = reader.view("timeline")
         details = reliabilities_at_least(min_reliability) if min_reliability else None
-        windows = [(party or EVERYONE, occurred_from, occurred_to)]
-        for code, periods in (groupings or {}).items():
-            windows += [(code, *_within(m, occurred_from, occurred_to)) for m in periods]
-        rows = []
-        for key, start, end in windows:
-            if start is not None and end is not None and start > end:
-                continue  # a membership outside the period asked for
-            rows += view.select(
-                moment,
-                keys=[key],
-                details=details,
-                occurred_from=start,
-                occurred_to=end,
-                limit=limit + 1,
-                **filters,
-            )
-        rows = _merged(rows, newest_first)[: limit + 1]
+        rows = party_rows(
+            reader,
+            moment,
+            party,
+            groupings,
+            occurred_from=occurred_from,
+            occurred_to=occurred_to,
+            limit=limit + 1,
+            details=details,
+            **filters,
+        )
     more = len(rows) > limit
     rows = rows[:limit]
     last = (rows[-1].occurred_earliest, rows[-1].position) if more else None
     return Page([with_confidence(row.body) for row in rows], last)
+
+
+def party_rows(
+    reader: ViewReader,
+    moment: Moment,
+    party: str | None,
+    groupings: dict[str, list[Membership]] | None,
+    *,
+    occurred_from: str | None = None,
+    occurred_to: str | None = None,
+    limit: int | None = None,
+    descending: bool = False,
+    **filters: Any,
+) -> list[Row]:
+    """The timeline's rows of everyone or of a party (with `groupings`, also those of the
+    groupings it belonged to, dated within its membership), in order of occurrence, each
+    development once; at most `limit`."""
+    view = reader.view("timeline")
+    windows = [(party or EVERYONE, occurred_from, occurred_to)]
+    for code, periods in (groupings or {}).items():
+        windows += [(code, *_within(m, occurred_from, occurred_to)) for m in periods]
+    rows = []
+    for key, start, end in windows:
+        if start is not None and end is not None and start > end:
+            continue  # a membership outside the period asked for
+        rows += view.select(
+            moment,
+            keys=[key],
+            occurred_from=start,
+            occurred_to=end,
+            limit=limit,
+            descending=descending,
+            **filters,
+        )
+    merged = _merged(rows, descending)
+    return merged if limit is None else merged[:limit]
 
 
 def _within(
@@ -90,17 +118,10 @@ def _within(
 ) -> tuple[str | None, str | None]:
     """The dates a grouping's developments count for a member: during its membership (a
     development whose dates overlap it), within the period asked for."""
-    joined, left = membership_window(membership)
+    joined, left = membership.window
     start = max(joined, occurred_from) if occurred_from else joined
     end = min(left, occurred_to) if left and occurred_to else (left or occurred_to)
     return start, end
-
-
-def membership_window(membership: Membership) -> tuple[str, str | None]:
-    """The first and last days of a membership (None: a member still)."""
-    joined = parse_occurred(membership.joined).earliest.isoformat()
-    left = parse_occurred(membership.left).latest.isoformat() if membership.left else None
-    return joined, left
 
 
 def _merged(rows: list[Row], newest_first: bool) -> list[Row]:

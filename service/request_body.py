@@ -64,10 +64,28 @@ def parse_body(raw: bytes | str) -> Any:
         )
     except RecursionError:
         raise UnacceptableBody({_too_deep_at(text): [_deeper_than()]}) from None
-    problems = _problems(value)
-    if problems:
-        raise UnacceptableBody(problems)
+    if not _plainly_acceptable(value, 0):
+        problems = _problems(value)
+        if problems:
+            raise UnacceptableBody(problems)
     return value
+
+
+def _plainly_acceptable(node: Any, depth: int) -> bool:
+    """Whether the value has none of the problems `_problems` looks for, found without
+    naming places (which cost most of the walk of a batch): plain JSON values only, containers
+    less than MAX_DEPTH deep, no text that cannot be stored. False means: walk it properly."""
+    kind = type(node)
+    if kind is str:
+        return not UNSTORABLE.search(node)
+    if kind is dict:
+        return depth < MAX_DEPTH and all(
+            not UNSTORABLE.search(key) and _plainly_acceptable(child, depth + 1)
+            for key, child in node.items()
+        )
+    if kind is list:
+        return depth < MAX_DEPTH and all(_plainly_acceptable(c, depth + 1) for c in node)
+    return node is None or kind is int or kind is float or kind is bool
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

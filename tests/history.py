@@ -6,12 +6,17 @@ the schema and restored in large batches, as `tracker import` does."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from events.importing import development_of
+from events.recording import record_on
 from events.schemas.envelope import DevelopmentSchema
+from events.subjects import Subject
+from events.wire import to_wire
 from service.bootstrap import Container
 from tests.factories import NEWS_TYPES, development
 
@@ -141,3 +146,29 @@ def fill(container: Container, count: int) -> int:
     if batch:
         container.record.restore(batch)
     return container.record.max_position()
+
+
+def exported_lines(count: int) -> Iterator[str]:
+    """The lines `tracker export` writes of a store filled by `fill(container, count)`, made
+    without a store (several times faster): each line recorded on its subject in memory, as
+    restoring records it, and written as the export writes the event."""
+    subjects: dict[str, Subject] = {}
+    for position, line in enumerate(generated_lines(count), start=1):
+        subject_id = line["subject"]
+        subject = record_on(
+            subjects.get(subject_id),
+            subject_id,
+            line["id"],
+            development_of(line),
+            line["recorded_at"],
+        )
+        (event,) = subject.collect_events()
+        subjects[subject_id] = subject
+        wire = to_wire(
+            event.event_id,  # type: ignore[attr-defined]
+            position,
+            event.originator_version,
+            event.timestamp,
+            event.development,  # type: ignore[attr-defined]
+        )
+        yield json.dumps(wire, ensure_ascii=False, separators=(",", ":")) + "\n"

@@ -71,6 +71,42 @@ class Receiver:
             return list(self.received)
 
 
+class UnavailableOnce:
+    """A real receiver on loopback that answers its first request 503 with `Retry-After`
+    and every later one 200, and keeps when each request arrived."""
+
+    def __init__(self, retry_after: str) -> None:
+        self.arrivals: list[tuple[float, str]] = []  # (time.monotonic(), webhook-id)
+        lock, arrivals = threading.Lock(), self.arrivals
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with lock:
+                    arrivals.append((time.monotonic(), self.headers["webhook-id"]))
+                    first = len(arrivals) == 1
+                self.send_response(503 if first else 200)
+                if first:
+                    self.send_header("Retry-After", retry_after)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def got(self) -> list[tuple[float, str]]:
+        return list(self.arrivals)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

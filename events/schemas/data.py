@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
+from events.schemas.fast import FastSchema
 from events.schemas.fields import (
     Country,
     MoneySchema,
@@ -21,7 +22,7 @@ from events.schemas.fields import (
 )
 
 
-class MeetingHeldSchema(Schema):
+class MeetingHeldSchema(FastSchema):
     format = one_of(
         "summit", "two_plus_two", "ministerial", "leaders_call", "working_level", required=True
     )
@@ -32,7 +33,7 @@ class MeetingHeldSchema(Schema):
     sequence = fields.Integer(strict=True, validate=validate.Range(min=1, max=100000))
 
 
-class StatementIssuedSchema(Schema):
+class StatementIssuedSchema(FastSchema):
     kind = one_of("joint", "unilateral", required=True)
     title = text(300, required=True)
     commitments = fields.List(text(1000), validate=validate.Length(max=200))
@@ -44,11 +45,11 @@ class StatementIssuedSchema(Schema):
             raise ValidationError("Must name a meeting subject ('meeting:...').", "meeting")
 
 
-class NegotiationUpdatedSchema(Schema):
+class NegotiationUpdatedSchema(FastSchema):
     status = one_of("launched", "agreed_in_principle", "concluded", "halted", required=True)
 
 
-class AgreementSignedSchema(Schema):
+class AgreementSignedSchema(FastSchema):
     title = text(500, required=True)
     instrument = one_of(
         "treaty", "agreement", "mou", "declaration", "exchange_of_notes", required=True
@@ -65,7 +66,7 @@ class AgreementSignedSchema(Schema):
                 raise ValidationError("Must name an agreement subject ('agreement:...').", key)
 
 
-class AgreementRatifiedSchema(Schema):
+class AgreementRatifiedSchema(FastSchema):
     party = Country(required=True)
     method = one_of(
         "ratification",
@@ -77,12 +78,12 @@ class AgreementRatifiedSchema(Schema):
     )
 
 
-class EnteredIntoForceSchema(Schema):
+class EnteredIntoForceSchema(FastSchema):
     parties = non_empty_list(Country(), required=True)
     method = text(200)
 
 
-class AgreementStatusChangedSchema(Schema):
+class AgreementStatusChangedSchema(FastSchema):
     status = one_of(
         "amended", "suspended", "withdrawn", "terminated", "superseded", "expired", required=True
     )
@@ -96,7 +97,7 @@ UPDATED_STAGES = ("contract_signed", "delivered", "value_revised", "cancelled")
 DEAL_STAGES = tuple(dict.fromkeys((*CLINCHED_STAGES, *UPDATED_STAGES)))
 
 
-class DealClinchedSchema(Schema):
+class DealClinchedSchema(FastSchema):
     buyer = Country(required=True)
     supplier = Country(required=True)
     item = text(500, required=True)
@@ -106,18 +107,18 @@ class DealClinchedSchema(Schema):
     supplier_org = text(300)
 
 
-class DealUpdatedSchema(Schema):
+class DealUpdatedSchema(FastSchema):
     stage = one_of(*UPDATED_STAGES, required=True)
     quantity = fields.Integer(strict=True, validate=validate.Range(min=1, max=10**9))
     value = fields.Nested(MoneySchema)
 
 
-class ExerciseParticipantSchema(Schema):
+class ExerciseParticipantSchema(FastSchema):
     party = Country(required=True)
     assets = fields.List(text(300), validate=validate.Length(max=500))
 
 
-class ExerciseConductedSchema(Schema):
+class ExerciseConductedSchema(FastSchema):
     name = text(300, required=True)
     participants = non_empty_list(fields.Nested(ExerciseParticipantSchema), required=True)
     domain = one_of(
@@ -134,7 +135,7 @@ class ExerciseConductedSchema(Schema):
     host = Country()
 
 
-class AssistanceProvidedSchema(Schema):
+class AssistanceProvidedSchema(FastSchema):
     """Aid from one provider (`provider`, the first shape) or several (`providers`)."""
 
     provider = Country()
@@ -178,7 +179,7 @@ COOPERATION_AREAS = (
 )
 
 
-class CooperationAnnouncedSchema(Schema):
+class CooperationAnnouncedSchema(FastSchema):
     """An intent (or, with `programme`, a named programme) to cooperate in an area."""
 
     area = one_of(*COOPERATION_AREAS, required=True)
@@ -205,7 +206,7 @@ PEACEKEEPING_ROLES = (
 )
 
 
-class PeacekeepingContributedSchema(Schema):
+class PeacekeepingContributedSchema(FastSchema):
     """Forces or staff contributed to a peace operation."""
 
     mission = text(300, required=True)
@@ -225,13 +226,13 @@ class EventRef(fields.String):
             raise ValidationError("Expected the id (a UUID) of an earlier event.") from None
 
 
-class DevelopmentCorrectedSchema(Schema):
+class DevelopmentCorrectedSchema(FastSchema):
     target = EventRef(required=True)
     changes = fields.Dict(keys=fields.String(), required=True, validate=validate.Length(min=1))
     reason = text(2000, required=True)
 
 
-class DevelopmentRetractedSchema(Schema):
+class DevelopmentRetractedSchema(FastSchema):
     target = EventRef(required=True)
     reason = text(2000, required=True)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from events.catalogue import TYPES, kind_of
 from events.schemas.data import referenced_parties
+from events.schemas.fast import FastSchema
 from events.schemas.fields import (
     EDTFDate,
     Party,
@@ -22,7 +23,7 @@ from events.schemas.fields import (
 TAG = validate.Regexp(r"[a-z0-9][a-z0-9_-]{0,49}\Z", error="Tags are [a-z0-9_-], up to 50 long.")
 
 
-class DevelopmentSchema(Schema):
+class DevelopmentSchema(FastSchema):
     """A development as posted: what happened, to whom, when, and on whose word."""
 
     type = fields.String(

@@ -6,8 +6,9 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
+from events.schemas.fast import FastSchema
 from events.values.dates import InvalidDate, check_bounded, parse_occurred
 from events.values.grades import CREDIBILITY, RELIABILITY, SOURCE_KINDS
 from events.values.money import InvalidMoney, Qualifier, currency_codes, parse_money
@@ -133,7 +134,7 @@ class TypeData(fields.Dict):
         super().__init__(keys=fields.String(), **kwargs)
 
 
-class PersonSchema(Schema):
+class PersonSchema(FastSchema):
     """A person as they were at the time: name, the post they held, the party they acted for."""
 
     name = text(200, required=True)
@@ -141,7 +142,7 @@ class PersonSchema(Schema):
     party = Country(required=True)
 
 
-class PlaceSchema(Schema):
+class PlaceSchema(FastSchema):
     """Where it happened: in a country, or at sea or over an ocean (a `region`)."""
 
     name = text(200, required=True)
@@ -156,7 +157,7 @@ class PlaceSchema(Schema):
             )
 
 
-class GradeSchema(Schema):
+class GradeSchema(FastSchema):
     """The Admiralty code: how reliable the source (A-F), how credible what it says (1-6)."""
 
     reliability = one_of(*RELIABILITY, required=True)
@@ -167,7 +168,7 @@ class GradeSchema(Schema):
     )
 
 
-class SourceSchema(Schema):
+class SourceSchema(FastSchema):
     url = HttpUrl(required=True)
     publisher = text(200)
     published = EDTFDate()
@@ -176,7 +177,7 @@ class SourceSchema(Schema):
     kind = one_of(*SOURCE_KINDS, metadata={"description": "primary or secondary"})
 
 
-class MoneySchema(Schema):
+class MoneySchema(FastSchema):
     """Wire form {amount: "10000000000", currency: "AUD", qualifier: "up_to"}."""
 
     amount = fields.Raw(required=True, metadata={"type": "string", "example": "10000000000"})

@@ -16,6 +16,7 @@ from events.values.parties import UnknownPair, countries_of
 from projections.relationships import pair_key
 from service.access import Scope, requires
 from service.api import Blueprint
+from service.api.paging import LINK_HEADER
 from service.api.schemas import StoredEventSchema
 from service.api.what_changed import (
     ChangesAsked,
@@ -112,7 +113,7 @@ class ChangesSchema(Schema):
 class Changes(MethodView):
     @requires(Scope.READ)
     @blp.arguments(ChangesArgsSchema(), location="query")
-    @blp.response(200, ChangesSchema)
+    @blp.response(200, ChangesSchema, headers=LINK_HEADER)
     def get(self, asked: ChangesAsked) -> Any:
         """Developments added, corrected and retracted between two record moments."""
         found = what_changed(asked)

@@ -17,6 +17,7 @@ from flask.views import MethodView
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from events.schemas.fields import Party
+from events.values.groupings import memberships_of
 from events.values.parties import is_country
 from projections import agreements, timeline
 from projections.facts import Moment
@@ -26,6 +27,7 @@ from service.access import Scope, requires
 from service.api import Blueprint, container
 from service.api.moments import MomentArgsSchema, moment_of, read_view
 from service.api.plover import plover_record, plover_schema
+from service.api.schemas import PartyArgsSchema
 
 blp = Blueprint("exports", __name__, url_prefix="/v1", description="Exports for research.")
 TIMELINE_COLUMNS = (
@@ -44,6 +46,10 @@ TIMELINE_COLUMNS = (
 )
 PANEL_COLUMNS = ("pair", "year", "agreements_in_force", "agreements_signed")
 MAX_PANEL_YEARS = 200
+
+
+class ExportArgsSchema(MomentArgsSchema, PartyArgsSchema):
+    """Every development, or a party's (with include_groupings, also its groupings')."""
 
 
 class PanelArgsSchema(MomentArgsSchema):
@@ -71,11 +77,11 @@ class PloverSchema(MethodView):
 @blp.route("/export/plover.jsonl")
 class PloverExport(MethodView):
     @requires(Scope.READ)
-    @blp.arguments(MomentArgsSchema(), location="query")
+    @blp.arguments(ExportArgsSchema(), location="query")
     def get(self, args: dict[str, Any]) -> Any:
         """One PLOVER record per development, a JSON object a line."""
         position = read_view(args, "timeline")
-        bodies = _developments(moment_of(args))
+        bodies = _developments(args)
         lines = (orjson.dumps(plover_record(b)) + b"\n" for b in bodies)
         return _streamed(lines, "application/x-ndjson", args, position)
 
@@ -83,11 +89,11 @@ class PloverExport(MethodView):
 @blp.route("/export/timeline.csv")
 class TimelineExport(MethodView):
     @requires(Scope.READ)
-    @blp.arguments(MomentArgsSchema(), location="query")
+    @blp.arguments(ExportArgsSchema(), location="query")
     def get(self, args: dict[str, Any]) -> Any:
         """Every development in order of occurrence, a CSV row each."""
         position = read_view(args, "timeline")
-        rows = (_timeline_row(b) for b in _developments(moment_of(args)))
+        rows = (_timeline_row(b) for b in _developments(args))
         return _streamed(_csv(TIMELINE_COLUMNS, rows), "text/csv", args, position)
 
 
@@ -102,9 +108,11 @@ class AgreementsPanel(MethodView):
         return _streamed(_csv(PANEL_COLUMNS, rows), "text/csv", args, position)
 
 
-def _developments(moment: Moment) -> list[dict[str, Any]]:
-    reader = container().views
-    rows = reader.view("timeline").select(moment, keys=[timeline.EVERYONE])
+def _developments(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every development at the moment asked for, or the party's (and its groupings')."""
+    party = args.get("party")
+    groupings = memberships_of(party) if party and args.get("include_groupings") else None
+    rows = timeline.party_rows(container().views, moment_of(args), party, groupings)
     return [timeline.with_confidence(row.body) for row in rows]
 
 

@@ -14,7 +14,8 @@ The API, kept small for every list (views, search, subscriptions...):
 - `PageSchema`: `next` in the response (a cursor, or null on the last page).
 - `paged(body, next_key)`: the response with `next` set and, when there is a next page, a
   `Link: <...>; rel="next"` header that keeps the request's other query parameters.
-- `next_url(cursor)`: this request's address with `cursor` replaced (a page's "Next" link).
+- `next_url(cursor)`: this request's address with `cursor` replaced (a page's "Next" link);
+  `next_page_url(next_key)` the same from a page's next key (None on the last page).
 - `encode_cursor(key)`, `decode_cursor(text, shape)`: for lists that make their own links.
 
 Finding the page itself is the list's own (an SQL keyset, or `projections.paging.page_after`
@@ -39,6 +40,13 @@ MAX_CURSOR = 400  # characters: a key of a few dates, ids and counts fits many t
 Key = tuple[str | int, ...]
 
 NOT_OURS = "Not a cursor this list gave; pass `next` as it came."
+# The header a page answers with, as its OpenAPI response declares it (`headers=LINK_HEADER`).
+LINK_HEADER = {
+    "Link": {
+        "description": '`<the next page>; rel="next"`, when there is one',
+        "schema": {"type": "string"},
+    }
+}
 
 
 def encode_cursor(key: Sequence[str | int]) -> str:
@@ -113,6 +121,11 @@ def next_url(cursor: str) -> str:
     """This request's path and query with `cursor` replaced (a page's "Next" link too)."""
     query = [(k, v) for k, v in request.args.items(multi=True) if k != "cursor"]
     return f"{request.path}?{urlencode([*query, ('cursor', cursor)])}"
+
+
+def next_page_url(next_key: Sequence[str | int] | None) -> str | None:
+    """This request's address at the page after `next_key` (None on the last page)."""
+    return next_url(encode_cursor(next_key)) if next_key is not None else None
 
 
 def next_link(cursor: str) -> str:

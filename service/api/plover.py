@@ -39,9 +39,27 @@ _KIND_CONTEXT = {
     "exercise": "military",
     "peacekeeping": "peacekeeping",
 }
-_AID_CONTEXT = {"disaster_relief": "disaster", "humanitarian": "humanitarian"}
+# CAMEO's intents to cooperate (03x) by area, as the PLOVER manual's CAMEO2PLOVER table codes
+# them: "0311: AGREE, , economic", "0312: AGREE, , military", "0314: AGREE, , intelligence",
+# the rest "030: AGREE, , diplomatic". A named programme is material cooperation (06x):
+# "061: COOPERATE, , economic", "062: COOPERATE, , military", "060: COOPERATE, ,".
+_ECONOMIC_AREAS = frozenset(
+    {"critical_minerals", "energy", "economic_security", "trade", "infrastructure"}
+)
+_MILITARY_AREAS = frozenset({"defence_industry", "maritime_security"})
+# Aid as the table codes it, the context beside the event (no mode): "072: AID, , military",
+# "073: AID, , humanitarian", "074: AID, , peacekeeping".
 CONTEXTS = tuple(
-    sorted({*_AREA_CONTEXT.values(), *_KIND_CONTEXT.values(), *_AID_CONTEXT.values(), "military"})
+    sorted(
+        {
+            *_AREA_CONTEXT.values(),
+            *_KIND_CONTEXT.values(),
+            "economic",
+            "military",
+            "humanitarian",
+            "disaster",
+        }
+    )
 )
 assert set(_AREA_CONTEXT) == set(COOPERATION_AREAS), "every area needs its PLOVER context"
 
@@ -51,7 +69,7 @@ def plover_record(body: dict[str, Any]) -> dict[str, Any]:
     kind = TYPES[body["type"]]
     data, parties = body["data"], body["parties"]
     actor, recipient = _dyad(body["type"], data, parties)
-    event, mode, context = _coding(body["type"], kind.kind, data)
+    event, mode, context, cameo = _coding(body["type"], kind.kind, data)
     occurred = parse_occurred(body["occurred"])
     return {
         "id": body["id"],
@@ -64,7 +82,7 @@ def plover_record(body: dict[str, Any]) -> dict[str, Any]:
         "event": event,
         "mode": mode,
         "context": context,
-        "cameo": kind.cameo,
+        "cameo": cameo,
         "type": body["type"],
         "subject": body["subject"],
         "parties": parties,
@@ -86,17 +104,36 @@ def _dyad(type_: str, data: dict[str, Any], parties: list[str]) -> tuple[str, st
     return parties[0], parties[1] if len(parties) > 1 else ""
 
 
-def _coding(type_: str, kind: str, data: dict[str, Any]) -> tuple[str, str, list[str]]:
+def _coding(type_: str, kind: str, data: dict[str, Any]) -> tuple[str, str, list[str], str]:
+    """The PLOVER event, mode and contexts of a development, and its CAMEO code."""
     if type_ == "cooperation.announced":
-        event = "COOPERATE" if "programme" in data else "AGREE"
-        return event, "", [_AREA_CONTEXT[data["area"]]]
+        return _cooperation(data)
     if type_ == "assistance.provided":
-        mode = "military" if data["kind"] == "military" else "humanitarian"
-        return "AID", mode, [_AID_CONTEXT.get(data["kind"], "military")]
+        if data["kind"] == "military":
+            return "AID", "", ["military"], "072"
+        disaster = ["disaster"] if data["kind"] == "disaster_relief" else []
+        return "AID", "", ["humanitarian", *disaster], "073"
     if type_ == "peacekeeping.contributed":
-        return "AID", "military", ["peacekeeping"]
+        return "AID", "", ["peacekeeping"], "074"
     event = TYPES[type_].plover.split(" / ")[0]
-    return event, "", [_KIND_CONTEXT[kind]]
+    return event, "", [_KIND_CONTEXT[kind]], TYPES[type_].cameo
+
+
+def _cooperation(data: dict[str, Any]) -> tuple[str, str, list[str], str]:
+    """An intent to cooperate in an area (AGREE, CAMEO 03x), or with a named programme,
+    cooperation itself (COOPERATE, 06x); the area's own context after the table's."""
+    area = data["area"]
+    programme = "programme" in data
+    if area in _ECONOMIC_AREAS:
+        table, cameo = "economic", "061" if programme else "0311"
+    elif area in _MILITARY_AREAS:
+        table, cameo = "military", "062" if programme else "0312"
+    elif area == "intelligence" and not programme:
+        table, cameo = "intelligence", "0314"
+    else:
+        table, cameo = "diplomatic", "060" if programme else "030"
+    contexts = list(dict.fromkeys([table, _AREA_CONTEXT[area]]))
+    return "COOPERATE" if programme else "AGREE", "", contexts, cameo
 
 
 def plover_schema() -> dict[str, Any]:

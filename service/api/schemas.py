@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from events.catalogue import TYPES, is_type_pattern, type_pattern_names
-from events.schemas.fields import TypeData, one_of
+from events.schemas.fast import FastSchema
+from events.schemas.fields import Party, TypeData, one_of
 
 
 def type_patterns(max_items: int | None = None) -> fields.List[str]:
@@ -29,7 +30,30 @@ def _check_type_patterns(value: list[str]) -> None:
             raise ValidationError(f"Unknown type '{name}'; give a type or '<kind>.*'.")
 
 
-class StoredEventSchema(Schema):
+class StrictQueryBoolean(fields.Boolean):
+    """true or false in a query, nothing else."""
+
+    truthy = {"true"}
+    falsy = {"false"}
+
+
+class PartyArgsSchema(Schema):
+    """`party=` as every read takes it: a country, a grouping (QUAD) or an allowed code; with
+    `include_groupings=true`, also the developments of the groupings the country belonged
+    to on their dates."""
+
+    party = Party()
+    include_groupings = StrictQueryBoolean(
+        metadata={"description": "with party: also the groupings' it belonged to then"}
+    )
+
+    @validates_schema
+    def check_groupings_have_a_party(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("include_groupings") and "party" not in data:
+            raise ValidationError("Give a party with it.", "include_groupings")
+
+
+class StoredEventSchema(FastSchema):
     """A development as stored: the envelope plus id, position, version and recorded_at."""
 
     id = fields.String(metadata={"format": "uuid"})
@@ -51,10 +75,10 @@ class StoredEventSchema(Schema):
     codes = fields.Dict(metadata={"description": "PLOVER and CAMEO codes of the type"})
 
 
-class EventPageSchema(Schema):
+class EventPageSchema(FastSchema):
     items = fields.List(fields.Nested(StoredEventSchema))
     next_after = fields.Integer(metadata={"description": "pass as `after` for the next page"})
 
 
-class EventBatchResultSchema(Schema):
+class EventBatchResultSchema(FastSchema):
     events = fields.List(fields.Nested(StoredEventSchema))

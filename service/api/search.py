@@ -10,15 +10,16 @@ from flask.views import MethodView
 from marshmallow import ValidationError, fields, post_load, validate
 
 from events.catalogue import types_matching
-from events.schemas.fields import Country, EDTFDate
+from events.schemas.fields import EDTFDate
 from events.values.dates import parse_occurred
+from events.values.groupings import memberships_of
 from projections.facts import Moment, micros, timestamp_of
 from projections.search import Found, search, words_of
 from service.access import Scope, requires
 from service.api import Blueprint, container
 from service.api.moments import MomentArgsSchema, moment_of, read_view
-from service.api.paging import Cursor, PageSchema, limit_field, paged
-from service.api.schemas import type_patterns
+from service.api.paging import LINK_HEADER, Cursor, PageSchema, limit_field, paged
+from service.api.schemas import PartyArgsSchema, type_patterns
 
 blp = Blueprint("search", __name__, url_prefix="/v1", description="Full-text search.")
 
@@ -35,6 +36,7 @@ class SearchAsked:
     q: str
     terms: list[str]
     party: str | None
+    include_groupings: bool
     types: list[str] | None
     occurred_from: str | None
     occurred_to: str | None
@@ -44,7 +46,7 @@ class SearchAsked:
     args: dict[str, Any]
 
 
-class SearchArgsSchema(MomentArgsSchema):
+class SearchArgsSchema(MomentArgsSchema, PartyArgsSchema):
     q = fields.String(
         required=True,
         validate=validate.Length(min=1, max=MAX_QUERY),
@@ -54,7 +56,6 @@ class SearchArgsSchema(MomentArgsSchema):
         },
     )
     type = type_patterns()
-    party = Country()
     from_ = EDTFDate(data_key="from", metadata={"description": "EDTF: occurred from"})
     to = EDTFDate(metadata={"description": "EDTF: occurred by"})
     limit = limit_field()
@@ -82,6 +83,7 @@ class SearchArgsSchema(MomentArgsSchema):
             args["q"],
             terms,
             args.get("party"),
+            bool(args.get("include_groupings")),
             types_matching(args["type"]) if args.get("type") else None,
             occurred_from,
             occurred_to,
@@ -109,7 +111,7 @@ class SearchSchema(PageSchema):
 class Search(MethodView):
     @requires(Scope.READ)
     @blp.arguments(SearchArgsSchema(), location="query")
-    @blp.response(200, SearchSchema)
+    @blp.response(200, SearchSchema, headers=LINK_HEADER)
     def get(self, asked: SearchAsked) -> Any:
         """Developments holding every word asked for, ranked, filtered by type, party and
         date, as of a date and as known at a moment."""
@@ -137,6 +139,7 @@ def run_search(asked: SearchAsked) -> tuple[Found, int]:
         Moment(as_of=moment.as_of, known_at=known_at),
         asked.terms,
         party=asked.party,
+        groupings=memberships_of(asked.party) if asked.party and asked.include_groupings else None,
         types=asked.types,
         occurred_from=asked.occurred_from,
         occurred_to=asked.occurred_to,

@@ -14,8 +14,11 @@ from werkzeug.exceptions import HTTPException
 
 from events.schemas.fields import Country, StrictBoolean, one_of, subject_ref
 from events.subscription import ACTIVE, PAUSED, STATUSES, Filters, Subscription
+from projections.facts import micros
+from projections.paging import Key, Page, page_after
 from service.access import Scope, requires
 from service.api import Blueprint, container
+from service.api.paging import LINK_HEADER, Cursor, PageSchema, PagingArgsSchema, paged
 from service.api.schemas import type_patterns
 from service.errors import http_problem
 from service.problems import problem
@@ -55,6 +58,14 @@ class SubscriptionSchema(Schema):
     secret = fields.String(metadata={"description": "shown on creation and rotation only"})
 
 
+class SubscriptionListSchema(PageSchema):
+    items = fields.List(fields.Nested(SubscriptionSchema))
+
+
+class SubscriptionPagingSchema(PagingArgsSchema):
+    cursor = Cursor(int, str)  # when made (microseconds since the epoch), id
+
+
 class ReplaySchema(Schema):  # named for the path: OpenAPI component names are public
     after_position = fields.Integer(validate=validate.Range(min=0, max=2**62))
     from_ = fields.AwareDateTime(data_key="from", metadata={"description": "recorded since"})
@@ -64,9 +75,14 @@ class ReplaySchema(Schema):  # named for the path: OpenAPI component names are p
     )
 
 
-class DeliveryQuerySchema(Schema):
+class DeliveryQuerySchema(PagingArgsSchema):
     status = one_of(*(s.value for s in Status))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    order = one_of("asc", "desc", load_default="asc")  # by position: oldest first, unless asked
+    cursor = Cursor(int)  # the position of the previous page's last delivery
+
+
+class AttemptQuerySchema(PagingArgsSchema):
+    cursor = Cursor(int)  # the number of the previous page's last attempt
 
 
 class PingResultSchema(Schema):
@@ -91,6 +107,21 @@ class ReplayResultSchema(Schema):
     resent = fields.Integer(metadata={"description": "delivered or failed ones made due again"})
 
 
+class AttemptSchema(Schema):
+    """One HTTP try of a delivery."""
+
+    number = fields.Integer()
+    at = fields.Integer(metadata={"description": "microseconds since the epoch"})
+    status = fields.Integer(allow_none=True, metadata={"description": "the receiver's HTTP status"})
+    duration_ms = fields.Integer()
+    response = fields.String(
+        allow_none=True, metadata={"description": "the start of the receiver's answer"}
+    )
+    error = fields.String(allow_none=True)
+    trigger = fields.String(metadata={"description": "what made the attempt"})
+    attempted_by = fields.String(metadata={"description": "the worker that sent it"})
+
+
 class DeliverySchema(Schema):
     """One delivery of an event to this subscription, with its attempts."""
 
@@ -104,11 +135,15 @@ class DeliverySchema(Schema):
     delivered_at = fields.Raw(metadata={"description": "microseconds since the epoch"})
     last_status = fields.Raw(metadata={"description": "the receiver's last HTTP status"})
     last_error = fields.Raw()
-    attempt_log = fields.List(fields.Dict())
+    attempt_log = fields.List(fields.Nested(AttemptSchema))
 
 
-class DeliveryListSchema(Schema):
+class DeliveryListSchema(PageSchema):
     items = fields.List(fields.Nested(DeliverySchema))
+
+
+class AttemptListSchema(PageSchema):
+    items = fields.List(fields.Nested(AttemptSchema))
 
 
 class RedeliverySchema(Schema):
@@ -134,10 +169,12 @@ class SubscriptionList(MethodView):
         }
 
     @requires(Scope.WRITE)
-    @blp.response(200, SubscriptionSchema(many=True))
-    def get(self) -> Any:
-        """Lists subscriptions (without secrets)."""
-        return [_public(s) for s in container().subscriptions.all()]
+    @blp.arguments(SubscriptionPagingSchema(), location="query")
+    @blp.response(200, SubscriptionListSchema, headers=LINK_HEADER)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Lists subscriptions (without secrets), oldest first, paged."""
+        page = subscriptions_page(args)
+        return paged({"items": [_public(s) for s in page.items]}, page.next)
 
 
 @blp.route("/subscriptions/<subscription_id>")
@@ -207,11 +244,23 @@ class Backfill(MethodView):
 class Deliveries(MethodView):
     @requires(Scope.WRITE)
     @blp.arguments(DeliveryQuerySchema(), location="query")
-    @blp.response(200, DeliveryListSchema)
+    @blp.response(200, DeliveryListSchema, headers=LINK_HEADER)
     def get(self, args: dict[str, Any], subscription_id: str) -> Any:
-        """The delivery log, each delivery with its attempts."""
-        items = container().webhooks.deliveries(subscription_id, args.get("status"), args["limit"])
-        return {"items": items}
+        """The delivery log in position order, each delivery with its attempts, paged."""
+        page = deliveries_page(subscription_id, args)
+        return paged({"items": page.items}, page.next)
+
+
+@blp.route("/deliveries/<delivery_id>/attempts")
+class Attempts(MethodView):
+    @requires(Scope.WRITE)
+    @blp.arguments(AttemptQuerySchema(), location="query")
+    @blp.response(200, AttemptListSchema, headers=LINK_HEADER)
+    def get(self, args: dict[str, Any], delivery_id: str) -> Any:
+        """A delivery's attempts, in order, paged."""
+        after = args["cursor"][0] if "cursor" in args else None
+        page = container().webhooks.attempts(delivery_id, after, args["limit"])
+        return paged({"items": page.items}, page.next)
 
 
 @blp.route("/deliveries/<delivery_id>/redeliver")
@@ -262,6 +311,28 @@ def _problem(status: int, **data: Any) -> Response:
     except HTTPException as aborted:
         answer = http_problem(aborted)
     return answer
+
+
+def subscriptions_page(args: dict[str, Any]) -> Page[Subscription]:
+    """The page of subscriptions `args` ask for (limit, cursor): the API's and the portal's."""
+    listed = sorted(container().subscriptions.all(), key=made_key)
+    return page_after(listed, made_key, args.get("cursor"), args["limit"])
+
+
+def deliveries_page(subscription_id: str, args: dict[str, Any]) -> Page[dict[str, Any]]:
+    """The page of the delivery log `args` ask for (status, order, limit, cursor)."""
+    return container().webhooks.deliveries(
+        subscription_id,
+        args.get("status"),
+        args["limit"],
+        after=int(args["cursor"][0]) if "cursor" in args else None,
+        newest_first=args["order"] == "desc",
+    )
+
+
+def made_key(subscription: Subscription) -> Key:
+    """A subscription's place in the list: when it was made, then its id."""
+    return (micros(subscription.created_on), subscription.id)
 
 
 def _public(subscription: Subscription) -> dict[str, Any]:

@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import Schema, fields, validate
 
 from events.schemas.fields import one_of
+from projections.paging import Page
 from service.access import Scope, requires
 from service.api import Blueprint, container
+from service.api.paging import LINK_HEADER, PageSchema, PagingArgsSchema, paged
 from service.auth import digest_of
 from service.store.tokens import TokenRow, token_id
 
@@ -33,17 +35,20 @@ class TokenSchema(Schema):
     token = fields.String(metadata={"description": "the secret: in the creation answer only"})
 
 
-class TokenListSchema(Schema):
+class TokenListSchema(PageSchema):
     items = fields.List(fields.Nested(TokenSchema))
 
 
 @blp.route("/tokens")
 class TokenList(MethodView):
     @requires(Scope.ADMIN)
-    @blp.response(200, TokenListSchema)
-    def get(self) -> Any:
-        """Every token made by the service (not the one configured as TRACKER_API_TOKEN)."""
-        return {"items": [shown(row) for row in container().auth.tokens.listed()]}
+    @blp.arguments(PagingArgsSchema(), location="query")
+    @blp.response(200, TokenListSchema, headers=LINK_HEADER)
+    def get(self, args: dict[str, Any]) -> Any:
+        """The tokens made by the service (not the one configured as TRACKER_API_TOKEN),
+        oldest first, paged."""
+        page = tokens_page(args)
+        return paged({"items": [shown(row) for row in page.items]}, page.next)
 
     @requires(Scope.ADMIN)
     @blp.arguments(TokenCreateSchema())
@@ -70,6 +75,12 @@ def create_token(scope: Scope, label: str) -> tuple[str, TokenRow]:
     token = auth.create(scope, label)
     rows = {row.id: row for row in auth.tokens.listed()}
     return token, rows[token_id(digest_of(token))]
+
+
+def tokens_page(args: dict[str, Any]) -> Page[TokenRow]:
+    """The page of tokens `args` ask for (limit, cursor): the API's and the page's."""
+    cursor = args.get("cursor")
+    return container().auth.tokens.page(cast(tuple[str, str], cursor), args["limit"])
 
 
 def shown(row: TokenRow) -> dict[str, Any]:

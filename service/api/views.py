@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from events.catalogue import types_matching
 from events.schemas.data import DEAL_STAGES
-from events.schemas.fields import Country, EDTFDate, Party, one_of
+from events.schemas.fields import EDTFDate, one_of
 from events.values.dates import parse_occurred
 from events.values.grades import RELIABILITY
 from events.values.groupings import Membership, memberships_of
@@ -21,17 +21,10 @@ from projections.paging import Page, page_after
 from service.access import Scope, requires
 from service.api import Blueprint, container
 from service.api.moments import MomentArgsSchema, moment_of, read_view
-from service.api.paging import Cursor, PageSchema, PagingArgsSchema, paged
-from service.api.schemas import type_patterns
+from service.api.paging import LINK_HEADER, Cursor, PageSchema, PagingArgsSchema, paged
+from service.api.schemas import PartyArgsSchema, StrictQueryBoolean, type_patterns
 
 blp = Blueprint("views", __name__, url_prefix="/v1", description="Current-state views of the log.")
-
-
-class StrictQueryBoolean(fields.Boolean):
-    """true or false in a query, nothing else."""
-
-    truthy = {"true"}
-    falsy = {"false"}
 
 
 class ViewSchema(Schema):
@@ -70,11 +63,10 @@ class RelationshipArgsSchema(MomentArgsSchema):
     )
 
 
-class AgreementFilters(Schema):
+class AgreementFilters(PartyArgsSchema):
     """Filters on each agreement's folded state; a page is cut after them (the page of
     agreements shares them)."""
 
-    party = Country()
     status = one_of(*lifecycle.STATUSES)
     in_force_on = EDTFDate()
 
@@ -87,8 +79,7 @@ class ItemsSchema(ViewSchema, PageSchema):
     items = fields.List(fields.Dict())
 
 
-class DealFilters(Schema):
-    party = Country()
+class DealFilters(PartyArgsSchema):
     stage = one_of(*DEAL_STAGES)
 
 
@@ -101,13 +92,9 @@ class DealsSchema(ItemsSchema):
     totals = fields.Dict(metadata={"description": "per currency, of every page"})
 
 
-class TimelineFilters(Schema):
+class TimelineFilters(PartyArgsSchema):
     """Its cursor is a date and a position; the classes using it list it before paging."""
 
-    party = Party()
-    include_groupings = StrictQueryBoolean(
-        metadata={"description": "with party: also the groupings' it belonged to then"}
-    )
     pair = fields.String(
         validate=validate.Length(max=20),
         metadata={"description": "developments of both countries (AUS-JPN, either order)"},
@@ -146,8 +133,7 @@ class CountrySchema(ViewSchema, PageSchema):
     )
 
 
-class ActivityArgsSchema(MomentArgsSchema):
-    party = Country()
+class ActivityArgsSchema(MomentArgsSchema, PartyArgsSchema):
     pair = fields.String(
         validate=validate.Length(max=20),
         metadata={"description": "developments of both countries (AUS-JPN, either order)"},
@@ -180,7 +166,7 @@ class Relationship(MethodView):
 class Agreements(MethodView):
     @requires(Scope.READ)
     @blp.arguments(AgreementArgsSchema(), location="query")
-    @blp.response(200, ItemsSchema)
+    @blp.response(200, ItemsSchema, headers=LINK_HEADER)
     def get(self, args: dict[str, Any]) -> Any:
         """Agreements with their status per party, in order of first occurrence, paged."""
         position = read_view(args, "agreements")
@@ -192,7 +178,7 @@ class Agreements(MethodView):
 class Deals(MethodView):
     @requires(Scope.READ)
     @blp.arguments(DealArgsSchema(), location="query")
-    @blp.response(200, DealsSchema)
+    @blp.response(200, DealsSchema, headers=LINK_HEADER)
     def get(self, args: dict[str, Any]) -> Any:
         """The deal ledger by stage, with totals per currency; the deals in order of first
         occurrence, paged (stages and totals count every page)."""
@@ -205,7 +191,7 @@ class Deals(MethodView):
 class Timeline(MethodView):
     @requires(Scope.READ)
     @blp.arguments(TimelineArgsSchema(), location="query")
-    @blp.response(200, ItemsSchema)
+    @blp.response(200, ItemsSchema, headers=LINK_HEADER)
     def get(self, args: dict[str, Any]) -> Any:
         """Developments in order of occurrence, filtered by party or pair, type and period,
         paged."""
@@ -219,7 +205,7 @@ class Timeline(MethodView):
 class CountryView(MethodView):
     @requires(Scope.READ)
     @blp.arguments(CountryArgsSchema(), location="query")
-    @blp.response(200, CountrySchema)
+    @blp.response(200, CountrySchema, headers=LINK_HEADER)
     def get(self, args: dict[str, Any], code: str) -> Any:
         """A country's partners, ranked by activity, paged."""
         alpha3 = _country(code)
@@ -252,6 +238,7 @@ class Activity(MethodView):
             party=args.get("party"),
             pair=pair,
             period=args["period"],
+            groupings=_groupings_of(args),
         )
         return {"position": position, **found}
 
@@ -265,6 +252,7 @@ def agreements_page(args: dict[str, Any]) -> Page[dict[str, Any]]:
         party=args.get("party"),
         status=args.get("status"),
         in_force_on_date=parse_occurred(in_force).latest.isoformat() if in_force else None,
+        groupings=bool(args.get("include_groupings")),
     )
     return page_after(items, agreements.order_key, args.get("cursor"), args["limit"])
 
@@ -272,7 +260,11 @@ def agreements_page(args: dict[str, Any]) -> Page[dict[str, Any]]:
 def deals_page(args: dict[str, Any]) -> tuple[dict[str, Any], Page[dict[str, Any]]]:
     """The deals `args` ask for (stages and totals of them all) and the page asked for."""
     found = deals.deals(
-        container().views, moment_of(args), party=args.get("party"), stage=args.get("stage")
+        container().views,
+        moment_of(args),
+        party=args.get("party"),
+        stage=args.get("stage"),
+        groupings=bool(args.get("include_groupings")),
     )
     return found, page_after(
         found["items"], agreements.order_key, args.get("cursor"), args["limit"]
@@ -300,10 +292,10 @@ def timeline_page(args: dict[str, Any], pair: str | None) -> Page[dict[str, Any]
 
 
 def _groupings_of(args: dict[str, Any]) -> dict[str, list[Membership]] | None:
+    """With include_groupings (which the schema takes only with a party), the party's
+    periods in each grouping."""
     if not args.get("include_groupings"):
         return None
-    if "party" not in args:
-        abort(422, messages={"query": {"include_groupings": ["Give a party with it."]}})
     return memberships_of(args["party"])
 
 

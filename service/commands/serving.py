@@ -56,11 +56,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             if v is not None
         }
     )
-    logs.configure(settings.log_format)
-    # A thread back from the store or a socket waits for the interpreter until the running one
-    # gives it up, 5 ms by default: an append does that a dozen times, so a few reads busy in
-    # Python added tens of milliseconds to each write. A shorter turn gives it back sooner.
-    sys.setswitchinterval(SWITCH_INTERVAL)
+    prepare_process(settings)
     container = bootstrap(settings)
     app = create_app(container)
     streams = app.extensions["streams"]
@@ -118,6 +114,16 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 SWITCH_INTERVAL = 0.0005  # seconds
+
+
+def prepare_process(settings: Settings) -> None:
+    """What a serving process sets before the app: its log lines' form, and the interpreter's
+    turns. A thread back from the store or a socket waits for the interpreter until the
+    running one gives it up, 5 ms by default: an append does that a dozen times, so a few
+    reads busy in Python added tens of milliseconds to each write. A shorter turn gives it
+    back sooner."""
+    logs.configure(settings.log_format)
+    sys.setswitchinterval(SWITCH_INTERVAL)
 
 
 class ProblemErrorTask(ErrorTask):

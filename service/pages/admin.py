@@ -12,17 +12,25 @@ from flask import redirect, render_template, request
 from projections.registry import VIEWS
 from service.access import Scope, requires
 from service.api import container
+from service.api.paging import PagingArgsSchema, limit_field, next_page_url
 from service.api.projections_admin import view_state
-from service.api.tokens import SCOPES, create_token, shown
+from service.api.tokens import SCOPES, create_token, shown, tokens_page
+from service.pages.moment import Shown, page_query
 from service.pages.site import PageError, blp
 
 LONGEST_LABEL = 200
+PAGE = 50
+
+
+class TokensPageArgsSchema(PagingArgsSchema):
+    limit = limit_field(PAGE)
 
 
 @blp.get("/tokens")
 @requires(Scope.ADMIN)
-def tokens_page() -> Any:
-    return _page()
+@page_query(TokensPageArgsSchema)
+def tokens_list_page(query: dict[str, Any], shown: Shown) -> Any:
+    return _page(query)
 
 
 @blp.post("/tokens")
@@ -36,9 +44,9 @@ def make_token() -> Any:
     if len(label) > LONGEST_LABEL:
         problems["label"] = f"At most {LONGEST_LABEL} characters."
     if problems:
-        return _page(problems=problems, label=label[:LONGEST_LABEL]), 422
+        return _page(FIRST_PAGE, problems=problems, label=label[:LONGEST_LABEL]), 422
     token, row = create_token(Scope.parse(scope), label)
-    return _page(made=shown(row), secret=token), 201
+    return _page(FIRST_PAGE, made=shown(row), secret=token), 201
 
 
 @blp.post("/tokens/<token_id>/revoke")
@@ -49,13 +57,20 @@ def revoke_token(token_id: str) -> Any:
     return redirect("/tokens", code=303)
 
 
-def _page(**shown_now: Any) -> str:
+FIRST_PAGE = {"limit": PAGE}
+
+
+def _page(query: dict[str, Any], **shown_now: Any) -> str:
+    """A page of tokens, oldest first, with its "Next" link (and "First page" past it)."""
+    page = tokens_page(query)
     return render_template(
         "tokens.html",
         title="Tokens",
         shown=None,
         json_url="/v1/tokens",
-        tokens=[shown(row) for row in container().auth.tokens.listed()],
+        tokens=[shown(row) for row in page.items],
+        next_url=next_page_url(page.next),
+        first_page="/tokens" if "cursor" in query else None,
         scopes=SCOPES,
         problems={},
         **{"label": "", **shown_now},

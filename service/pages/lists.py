@@ -17,7 +17,7 @@ from projections import lifecycle
 from projections.relationships import pair_key
 from service.access import Scope, requires
 from service.api.moments import AsOfKnownAtArgsSchema, read_view
-from service.api.paging import PagingArgsSchema, encode_cursor, limit_field, next_url
+from service.api.paging import PagingArgsSchema, limit_field, next_page_url
 from service.api.views import (
     AgreementFilters,
     DealFilters,
@@ -54,10 +54,6 @@ def _filters(query: dict[str, Any], schema: type[Schema]) -> dict[str, str]:
 
 def _json_url(shown: Shown, path: str, sent: dict[str, str]) -> str:
     return shown.link(path, **{k: v for k, v in sent.items() if k not in ("as_of", "known_at")})
-
-
-def _next(cursor: tuple[str | int, ...] | None) -> str | None:
-    return next_url(encode_cursor(cursor)) if cursor is not None else None
 
 
 @blp.get("/agreements")
@@ -124,7 +120,7 @@ def _paging(
     """A list page's links: its JSON, the next page, and the first page once past it."""
     return {
         "json_url": _json_url(shown, json_path, {**sent, "limit": str(query["limit"])}),
-        "next_url": _next(next_key),
+        "next_url": next_page_url(next_key),
         "first_page": shown.link(request.path, **sent) if "cursor" in query else None,
     }
 

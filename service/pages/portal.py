@@ -10,17 +10,23 @@ from __future__ import annotations
 import re
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import redirect, render_template, request
 from marshmallow import ValidationError
 
+from events.schemas.fields import one_of
 from events.subscription import Filters, SubscriptionNotFound
 from service.access import Scope, requires
 from service.api import container
+from service.api.paging import encode_cursor, limit_field, next_page_url
 from service.api.subscriptions import (
     DeliveryQuerySchema,
     ReplaySchema,
     SubscriptionCreateSchema,
+    SubscriptionPagingSchema,
+    deliveries_page,
+    subscriptions_page,
 )
 from service.pages.moment import Shown, page_query
 from service.pages.record import flatten
@@ -33,6 +39,19 @@ from service.webhooks.webhooks import DeliveryNotFound, NoStartingPoint, NotRede
 DAY_MICROSECONDS = 86_400 * 1_000_000
 HEALTH_DELIVERIES = 200  # the latest deliveries health is read from
 STATES = tuple(s.value for s in Status)
+PAGE = 50
+FIRST_PAGE = {"limit": PAGE}
+DELIVERIES_PAGE = 20
+NEWEST_DELIVERIES = {"limit": DELIVERIES_PAGE, "order": "desc"}
+
+
+class SubscriptionsPageArgsSchema(SubscriptionPagingSchema):
+    limit = limit_field(PAGE)
+
+
+class DeliveriesPageArgsSchema(DeliveryQuerySchema):
+    limit = limit_field(DELIVERIES_PAGE)
+    order = one_of("asc", "desc", load_default="desc")  # newest first, unless asked
 
 
 def health(subscription_id: str) -> dict[str, Any]:
@@ -40,7 +59,9 @@ def health(subscription_id: str) -> dict[str, Any]:
     the endpoint answered 2xx."""
     attempts = [
         attempt
-        for delivery in container().webhooks.deliveries(subscription_id, None, HEALTH_DELIVERIES)
+        for delivery in container()
+        .webhooks.deliveries(subscription_id, None, HEALTH_DELIVERIES, newest_first=True)
+        .items
         for attempt in delivery["attempt_log"]
     ]
     ok = [a for a in attempts if a["status"] is not None and 200 <= int(a["status"]) < 300]
@@ -61,8 +82,9 @@ def health(subscription_id: str) -> dict[str, Any]:
 
 @blp.get("/subscriptions")
 @requires(Scope.WRITE)
-def subscriptions_page() -> Any:
-    return _list_page()
+@page_query(SubscriptionsPageArgsSchema)
+def subscriptions_list_page(query: dict[str, Any], shown: Shown) -> Any:
+    return _list_page(query)
 
 
 @blp.post("/subscriptions")
@@ -80,15 +102,15 @@ def subscribe() -> Any:
         filters = Filters(tuple(loaded.get("types", ())), tuple(loaded.get("parties", ())), ())
         created = container().webhooks.subscribe(loaded["url"], filters, loaded["description"])
     except ValidationError as error:
-        return _list_page(problems=flatten(error.messages), sent=request.form), 422
+        return _list_page(FIRST_PAGE, problems=flatten(error.messages), sent=request.form), 422
     except UnsafeEndpoint as error:
-        return _list_page(problems={"url": [str(error)]}, sent=request.form), 422
-    return _list_page(made=created, secret=created.secret), 201
+        return _list_page(FIRST_PAGE, problems={"url": [str(error)]}, sent=request.form), 422
+    return _list_page(FIRST_PAGE, made=created, secret=created.secret), 201
 
 
 @blp.get("/subscriptions/<subscription_id>")
 @requires(Scope.WRITE)
-@page_query(DeliveryQuerySchema)
+@page_query(DeliveriesPageArgsSchema)
 def subscription_page(query: dict[str, Any], shown: Shown, subscription_id: str) -> Any:
     return _detail(subscription_id, query)
 
@@ -106,10 +128,10 @@ def act(subscription_id: str, action: str) -> Any:
             return redirect("/subscriptions", code=303)
         elif action == "rotate":
             _, secret = webhooks.rotate_secret(subscription_id)
-            return _detail(subscription_id, {"limit": 20}, secret=secret)
+            return _detail(subscription_id, NEWEST_DELIVERIES, secret=secret)
         elif action == "ping":
             outcome = webhooks.ping(subscription_id)
-            return _detail(subscription_id, {"limit": 20}, ping=outcome)
+            return _detail(subscription_id, NEWEST_DELIVERIES, ping=outcome)
         elif action == "backfill":
             return _backfill(subscription_id)
         elif action == "edit":
@@ -153,9 +175,9 @@ def _edit(subscription_id: str) -> Any:
             parties=loaded.get("parties", []),
         )
     except ValidationError as error:
-        return _detail(subscription_id, {"limit": 20}, problems=flatten(error.messages)), 422
+        return _detail(subscription_id, NEWEST_DELIVERIES, problems=flatten(error.messages)), 422
     except UnsafeEndpoint as error:
-        return _detail(subscription_id, {"limit": 20}, problems={"url": [str(error)]}), 422
+        return _detail(subscription_id, NEWEST_DELIVERIES, problems={"url": [str(error)]}), 422
     return redirect(f"/subscriptions/{subscription_id}", code=303)
 
 
@@ -174,23 +196,20 @@ def _backfill(subscription_id: str) -> Any:
             resend=False,
         )
     except ValidationError as error:
-        return _detail(subscription_id, {"limit": 20}, problems=flatten(error.messages)), 422
+        return _detail(subscription_id, NEWEST_DELIVERIES, problems=flatten(error.messages)), 422
     except NoStartingPoint as error:
         return _detail(
-            subscription_id, {"limit": 20}, problems={"after_position": [str(error)]}
+            subscription_id, NEWEST_DELIVERIES, problems={"after_position": [str(error)]}
         ), 422
-    return _detail(subscription_id, {"limit": 20}, backfilled=done._asdict())
+    return _detail(subscription_id, NEWEST_DELIVERIES, backfilled=done._asdict())
 
 
 def _detail(subscription_id: str, query: dict[str, Any], **shown_now: Any) -> str:
-    webhooks = container().webhooks
     try:
         subscription = container().subscriptions.get(subscription_id)
     except SubscriptionNotFound as error:
         raise PageError(404, "No such subscription", str(error)) from None
-    limit = int(query.get("limit", 20))
-    deliveries = webhooks.deliveries(subscription_id, query.get("status"), limit)
-    deliveries.sort(key=lambda d: int(d["created_at"]), reverse=True)
+    page = deliveries_page(subscription_id, query)
     return render_template(
         "subscription.html",
         title=f"Subscription {subscription.url}",
@@ -198,9 +217,10 @@ def _detail(subscription_id: str, query: dict[str, Any], **shown_now: Any) -> st
         json_url=f"/v1/subscriptions/{subscription_id}/deliveries",
         subscription=subscription,
         health=health(subscription_id),
-        deliveries=deliveries,
+        deliveries=page.items,
         status=query.get("status"),
-        limit=limit,
+        order=query.get("order"),
+        **_log_links(subscription_id, query, page.next),
         states=STATES,
         moment=_moment,
         problems={},
@@ -208,14 +228,31 @@ def _detail(subscription_id: str, query: dict[str, Any], **shown_now: Any) -> st
     )
 
 
-def _list_page(**shown_now: Any) -> str:
-    listed = container().subscriptions.all()
+def _log_links(subscription_id: str, query: dict[str, Any], next_key: Any) -> dict[str, Any]:
+    """The delivery log's "Next" and "First page" links, to this subscription's page (the
+    page may answer a form posted to one of its actions)."""
+    here = f"/subscriptions/{subscription_id}"
+    asked = {k: query[k] for k in ("status", "order") if query.get(k)}
+    following = {**asked, "limit": query["limit"]}
+    return {
+        "next_url": f"{here}?{urlencode({**following, 'cursor': encode_cursor(next_key)})}"
+        if next_key is not None
+        else None,
+        "first_page": f"{here}?{urlencode(following)}" if "cursor" in query else None,
+    }
+
+
+def _list_page(query: dict[str, Any], **shown_now: Any) -> str:
+    """A page of subscriptions, oldest first, each with its health, and its "Next" link."""
+    page = subscriptions_page(query)
     return render_template(
         "subscriptions.html",
         title="Subscriptions",
         shown=None,
         json_url="/v1/subscriptions",
-        subscriptions=[(s, health(s.id)) for s in listed],
+        subscriptions=[(s, health(s.id)) for s in page.items],
+        next_url=next_page_url(page.next),
+        first_page="/subscriptions" if "cursor" in query else None,
         **{"problems": {}, "sent": {}, **shown_now},
     )
 

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from projections.database import Cursor, ViewDatabase
+from projections.paging import Page, page_of
 
 ID_LENGTH = 16  # a token's public id: the start of its digest (the digest of a random secret)
+COLUMNS = "digest, scopes, label, created_at, last_used_at"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class TokenStore(Protocol):
     def count(self) -> int: ...
 
     def listed(self) -> list[TokenRow]: ...
+
+    def page(self, after: tuple[str, str] | None, limit: int) -> Page[TokenRow]: ...
 
     def digest_of_id(self, token_id: str) -> str | None: ...
 
@@ -97,14 +101,24 @@ class Tokens:
 
     def listed(self) -> list[TokenRow]:
         """Every token, oldest first."""
+        rows = self.db.query(f"SELECT {COLUMNS} FROM {self.table} ORDER BY created_at, digest")
+        return [_row(*r) for r in rows]
+
+    def page(self, after: tuple[str, str] | None, limit: int) -> Page[TokenRow]:
+        """The first `limit` tokens, oldest first, after the key (when made as stored, id) of
+        the previous page's last: a token made or revoked meanwhile moves none of the rest."""
+        where = ""
+        params: list[str | int] = [limit + 1]
+        if after is not None:
+            stored = "CAST(? AS timestamptz)" if self.db.is_postgres else "?"
+            where = f"WHERE (created_at, substr(digest, 1, {ID_LENGTH})) > ({stored}, ?)"
+            params = [*after, limit + 1]
         rows = self.db.query(
-            f"SELECT digest, scopes, label, created_at, last_used_at FROM {self.table} "
-            "ORDER BY created_at, digest"
+            f"SELECT {COLUMNS} FROM {self.table} {where} ORDER BY created_at, digest LIMIT ?",
+            params,
         )
-        return [
-            TokenRow(token_id(d), str(s), str(label), _text(created), used and _text(used))
-            for d, s, label, created, used in rows
-        ]
+        found = page_of(rows, lambda r: (_stored(r[3]), token_id(r[0])), limit)
+        return Page([_row(*r) for r in found.items], found.next)
 
     def digest_of_id(self, token_id: str) -> str | None:
         if len(token_id) != ID_LENGTH or not token_id.isalnum():
@@ -176,6 +190,16 @@ class Sessions:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _row(digest: str, scopes: str, label: str, created: Any, used: Any) -> TokenRow:
+    return TokenRow(token_id(digest), str(scopes), str(label), _text(created), used and _text(used))
+
+
+def _stored(moment: Any) -> str:
+    """A stored moment as a page's key holds it: as stored (SQLite's text sorts as it was
+    written), or PostgreSQL's timestamptz in full (microseconds and offset)."""
+    return moment.isoformat() if isinstance(moment, dt.datetime) else str(moment)
 
 
 def _text(moment: Any) -> str:

@@ -13,6 +13,7 @@ use cases events/subscriptions.py):
 - dispatcher: claims due deliveries and sends them within its limits.
 - isolation: the dispatcher's slots in flight, shared so no receiver can stall another's.
 - lane: one subscription's window and circuit (how many may be in flight to it now).
+- holds: rests and circuits kept in the store, so that every worker honours what one learnt.
 - pinger: sends pings, bounded and with a short timeout of their own.
 - clock: the periodic jobs (due retries, auto-disable, trimming attempt logs).
 - workers: the outbox, dispatcher and clock of a process, started and stopped together.

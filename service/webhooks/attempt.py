@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.webhooks.delivery import Claimed, DeliveryStore
+from service.webhooks.holds import Change
 
 log = logging.getLogger(__name__)
 attempts = logging.getLogger("tracker.deliveries")
@@ -81,7 +82,7 @@ class AttemptWriter:
     def __init__(self, store: DeliveryStore, figures: AttemptFigures | None = None) -> None:
         self.store = store
         self.figures = figures if figures is not None else AttemptFigures()
-        self._queue: queue.Queue[tuple[Claimed, dict[str, Any]] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Claimed, dict[str, Any]] | Change | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="webhook-results", daemon=True)
 
     def start(self) -> None:
@@ -89,6 +90,10 @@ class AttemptWriter:
 
     def put(self, claimed: Claimed, **result: Any) -> None:
         self._queue.put((claimed, result))
+
+    def share(self, change: Change) -> None:
+        """A rest or circuit change, written with the results around it."""
+        self._queue.put(change)
 
     def stop(self) -> None:
         if self._thread.is_alive():  # a dispatcher assembled but never started has none
@@ -114,13 +119,15 @@ class AttemptWriter:
             if stopping:
                 return
 
-    def _write(self, group: list[tuple[Claimed, dict[str, Any]]]) -> None:
+    def _write(self, group: list[tuple[Claimed, dict[str, Any]] | Change]) -> None:
+        results = [item for item in group if isinstance(item, tuple)]
+        changes = [item for item in group if not isinstance(item, tuple)]
         try:
-            self.store.finish_many(group)
+            self.store.finish_many(results, changes)
         except Exception:  # the leases run out and the deliveries are sent again
-            log.exception("webhooks: writing %d attempt results failed", len(group))
+            log.exception("webhooks: writing %d attempt results failed", len(results))
             return
-        for claimed, result in group:
+        for claimed, result in results:
             self.figures.add(result["status"].value, result["http_status"], result["duration"])
             _log_attempt(claimed, result)
 

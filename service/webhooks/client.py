@@ -5,7 +5,14 @@ per endpoint, and reads at most 1 KiB of an answer (a longer one is drained up t
 its connection can be reused, or the connection is closed). Everything read from a receiver is
 bounded: the status line, the count and size of the header lines, the interim (1xx) answers,
 the body, and the whole exchange's time; an answer outside those bounds, or one that is not
-HTTP/1.x as we read it, is a failed attempt that says why (never an exception)."""
+HTTP/1.x as we read it, is a failed attempt that says why (never an exception).
+
+Why not a library's client: aiohttp 3.14 (C parser in use, one session with kept-alive pooled
+connections, no decompression, no automatic headers, URLs built once per endpoint) was measured
+in its place with every bound kept. On Python 3.11 it costs about four times this client's CPU
+per request on its own, and about 1.7 times the server's CPU per delivery (600-700 us against
+350-500 us), for about half the deliveries per second; sending from two or three event loops
+instead of one did not close the gap."""
 
 from __future__ import annotations
 

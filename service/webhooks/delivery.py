@@ -10,6 +10,8 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from projections.database import Cursor, ViewDatabase
+from projections.paging import Page, page_of
+from service.webhooks.holds import Change, HoldStore
 
 # Whatever ends a lease (an attempt's result, a release, a redelivery) clears whose it was too.
 RELEASED = "lease_until = 0, leased_by = NULL"
@@ -22,8 +24,30 @@ class Status(StrEnum):
     FAILED = "failed"  # the retry schedule ran out: redeliverable
 
 
-BATCH = 500  # event ids looked up in one query
+BATCH = 500  # event ids (or delivery ids) looked up in one query
 CLAIM_CANDIDATES = 1000  # due deliveries one claim looks at, at most
+DELIVERY_COLUMNS = (
+    "id",
+    "event_id",
+    "position",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+    "delivered_at",
+    "last_status",
+    "last_error",
+)
+ATTEMPT_COLUMNS = (
+    "number",
+    "at",
+    "status",
+    "duration_ms",
+    "response",
+    "error",
+    "trigger",
+    "attempted_by",
+)
 
 
 def now_micros() -> int:
@@ -84,6 +108,11 @@ def _admitted(
     return chosen
 
 
+def _at(delivery: dict[str, Any]) -> tuple[int]:
+    """A delivery's place in its subscription's log: its event's position."""
+    return (int(delivery["position"]),)
+
+
 def new_delivery(subscription_id: str, event_id: str, position: int, status: str) -> NewDelivery:
     return NewDelivery(uuid.uuid4().hex, subscription_id, event_id, position, status)
 
@@ -94,6 +123,7 @@ class DeliveryStore:
         self.deliveries = database.table("deliveries")
         self.attempts = database.table("delivery_attempts")
         self.tracking = database.table("view_tracking")
+        self.holds = HoldStore(database)  # rests and circuits, shared by the workers
 
     def create_tables(self) -> None:
         with self.db.transaction() as cursor:
@@ -106,6 +136,7 @@ class DeliveryStore:
                 "UNIQUE (subscription_id, event_id))"
             )
             self._add_leased_by(cursor)
+            self.holds.create_table(cursor)
             cursor.execute(
                 'CREATE INDEX IF NOT EXISTS "deliveries_due" ON '
                 f"{self.deliveries} (status, next_attempt_at)"
@@ -114,6 +145,11 @@ class DeliveryStore:
             cursor.execute(
                 'CREATE INDEX IF NOT EXISTS "deliveries_by_state" ON '
                 f"{self.deliveries} (status, subscription_id, created_at)"
+            )
+            # The delivery log pages by subscription and position.
+            cursor.execute(
+                'CREATE INDEX IF NOT EXISTS "deliveries_by_subscription" ON '
+                f"{self.deliveries} (subscription_id, position)"
             )
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.attempts} (delivery_id TEXT NOT NULL, "
@@ -242,13 +278,17 @@ class DeliveryStore:
         takes them back at once should it restart), in the order they are due, none of the
         subscriptions in `skip` and, given `only`, only of those. `admit(subscription, id)`
         may refuse a delivery (its subscription has no room in flight): it is left due, and
-        the claim looks at a few times `limit` candidates to fill its room. On PostgreSQL rows
-        another worker holds are skipped."""
+        the claim looks at a few times `limit` candidates to fill its room. Subscriptions the
+        store holds back (resting, or a circuit open whose probe is not `worker`'s) are left
+        out. On PostgreSQL rows another worker holds are skipped."""
         if only is not None and not only:
             return []
         now = now_micros()
-        where = "status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?"
-        params: list[int | str] = [now, now]
+        where = (
+            "status = 'pending' AND next_attempt_at <= ? AND lease_until <= ? "
+            f"AND subscription_id NOT IN ({self.holds.held_back()})"
+        )
+        params: list[int | str] = [now, now, *self.holds.held_back_params(worker or "", now)]
         for clause, ids in (("NOT IN", skip), ("IN", only or ())):
             if ids:
                 where += f" AND subscription_id {clause} ({','.join('?' * len(ids))})"
@@ -284,10 +324,12 @@ class DeliveryStore:
         """Records an attempt and the delivery's new state, releasing its lease."""
         self.finish_many([(claimed, result)])
 
-    def finish_many(self, results: Sequence[tuple[Claimed, dict[str, Any]]]) -> None:
-        """Several attempts and their deliveries' new states, in one transaction. Each result
-        has status, next_attempt_at, http_status, error, duration, excerpt, trigger and
-        attempted_by."""
+    def finish_many(
+        self, results: Sequence[tuple[Claimed, dict[str, Any]]], changes: Sequence[Change] = ()
+    ) -> None:
+        """Several attempts and their deliveries' new states, and the rests and circuit
+        changes they brought (holds.py), in one transaction. Each result has status,
+        next_attempt_at, http_status, error, duration, excerpt, trigger and attempted_by."""
         now = now_micros()
         attempts, updates = [], []
         for claimed, r in results:
@@ -319,6 +361,9 @@ class DeliveryStore:
                 )
             )
         with self.db.transaction() as cursor:
+            self.holds.write(cursor, changes)
+            if not results:
+                return
             cursor.executemany(
                 f"INSERT INTO {self.attempts} VALUES (?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT (delivery_id, number) DO NOTHING",
@@ -413,68 +458,61 @@ class DeliveryStore:
         )
 
     def of_subscription(
-        self, subscription_id: str, status: str | None, limit: int
-    ) -> list[dict[str, Any]]:
-        where, params = "subscription_id = ?", [subscription_id]
+        self,
+        subscription_id: str,
+        status: str | None,
+        limit: int,
+        *,
+        after: int | None = None,
+        newest_first: bool = False,
+    ) -> Page[dict[str, Any]]:
+        """A page of the subscription's deliveries in position order (one delivery per event,
+        so a position names one), after the position `after`, each with its attempts; read
+        from the index by subscription and position."""
+        where = "subscription_id = ?"
+        params: list[str | int] = [subscription_id]
         if status:
             where += " AND status = ?"
             params.append(status)
+        if after is not None:
+            where += " AND position < ?" if newest_first else " AND position > ?"
+            params.append(after)
         rows = self.db.query(
-            "SELECT id, event_id, position, status, attempts, next_attempt_at, created_at, "
-            f"delivered_at, last_status, last_error FROM {self.deliveries} WHERE {where} "
-            f"ORDER BY position LIMIT {int(limit)}",
+            f"SELECT {', '.join(DELIVERY_COLUMNS)} FROM {self.deliveries} WHERE {where} "
+            f"ORDER BY position {'DESC' if newest_first else 'ASC'} LIMIT {int(limit) + 1}",
             params,
         )
-        deliveries = [
-            dict(
-                zip(
-                    (
-                        "id",
-                        "event_id",
-                        "position",
-                        "status",
-                        "attempts",
-                        "next_attempt_at",
-                        "created_at",
-                        "delivered_at",
-                        "last_status",
-                        "last_error",
-                    ),
-                    r,
-                    strict=True,
-                )
-            )
-            for r in rows
-        ]
-        for delivery in deliveries:
-            delivery["attempt_log"] = self.attempt_log(delivery["id"])
-        return deliveries
+        page = page_of([dict(zip(DELIVERY_COLUMNS, r, strict=True)) for r in rows], _at, limit)
+        logs = self._attempt_logs([d["id"] for d in page.items])
+        for delivery in page.items:
+            delivery["attempt_log"] = logs.get(delivery["id"], [])
+        return page
 
-    def attempt_log(self, delivery_id: str) -> list[dict[str, Any]]:
-        rows = self.db.query(
-            "SELECT number, at, status, duration_ms, response, error, trigger, attempted_by "
-            f"FROM {self.attempts} WHERE delivery_id = ? ORDER BY number",
-            (delivery_id,),
-        )
-        return [
-            dict(
-                zip(
-                    (
-                        "number",
-                        "at",
-                        "status",
-                        "duration_ms",
-                        "response",
-                        "error",
-                        "trigger",
-                        "attempted_by",
-                    ),
-                    r,
-                    strict=True,
-                )
+    def _attempt_logs(self, delivery_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """The attempts of these deliveries, each one's in order, in a query per BATCH."""
+        logs: dict[str, list[dict[str, Any]]] = {}
+        for start in range(0, len(delivery_ids), BATCH):
+            ids = delivery_ids[start : start + BATCH]
+            rows = self.db.query(
+                f"SELECT delivery_id, {', '.join(ATTEMPT_COLUMNS)} FROM {self.attempts} "
+                f"WHERE delivery_id IN ({','.join('?' * len(ids))}) ORDER BY delivery_id, number",
+                ids,
             )
-            for r in rows
-        ]
+            for delivery_id, *attempt in rows:
+                logs.setdefault(delivery_id, []).append(
+                    dict(zip(ATTEMPT_COLUMNS, attempt, strict=True))
+                )
+        return logs
+
+    def attempts_of(self, delivery_id: str, after: int | None, limit: int) -> Page[dict[str, Any]]:
+        """A page of a delivery's attempts in order, after the attempt numbered `after`."""
+        rows = self.db.query(
+            f"SELECT {', '.join(ATTEMPT_COLUMNS)} FROM {self.attempts} "
+            "WHERE delivery_id = ? AND number > ? ORDER BY number LIMIT ?",
+            (delivery_id, -1 if after is None else after, limit + 1),
+        )
+        attempts = [dict(zip(ATTEMPT_COLUMNS, r, strict=True)) for r in rows]
+        return page_of(attempts, lambda a: (int(a["number"]),), limit)
 
     def get(self, delivery_id: str) -> dict[str, Any] | None:
         rows = self.db.query(

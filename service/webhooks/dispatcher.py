@@ -33,6 +33,7 @@ from service.webhooks.attempt import AttemptFigures, AttemptOutcome, AttemptWrit
 from service.webhooks.client import WebhookClient
 from service.webhooks.delivery import Claimed, DeliveryStore, NewDelivery, Status, now_micros
 from service.webhooks.endpoint import Network, UnsafeEndpoint, VettedEndpoint, networks, vet
+from service.webhooks.holds import Hold
 from service.webhooks.isolation import Admission, IsolationSettings, Plan, Slots
 from service.webhooks.message import cloudevent, signed_headers
 from service.webhooks.retry import next_delay, parse_schedule, rests_subscription
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 BODY_CACHE = 10_000
+PROBE_MARGIN_SECONDS = 5.0  # a probe is its worker's for the timeout and this much more
+HOLDS_FRESH_SECONDS = 0.1  # the holds read for a hand-over or a plan are at most this old
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,8 @@ class Dispatcher:
         self.settings = settings
         self.follower = Follower("dispatcher", lambda: self.dispatch_due() > 0)
         self.jitter = random.Random()
-        self.slots = Slots(settings.isolation)
+        self.results = AttemptWriter(store, figures)
+        self.slots = Slots(settings.isolation, share=self.results.share)
         self._behind: set[str] = set()  # subscriptions with deliveries left for a claim
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -121,7 +125,7 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._addresses: LRU[str, VettedEndpoint] = LRU(1000)
         self._bodies: dict[str, str] = {}
-        self.results = AttemptWriter(store, figures)
+        self._read_holds: tuple[float, list[Hold]] = (-HOLDS_FRESH_SECONDS, [])
 
     def wake(self) -> None:
         self.follower.wakeup.set()
@@ -170,6 +174,7 @@ class Dispatcher:
         than 0 when a claim right away may find more."""
         subscriptions = self.subscriptions.recent()
         self.slots.keep_only({s.id for s in subscriptions})
+        self._share_holds({s.id for s in subscriptions})
         plan = self.slots.plan({s.id for s in subscriptions if s.status != "active"})
         if plan.room <= 0:
             return 0
@@ -193,6 +198,18 @@ class Dispatcher:
         # Refused with nothing claimed: the room changed since the plan; plan again.
         return int(bool(admission.refused))
 
+    def _share_holds(self, subscription_ids: set[str]) -> None:
+        """Takes in the rests and circuits any worker recorded (holds.py) for these
+        subscriptions, and asks for the probe of each circuit here whose time is over: the
+        probe is this worker's for as long as an attempt may take, and no other worker sends
+        one meanwhile."""
+        worker = self.settings.worker_id
+        for due in self.slots.adopt(self._holds(subscription_ids), worker):
+            now = now_micros()
+            until = now + int((self.client.timeout + PROBE_MARGIN_SECONDS) * 1e6)
+            if self.store.holds.take_probe(due, worker, now, until):
+                self.slots.probe(due.subscription_id, now)
+
     # --- deliveries handed over by the outbox as it records them ---------------------------
 
     def take(self, rows: Sequence[NewDelivery]) -> list[NewDelivery]:
@@ -201,7 +218,9 @@ class Dispatcher:
         subscription is left for a claim; their slots are held until `launch` or
         `give_back`."""
         lease_until = now_micros() + int(self.settings.lease_seconds * 1e6)
-        inactive = self._inactive()
+        subscriptions = self.subscriptions.recent()
+        inactive = {s.id for s in subscriptions if s.status != "active"}
+        self.slots.adopt(self._holds({s.id for s in subscriptions}), self.settings.worker_id)
         admission = Admission(self.slots)
         taken = []
         with self._lock:
@@ -250,8 +269,15 @@ class Dispatcher:
         """Deliveries taken or claimed and not yet finished."""
         return self.slots.in_flight()
 
-    def _inactive(self) -> set[str]:
-        return {s.id for s in self.subscriptions.recent() if s.status != "active"}
+    def _holds(self, subscription_ids: set[str]) -> list[Hold]:
+        """The holds in force of these subscriptions (not those of deleted ones), as read at
+        most HOLDS_FRESH_SECONDS ago: a query fewer on the way from an append to its
+        webhooks, and a claim leaves out what the store holds anyway (DeliveryStore.claim)."""
+        read_at, holds = self._read_holds
+        if time.monotonic() - read_at >= HOLDS_FRESH_SECONDS:
+            holds = self.store.holds.read(now_micros())
+            self._read_holds = (time.monotonic(), holds)
+        return [hold for hold in holds if hold.subscription_id in subscription_ids]
 
     def _launch(self, claimed: list[Claimed]) -> None:
         for delivery in claimed:

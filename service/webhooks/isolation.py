@@ -19,8 +19,13 @@ Per subscription, a window and a circuit; across them, a reserve:
 
 A subscription resting after 429, 502, 503 or 504 gets no slot until its rest is over.
 
-This is soft state, in the process's memory like the connections it describes: a restart
-starts afresh, and on PostgreSQL each worker learns about a receiver on its own."""
+Rests and circuit changes are shared through the store (holds.py): each is handed to `share`
+as it happens, and `adopt` takes in what any worker recorded, so that a rest or an open
+circuit learnt by one worker (or by this one before a restart) is honoured by all, and only
+the worker granted the probe sends it. Windows, runs of failures and the reserve stay in this
+process's memory: they describe its own connections and attempts in flight, which another
+worker does not share (each worker's window finds its own share of what the receiver takes),
+and sharing them would cost a write per attempt."""
 
 from __future__ import annotations
 
@@ -31,6 +36,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from service.webhooks.attempt import AttemptOutcome
+from service.webhooks.delivery import now_micros
+from service.webhooks.holds import Change, Closed, DueProbe, Hold, Opened, Rested
 from service.webhooks.lane import Circuit, Lane
 
 log = logging.getLogger("tracker.deliveries")
@@ -79,10 +86,17 @@ class Slots:
     takes slots, the sending loop gives them back."""
 
     def __init__(
-        self, settings: IsolationSettings, clock: Callable[[], float] = time.monotonic
+        self,
+        settings: IsolationSettings,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        wall: Callable[[], int] = now_micros,
+        share: Callable[[Change], None] = lambda change: None,
     ) -> None:
         self.settings = settings
         self.clock = clock
+        self.wall = wall  # the store's clock (microseconds), for what is shared through it
+        self.share = share
         self._lanes: dict[str, Lane] = {}
         self._flying: dict[str, Lane] = {}  # the lanes with an attempt in flight
         self._lock = threading.Lock()
@@ -137,7 +151,8 @@ class Slots:
         """Frees the slot of an attempt made and learns from its outcome; whether the slot
         opens room that was lacking (the subscription, the shared slots or all of them were
         full), so that a claim may now find a delivery it had to leave."""
-        now = self.clock()
+        now, wall = self.clock(), self.wall()
+        change: Change | None = None
         with self._lock:
             lane = self._lane(subscription_id)
             lacking = self._lacking(lane, now)
@@ -146,9 +161,16 @@ class Slots:
             if outcome.status is not None:
                 if lane.answered(outcome):
                     _log_circuit("closed", subscription_id, lane, status=outcome.status)
+                    change = Closed(subscription_id, wall)
             elif lane.no_answer(now, self.settings.circuit_failures, self.settings.circuit_seconds):
                 _log_circuit("opened", subscription_id, lane, failures=lane.failures)
-            return lacking
+                until = wall + int((lane.open_until - now) * 1e6)
+                change = Opened(subscription_id, until, lane.open_seconds, wall)
+            if change is not None:
+                lane.changed_at = wall
+        if change is not None:
+            self.share(change)
+        return lacking
 
     def rest(self, subscription_id: str, seconds: float) -> None:
         """The receiver asked for time (429, 502, 503, 504): no slot for the subscription
@@ -157,6 +179,28 @@ class Slots:
         with self._lock:
             lane = self._lane(subscription_id)
             lane.resting_until = max(until, lane.resting_until)
+        self.share(Rested(subscription_id, self.wall() + int(seconds * 1e6)))
+
+    def adopt(self, holds: Iterable[Hold], worker: str) -> list[DueProbe]:
+        """Takes in the holds recorded in the store (by any worker, `worker` being this one);
+        the circuits whose time is over, whose probe this worker may ask for."""
+        now, wall = self.clock(), self.wall()
+        with self._lock:
+            for hold in holds:
+                lane = self._lane(hold.subscription_id)
+                if lane.adopt(hold, now, wall, worker):
+                    change = "closed" if lane.circuit is Circuit.CLOSED else "opened"
+                    _log_circuit(change, hold.subscription_id, lane, by="another worker")
+            return [
+                DueProbe(s, lane.open_seconds, lane.changed_at)
+                for s, lane in self._lanes.items()
+                if lane.probe_due(now)
+            ]
+
+    def probe(self, subscription_id: str, at: int) -> None:
+        """This worker was granted the probe of the subscription's circuit (at `at`)."""
+        with self._lock:
+            self._lane(subscription_id).probe(at)
 
     def in_flight(self) -> int:
         with self._lock:

@@ -2,7 +2,9 @@
 has shown so far. The window (additive increase, multiplicative decrease) says how many
 attempts may be in flight; the circuit stops sending to a receiver that does not answer, and
 probes it before sending again. The dispatcher's slots (isolation.py) hold one per
-subscription and call it under their lock."""
+subscription and call it under their lock. What other workers learnt (holds.py) is adopted
+into the lane, and a circuit whose time is over waits for its probe to be granted (so that one
+worker probes, not each)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from service.webhooks.attempt import AttemptOutcome
+from service.webhooks.holds import Hold
 
 START_WINDOW = 4.0  # attempts in flight for a subscription not heard from yet
 SLOW_SECONDS = 1.0  # an answer slower than this is no sign of health
@@ -18,7 +21,7 @@ MAX_OPEN_SECONDS = 600.0
 
 class Circuit(StrEnum):
     CLOSED = "closed"
-    OPEN = "open"  # nothing is sent until `open_until`
+    OPEN = "open"  # nothing is sent until `open_until`, then only once the probe is granted
     HALF_OPEN = "half_open"  # one delivery may go, as a probe
 
 
@@ -34,6 +37,7 @@ class Lane:
     answered_well: bool = False  # the latest attempt was answered 2xx within SLOW_SECONDS
     tried: bool = False  # an attempt has finished
     resting_until: float = 0.0
+    changed_at: int = 0  # when the circuit last changed (wall-clock microseconds)
 
     def __post_init__(self) -> None:
         self.window = self.start_window()
@@ -55,11 +59,7 @@ class Lane:
 
     def limit(self, now: float) -> int:
         """How many attempts it may have in flight now."""
-        if self.resting_until > now:
-            return 0
-        if self.circuit is Circuit.OPEN and self.open_until <= now:
-            self.circuit = Circuit.HALF_OPEN
-        if self.circuit is Circuit.OPEN:
+        if self.resting_until > now or self.circuit is Circuit.OPEN:
             return 0
         if self.circuit is Circuit.HALF_OPEN:
             return 1
@@ -98,3 +98,33 @@ class Lane:
             open_seconds,
         )
         return True
+
+    def probe_due(self, now: float) -> bool:
+        """Open, and its time is over: a probe may go once granted."""
+        return self.circuit is Circuit.OPEN and self.open_until <= now
+
+    def probe(self, at: int) -> None:
+        """The probe is granted: one delivery may go."""
+        self.circuit, self.changed_at = Circuit.HALF_OPEN, at
+
+    def adopt(self, hold: Hold, now: float, wall: int, worker: str) -> bool:
+        """Takes what the store holds for the subscription: a rest (never shortened), and a
+        circuit change newer than this lane's (True when the circuit changed): closed, open
+        until its time is over, or half open while this worker holds the probe. `now` is the
+        lane's clock, `wall` the store's, at the same moment."""
+        if hold.rest_until > wall:
+            self.resting_until = max(self.resting_until, now + (hold.rest_until - wall) / 1e6)
+        if hold.changed_at <= self.changed_at:
+            return False
+        before, self.changed_at = self.circuit, hold.changed_at
+        if not hold.open_seconds:
+            if self.circuit is not Circuit.CLOSED:
+                self.circuit, self.open_seconds, self.failures = Circuit.CLOSED, 0.0, 0
+                self.window = self.start_window()
+            return self.circuit is not before
+        probing = hold.probe_by == worker and hold.open_until > wall
+        self.circuit = Circuit.HALF_OPEN if probing else Circuit.OPEN
+        self.open_until = now + (hold.open_until - wall) / 1e6
+        self.open_seconds = hold.open_seconds
+        self.answered_well = False
+        return self.circuit is not before

@@ -12,6 +12,7 @@ from events.queries import EventFilter
 from events.record import Record
 from events.subscription import Filters, Subscription
 from events.subscriptions import Subscriptions
+from projections.paging import Page
 from service.webhooks.attempt import AttemptOutcome
 from service.webhooks.delivery import Backfilled, DeliveryStore, Status
 from service.webhooks.endpoint import Network, VettedEndpoint, vet
@@ -132,19 +133,34 @@ class Webhooks:
         self.workers.wake()
 
     def deliveries(
-        self, subscription_id: str, status: str | None, limit: int
-    ) -> list[dict[str, Any]]:
-        """The delivery log, each delivery with its attempts. A pending delivery of a
-        subscription that is not active is shown held (the store knows only pending)."""
+        self,
+        subscription_id: str,
+        status: str | None,
+        limit: int,
+        *,
+        after: int | None = None,
+        newest_first: bool = False,
+    ) -> Page[dict[str, Any]]:
+        """A page of the delivery log, each delivery with its attempts, after the position
+        `after`. A pending delivery of a subscription that is not active is shown held (the
+        store knows only pending)."""
         active = self.subscriptions.get(subscription_id).status == "active"
         if status in (Status.HELD, Status.PENDING) and active != (status == Status.PENDING):
-            return []
+            return Page([], None)
         stored = Status.PENDING.value if status == Status.HELD else status
-        items = self.store.of_subscription(subscription_id, stored, limit)
-        for item in items:
+        page = self.store.of_subscription(
+            subscription_id, stored, limit, after=after, newest_first=newest_first
+        )
+        for item in page.items:
             if item["status"] == Status.PENDING and not active:
                 item["status"] = Status.HELD.value
-        return items
+        return page
+
+    def attempts(self, delivery_id: str, after: int | None, limit: int) -> Page[dict[str, Any]]:
+        """A page of a delivery's attempts, in order, after the attempt numbered `after`."""
+        if self.store.get(delivery_id) is None:
+            raise DeliveryNotFound(delivery_id)
+        return self.store.attempts_of(delivery_id, after, limit)
 
     def _vet(self, url: str) -> VettedEndpoint:
         return vet(url, self.allowed_networks)

@@ -64,6 +64,10 @@ class TrackerProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
+    def command(self) -> list[str]:
+        return [str(TRACKER), *self.args]
+
+    @property
     def stdout_path(self) -> Path:
         return self.log_dir / f"{self.args[0]}-{self.port}-{self.starts}.stdout"
 
@@ -84,7 +88,7 @@ class TrackerProcess:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.process = subprocess.Popen(
-                [str(TRACKER), *self.args],
+                self.command,
                 env=self.env,
                 stdout=out,
                 stderr=err,

@@ -102,3 +102,47 @@ def test_importing_the_examples_again_adds_nothing(
     assert skipped.returncode == 0, skipped.stderr
     after = get(served, "/v1/events?limit=1000")["items"]
     assert [item["id"] for item in after] == [item["id"] for item in before]
+
+
+# Every development the two stories name, from primary sources where they exist.
+BOTH_STORIES = {
+    "agreement:jpn-aus-security-declaration-2007",
+    "assistance:aus-jpn-earthquake-2011",
+    "assistance:aus-jpn-typhoon-haiyan-2013",
+    "assistance:mh370-search-2014",
+    "assistance:jpn-aus-bushfire-2020",
+    "peacekeeping:jpn-untac-engineers",
+    "peacekeeping:jpn-unmiset-engineers",
+    "peacekeeping:jpn-unmiss-engineers",
+    "statement:quad-leaders-2021-spirit-of-the-quad",
+    "cooperation:quad-critical-minerals-initiative",
+    RAA,
+    "agreement:jpn-aus-security-declaration-2022",
+    "meeting:jpn-aus-2plus2-2025",
+    "statement:jpn-aus-2plus2-2025-joint",
+    "deal:aus-general-purpose-frigate",
+    "cooperation:aus-jpn-critical-minerals-2025",
+}
+
+
+def test_the_served_examples_cover_both_stories_and_the_quad_as_a_party(
+    served: TrackerProcess,
+) -> None:
+    items = get(served, "/v1/events?limit=1000")["items"]
+    assert {item["subject"] for item in items} >= BOTH_STORIES
+    assert all(s.get("kind") and s.get("grade") for item in items for s in item["sources"])
+    quad = get(served, "/v1/timeline?party=QUAD")["items"]
+    assert [i["subject"] for i in quad] == [
+        "statement:quad-leaders-2021-spirit-of-the-quad",
+        "cooperation:quad-critical-minerals-initiative",
+    ]
+    india_2010 = get(served, "/v1/countries/IND?include_groupings=true&as_of=2010")
+    assert india_2010["groupings"] == []
+    india = get(served, "/v1/countries/IND?include_groupings=true")
+    assert [g["code"] for g in india["groupings"]] == ["QUAD"]
+    peacekeeping = get(served, "/v1/timeline?party=JPN&type=peacekeeping.contributed")["items"]
+    assert [i["occurred"] for i in peacekeeping] == [
+        "1992-09/1993-09",
+        "2002-03/2004-06",
+        "2012-01/2017-05",
+    ]

@@ -44,6 +44,8 @@ SETTINGS = {
     "TRACKER_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
     "TRACKER_WEBHOOK_TIMEOUT": "4",  # shorter than 15 s so that the test sees circuits open
     "TRACKER_WEBHOOK_CIRCUIT_FAILURES": "3",
+    # Open for longer than the test lasts on a loaded machine: still open when /metrics is read.
+    "TRACKER_WEBHOOK_CIRCUIT_SECONDS": "120",
     "TRACKER_RETRY_SCHEDULE": "0s,1s,2s",
 }
 

@@ -18,7 +18,7 @@ def get(server: LiveServer, path: str, **params: object) -> requests.Response:
 
 
 def test_relationship_answers_for_either_order_and_code_length(live_views: LiveServer):
-    head = 15
+    head = 24
     first = get(live_views, "/v1/relationships/AUS-JPN", min_position=head).json()
     second = get(live_views, "/v1/relationships/jp-au", min_position=head).json()
     assert first == second
@@ -28,7 +28,7 @@ def test_relationship_answers_for_either_order_and_code_length(live_views: LiveS
 
 
 def test_a_relationship_counts_everything_but_lists_only_the_latest(live_views: LiveServer):
-    whole = get(live_views, "/v1/relationships/AUS-JPN", min_position=15).json()
+    whole = get(live_views, "/v1/relationships/AUS-JPN", min_position=24).json()
     capped = get(live_views, "/v1/relationships/AUS-JPN", limit=1).json()
     assert len(whole["meetings"]) == 4
     assert capped["meetings"] == whole["meetings"][:1]
@@ -40,8 +40,8 @@ def test_a_relationship_counts_everything_but_lists_only_the_latest(live_views: 
 
 def test_as_of_and_known_at_travel_in_time_over_http(live_views: LiveServer):
     path = "/v1/relationships/AUS-JPN"
-    before = get(live_views, path, as_of="2023-08-10", min_position=15).json()
-    after = get(live_views, path, as_of="2023-08-14", min_position=15).json()
+    before = get(live_views, path, as_of="2023-08-10", min_position=24).json()
+    after = get(live_views, path, as_of="2023-08-14", min_position=24).json()
 
     def raa(found: dict) -> dict:
         return next(a for a in found["agreements"] if a["subject"] == "agreement:jpn-aus-raa")
@@ -112,12 +112,13 @@ def test_every_view_answers_with_its_position(live_views: LiveServer):
         "/v1/activity",
         "/v1/relationships/AU-JP",
     ):
-        found = get(live_views, path, min_position=15).json()
-        assert found["position"] == 15, path
+        found = get(live_views, path, min_position=24).json()
+        assert found["position"] == 24, path
     activity = get(live_views, "/v1/activity", party="JPN").json()
     q1_2020 = next(b for b in activity["buckets"] if b["period"] == "2020-Q1")
     assert q1_2020["by_type"] == {"assistance.provided": 1}  # January-February: one quarter
-    assert activity["unallocated"]["developments"] == 0
+    # Spanning quarters: the MH370 search (March-April 2014) and three peacekeeping missions.
+    assert activity["unallocated"]["developments"] == 4
     country = get(live_views, "/v1/countries/JP").json()
     assert country["partners"][0]["code"] == "AUS"
 
@@ -128,16 +129,23 @@ def test_a_development_spanning_two_quarters_is_unallocated_not_guessed(live_vie
     found = get(
         live_views, "/v1/activity", party="JP", min_position=posted.json()["position"]
     ).json()
-    assert found["unallocated"] == {"developments": 1, "by_type": {"exercise.conducted": 1}}
+    assert found["unallocated"] == {
+        "developments": 5,
+        "by_type": {
+            "assistance.provided": 1,
+            "exercise.conducted": 1,
+            "peacekeeping.contributed": 3,
+        },
+    }
     assert not any(b["period"].startswith("2021") for b in found["buckets"])
     yearly = get(live_views, "/v1/activity", party="JP", period="year").json()
     assert next(b for b in yearly["buckets"] if b["period"] == "2021")["developments"] == 1
 
 
 def test_projections_report_position_lag_and_state(live_views: LiveServer):
-    get(live_views, "/v1/timeline", min_position=15)
+    get(live_views, "/v1/timeline", min_position=24)
     state = get(live_views, "/v1/projections").json()
-    assert state["head"] == 15
+    assert state["head"] == 24
     assert {p["name"] for p in state["items"]} == {
         "relationships",
         "agreements",
@@ -160,7 +168,7 @@ def test_a_rebuild_needs_admin_and_swaps_in_a_new_generation(live_views: LiveSer
         ).status_code
         == 404
     )
-    before = get(live_views, "/v1/timeline", min_position=15).json()
+    before = get(live_views, "/v1/timeline", min_position=24).json()
     started = requests.post(url, headers=auth(), timeout=5)
     assert started.status_code == 202
     generation = started.json()["generation"]
@@ -176,7 +184,7 @@ def test_a_rebuild_needs_admin_and_swaps_in_a_new_generation(live_views: LiveSer
         interval=0.1,
         message="the timeline did not go live on the new generation",
     )
-    assert get(live_views, "/v1/timeline", min_position=15).json() == before
+    assert get(live_views, "/v1/timeline", min_position=24).json() == before
 
 
 def test_metrics_count_appends_and_show_view_lag(live_views: LiveServer):
@@ -186,16 +194,16 @@ def test_metrics_count_appends_and_show_view_lag(live_views: LiveServer):
         headers=auth(),
         timeout=5,
     )
-    get(live_views, "/v1/timeline", min_position=16)
+    get(live_views, "/v1/timeline", min_position=25)
     text = requests.get(f"{live_views.url}/metrics", timeout=5).text
     assert 'tracker_events_appended_total{type="meeting.held"} 1.0' in text
     assert 'tracker_view_lag_events{view="timeline"} 0.0' in text
     assert "tracker_append_seconds_bucket" in text
-    assert "tracker_log_position 16.0" in text
+    assert "tracker_log_position 25.0" in text
     assert "tracker_append_transactions_total 1.0" in text  # the examples were imported
     assert "tracker_append_grouped_requests_total 1.0" in text
 
 
 def test_readyz_says_ready_once_the_views_have_caught_up(live_views: LiveServer):
-    get(live_views, "/v1/timeline", min_position=15)
-    assert get(live_views, "/readyz").json() == {"status": "ready", "position": 15}
+    get(live_views, "/v1/timeline", min_position=24)
+    assert get(live_views, "/readyz").json() == {"status": "ready", "position": 24}

@@ -116,6 +116,6 @@ def test_new_fields_past_their_bounds_answer_422_naming_them(
 
 def test_the_type_catalogue_lists_the_new_kinds_with_their_codes(api: FlaskClient):
     types = {t["name"]: t for t in api.get("/v1/types").get_json()}
-    assert types["cooperation.announced"]["cameo"] == "030 / 0311 / 0312"
+    assert types["cooperation.announced"]["cameo"] == "030 / 0311 / 0312 / 0314 / 060-062"
     assert types["peacekeeping.contributed"]["plover"] == "AID"
     assert types["peacekeeping.contributed"]["cameo"] == "074"

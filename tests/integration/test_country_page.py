@@ -47,7 +47,16 @@ def test_the_country_page_ranks_its_partners_and_links_each_relationship(
     page = own_client.get("/countries/JPN").text
     table = page.split('data-testid="partners"')[1].split("</table>")[0]
     rows = re.findall(r'<a href="/relationships/([A-Z-]+)">[^<]+</a></th><td>(\d+)</td>', table)
-    assert rows == [("AUS-JPN", "14"), ("JPN-USA", "2")]
+    assert rows == [
+        ("AUS-JPN", "21"),
+        ("JPN-USA", "2"),
+        # One each, by their latest date: UNTAC, UNMISET, Haiyan, MH370, UNMISS.
+        ("JPN-KHM", "1"),
+        ("JPN-TLS", "1"),
+        ("JPN-PHL", "1"),
+        ("JPN-MYS", "1"),
+        ("JPN-SSD", "1"),
+    ]
     picture = page.split('data-testid="network"')[1].split("</svg>")[0]
     assert 'href="/relationships/AUS-JPN"' in picture and 'href="/relationships/JPN-USA"' in picture
     widths = [float(w) for w in re.findall(r'stroke-width="([\d.]+)"', picture)]

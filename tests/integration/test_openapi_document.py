@@ -185,6 +185,9 @@ CLOSED: dict[str | Parameter, Accepts] = {
     query_parameter("/v1/subscriptions/{subscription_id}/deliveries", "status"): field_accepts(
         subscriptions.DeliveryQuerySchema, "status"
     ),
+    query_parameter("/v1/subscriptions/{subscription_id}/deliveries", "order"): field_accepts(
+        subscriptions.DeliveryQuerySchema, "order"
+    ),
     path_parameter("/v1/projections/{name}/rebuild", "name"): member_of(VIEWS),
     schema_property("TokenCreate", "scope"): field_accepts(tokens.TokenCreateSchema, "scope"),
     # what answers say

@@ -9,8 +9,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from service.commands.exchange import _check_lines, _spooled_lines
+from service.commands.exchange import _check_lines, _spooled_lines, decoded
 
 EXAMPLES = Path(__file__).parents[2] / "config" / "examples" / "japan-australia.jsonl"
 
@@ -43,3 +45,35 @@ def test_problems_in_several_chunks_name_their_lines_in_order(jobs: int) -> None
     assert problems[0].startswith("line 2: not JSON")
     assert problems[-1].startswith("line 8:")
     assert all(p.startswith(("line 2:", "line 8:")) for p in problems)
+
+
+JSON_TEXTS = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        st.text(),
+        st.sampled_from(["\ud800", "\x00", "€", "\u2028"]),
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(), inner)),
+    max_leaves=10,
+).map(lambda value: json.dumps(value, ensure_ascii=False))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(JSON_TEXTS, st.text(max_size=40), st.sampled_from(["1e400", "[NaN]", "1" * 30])))
+def test_a_line_is_decoded_as_the_standard_parser_decodes_it(text: str) -> None:
+    try:
+        expected: object = ("value", repr(json.loads(text)))
+    except json.JSONDecodeError as error:
+        expected = ("refused", error.msg)
+    except RecursionError:
+        expected = ("refused", "deep")
+    try:
+        found: object = ("value", repr(decoded(text)))
+    except json.JSONDecodeError as error:
+        found = ("refused", error.msg)
+    except RecursionError:
+        found = ("refused", "deep")
+    assert found == expected

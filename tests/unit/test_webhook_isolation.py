@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 
 from service.webhooks.attempt import AttemptOutcome
+from service.webhooks.holds import Change, Closed, Hold, Opened, Rested
 from service.webhooks.isolation import Admission, IsolationSettings, Slots
 from service.webhooks.lane import START_WINDOW, Circuit
 
@@ -35,6 +36,14 @@ def attempt(slots: Slots, subscription: str, outcome: AttemptOutcome) -> None:
     delivery = next(ids)
     assert slots.take(subscription, delivery)
     slots.finished(subscription, delivery, outcome)
+
+
+def grant_probes(slots: Slots) -> list[str]:
+    """Grants every probe due, as the dispatcher does when no other worker took it."""
+    due = slots.adopt([], "w")
+    for probe in due:
+        slots.probe(probe.subscription_id, 0)
+    return [probe.subscription_id for probe in due]
 
 
 def fill(slots: Slots, subscription: str) -> list[str]:
@@ -76,8 +85,11 @@ def test_the_circuit_opens_after_attempts_without_an_answer_then_probes_once_and
     assert fill(pool, "s") == []
     assert pool.figures()[0].circuit is Circuit.OPEN
     clock.now += 29.9
+    assert grant_probes(pool) == []
     assert fill(pool, "s") == []
     clock.now += 0.2
+    assert fill(pool, "s") == []  # its time is over: it waits for its probe to be granted
+    assert grant_probes(pool) == ["s"]
     [probe] = fill(pool, "s")  # half open: one delivery, alone
     assert pool.figures()[0].circuit is Circuit.HALF_OPEN
     pool.finished("s", probe, SERVER_ERROR)  # any answer shows the receiver is there
@@ -93,11 +105,13 @@ def test_an_unanswered_probe_opens_the_circuit_again_for_twice_as_long():
     for straggler in rest:  # in flight when it opened: they change nothing
         pool.finished("s", straggler, NO_ANSWER)
     clock.now += 10.1
+    grant_probes(pool)
     [probe] = fill(pool, "s")
     pool.finished("s", probe, NO_ANSWER)
     clock.now += 19.9
-    assert fill(pool, "s") == []
+    assert grant_probes(pool) == []
     clock.now += 0.2
+    grant_probes(pool)
     assert len(fill(pool, "s")) == 1
 
 
@@ -173,3 +187,82 @@ def test_the_lanes_of_deleted_subscriptions_are_forgotten_once_nothing_is_in_fli
     pool.finished("deleted-busy", "flying", OK)
     pool.keep_only({"kept"})
     assert pool.figures() == []
+
+
+class Wall:
+    """The store's clock, in microseconds, moving with the test's clock."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def __call__(self) -> int:
+        return int(self.clock.now * 1e6)
+
+
+def shared_slots(clock: Clock, **settings: int | float) -> tuple[Slots, list[Change]]:
+    shared: list[Change] = []
+    pool = Slots(
+        IsolationSettings(**settings),  # type: ignore[arg-type]
+        clock,
+        wall=Wall(clock),
+        share=shared.append,
+    )
+    return pool, shared
+
+
+def test_rests_and_circuit_changes_are_handed_over_to_be_shared():
+    clock = Clock()
+    pool, shared = shared_slots(clock, circuit_failures=1, circuit_seconds=10.0)
+    pool.rest("resting", 5.0)
+    attempt(pool, "hanging", NO_ANSWER)
+    clock.now += 10.0
+    grant_probes(pool)
+    attempt(pool, "hanging", SERVER_ERROR)
+    assert shared == [
+        Rested("resting", 1005_000_000),
+        Opened("hanging", 1010_000_000, 10.0, 1000_000_000),
+        Closed("hanging", 1010_000_000),
+    ]
+
+
+def hold(subscription: str, **facts: int | float | str | None) -> Hold:
+    fields: dict = dict(rest_until=0, open_until=0, open_seconds=0.0, probe_by=None, changed_at=0)
+    return Hold(subscription, **{**fields, **facts})
+
+
+def test_a_rest_another_worker_recorded_gives_no_slot_until_it_is_over():
+    clock = Clock()
+    pool, _ = shared_slots(clock)
+    pool.adopt([hold("s", rest_until=1003_000_000)], "me")
+    assert fill(pool, "s") == []
+    clock.now += 3.1
+    assert len(fill(pool, "s")) == START_WINDOW
+
+
+def test_a_circuit_another_worker_opened_is_open_here_and_its_probe_is_asked_for_once_over():
+    clock = Clock()
+    pool, _ = shared_slots(clock)
+    opened = hold("s", open_until=1030_000_000, open_seconds=30.0, changed_at=999_000_000)
+    assert pool.adopt([opened], "me") == []
+    assert fill(pool, "s") == []
+    assert pool.figures()[0].circuit is Circuit.OPEN
+    clock.now += 30.0
+    [due] = pool.adopt([opened], "me")  # the same hold again: nothing changes
+    assert (due.subscription_id, due.open_seconds, due.changed_at) == ("s", 30.0, 999_000_000)
+    other_probing = hold(
+        "s", open_until=1050_000_000, open_seconds=30.0, probe_by="other", changed_at=1030_000_000
+    )
+    assert pool.adopt([other_probing], "me") == []  # another worker took the probe
+    assert fill(pool, "s") == []
+    closed = hold("s", changed_at=1031_000_000)
+    pool.adopt([closed], "me")
+    assert pool.figures() == []
+    assert len(fill(pool, "s")) == START_WINDOW
+
+
+def test_a_circuit_change_older_than_this_workers_own_is_not_adopted():
+    clock = Clock()
+    pool, _ = shared_slots(clock, circuit_failures=1, circuit_seconds=30.0)
+    attempt(pool, "s", NO_ANSWER)  # opened here at 1000 s
+    pool.adopt([hold("s", changed_at=999_000_000)], "me")  # closed before that
+    assert pool.figures()[0].circuit is Circuit.OPEN

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import random
+import re
+from pathlib import Path
 
 import pytest
 
+from service.webhooks import holds, isolation, retry
 from service.webhooks.retry import next_delay, parse_schedule, rests_subscription
 
 SCHEDULE = parse_schedule(["0s", "5s", "5m", "30m", "2h", "5h", "10h", "14h", "20h", "24h"])
@@ -73,3 +76,18 @@ def test_a_503_with_retry_after_rests_the_subscription(status: int | None, rests
     assert rests_subscription(status) is rests
     delay = next_delay(SCHEDULE, 1, status, "120", retry_after_cap=3600, jitter=random.Random(1))
     assert (delay == 120) is rests
+
+
+def statuses_named(text: str, before: str) -> set[int]:
+    """The statuses listed ("429, 502, 503 or 504") right after `before` in `text`."""
+    start = " ".join(text.split()).index(before) + len(before)
+    listed = re.match(r"[\d, or]+", " ".join(text.split())[start:])
+    assert listed, f"no statuses after {before!r}"
+    return {int(n) for n in re.findall(r"\d{3}", listed.group())}
+
+
+def test_the_readme_and_the_docstrings_name_the_statuses_that_rest_a_subscription():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert statuses_named(readme, "when the receiver answers ") == retry.RESTS_SUBSCRIPTION
+    assert statuses_named(isolation.__doc__ or "", "resting after ") == retry.RESTS_SUBSCRIPTION
+    assert statuses_named(holds.__doc__ or "", "the receiver answered ") == retry.RESTS_SUBSCRIPTION
