@@ -10,6 +10,7 @@ import contextlib
 import functools
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,8 +62,22 @@ def fresh_postgres_schema() -> Iterator[str]:
     with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
     yield schema
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    drop_postgres_schema(schema)
+
+
+def drop_postgres_schema(schema: str, attempts: int = 5) -> None:
+    """Drop a test's schema. A server the test stopped may leave a backend still finishing
+    its last statement there, and the drop can then deadlock with it: PostgreSQL cancels the
+    drop, which is tried again once that backend has finished."""
+    for attempt in range(attempts):
+        try:
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+                connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            return
+        except psycopg.errors.DeadlockDetected:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
 
 
 @pytest.fixture

@@ -246,6 +246,7 @@ def test_a_subscription_made_in_the_portal_gets_a_delivery_its_failure_and_a_red
         browser.find_element(By.ID, "s-url").send_keys(receiver.url)
         browser.find_element(By.ID, "s-types").send_keys("statement.*")
         browser.find_element(By.CSS_SELECTOR, '[data-testid="subscribe"]').click()
+        wait_until(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="secret"]'))
         secret = browser.find_element(By.CSS_SELECTOR, '[data-testid="secret"]').text
         browser.find_element(By.LINK_TEXT, "See its deliveries").click()
         here = browser.current_url
