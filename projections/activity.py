@@ -11,7 +11,7 @@ from events.values.groupings import Membership
 from projections.facts import Moment
 from projections.projection import FactProjection
 from projections.reader import ViewReader
-from projections.recorder import Row
+from projections.timeline import grouping_rows
 
 EVERYONE = "*"
 PERIODS = ("quarter", "year")
@@ -60,8 +60,10 @@ def activity(
     view, key = ("relationships", pair) if pair else ("timeline", party or EVERYONE)
     for group in reader.view(view).tally(moment, [key]):
         count(group.earliest_month, group.latest_month, group.type, group.count)
-    for row in _groupings_rows(reader, moment, party, groupings or {}):
-        count(row.occurred_earliest, row.occurred_latest, row.type, 1)
+    # The groupings' developments that name the party too are in its own count already.
+    for row in grouping_rows(reader, moment, groupings or {}):
+        if party not in row.body["parties"]:
+            count(row.occurred_earliest, row.occurred_latest, row.type, 1)
     for bucket in [*buckets.values(), unallocated]:
         bucket["by_type"] = dict(sorted(bucket["by_type"].items()))
     return {
@@ -71,23 +73,6 @@ def activity(
         "buckets": [buckets[key] for key in sorted(buckets)],
         "unallocated": unallocated,
     }
-
-
-def _groupings_rows(
-    reader: ViewReader, moment: Moment, party: str | None, groupings: dict[str, list[Membership]]
-) -> list[Row]:
-    """The developments of the groupings `party` belonged to, dated within its membership,
-    that do not name the party itself (those its own count holds), each once."""
-    found: dict[str, Row] = {}
-    for code, periods in groupings.items():
-        for membership in periods:
-            start, end = membership.window
-            for row in reader.view("timeline").select(
-                moment, keys=[code], occurred_from=start, occurred_to=end
-            ):
-                if party not in row.body["parties"]:
-                    found[row.event_id] = row
-    return list(found.values())
 
 
 def quarter_of(day: dt.date) -> tuple[str, str, str]:

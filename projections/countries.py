@@ -9,6 +9,7 @@ from events.values.parties import country_name
 from projections.facts import Moment
 from projections.projection import FactProjection
 from projections.reader import ViewReader
+from projections.timeline import grouping_rows
 
 
 class CountriesProjection(FactProjection):
@@ -82,21 +83,15 @@ def groupings_of(reader: ViewReader, code: str, moment: Moment) -> list[dict[str
     country's membership)."""
     found = []
     for grouping, periods in memberships_of(code).items():
-        by_event: dict[str, str] = {}
-        for membership in periods:
-            start, end = membership.window
-            for row in reader.view("timeline").select(
-                moment, keys=[grouping], occurred_from=start, occurred_to=end
-            ):
-                by_event[row.event_id] = row.type
-        if by_event:
+        rows = grouping_rows(reader, moment, {grouping: periods})
+        if rows:
             by_type: dict[str, int] = {}
-            for type_ in by_event.values():
-                by_type[type_] = by_type.get(type_, 0) + 1
+            for row in rows:
+                by_type[row.type] = by_type.get(row.type, 0) + 1
             found.append(
                 {
                     "code": grouping,
-                    "developments": len(by_event),
+                    "developments": len(rows),
                     "by_type": dict(sorted(by_type.items())),
                 }
             )

@@ -113,6 +113,21 @@ def party_rows(
     return merged if limit is None else merged[:limit]
 
 
+def grouping_rows(
+    reader: ViewReader, moment: Moment, groupings: dict[str, list[Membership]]
+) -> list[Row]:
+    """The timeline's rows of the groupings, each dated within the membership given for it
+    (a development whose dates overlap it), each development once."""
+    view = reader.view("timeline")
+    found: dict[str, Row] = {}
+    for code, periods in groupings.items():
+        for membership in periods:
+            start, end = membership.window
+            for row in view.select(moment, keys=[code], occurred_from=start, occurred_to=end):
+                found[row.event_id] = row
+    return list(found.values())
+
+
 def _within(
     membership: Membership, occurred_from: str | None, occurred_to: str | None
 ) -> tuple[str | None, str | None]:
