@@ -13,6 +13,8 @@ from eventsourcing.domain import BaseAggregate, CanMutateAggregate, MetaDomainEv
 
 from events.catalogue import type_matches
 from events.errors import RecordError
+from events.values.dates import parse_occurred
+from events.values.groupings import names_party
 
 ROTATION_OVERLAP = dt.timedelta(hours=24)
 ACTIVE, PAUSED, DISABLED, DELETED = "active", "paused", "disabled", "deleted"
@@ -25,6 +27,14 @@ class SubscriptionNotFound(RecordError):
         self.subscription_id = subscription_id
 
 
+class GroupingsWithoutParties(RecordError):
+    """`include_groupings` adds the groupings of the parties given: with none it would mean
+    nothing, and the subscriber would hear of everything while thinking otherwise."""
+
+    def __init__(self) -> None:
+        super().__init__("include_groupings needs parties to take the groupings of.")
+
+
 def new_secret() -> str:
     """A Standard Webhooks secret: whsec_ and 32 random bytes in base64."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
@@ -32,39 +42,78 @@ def new_secret() -> str:
 
 @dataclass(frozen=True)
 class Filters:
-    """Which developments a subscription hears of; an empty list means no restriction."""
+    """Which developments a subscription (or a live stream) hears of; an empty list means no
+    restriction. With `include_groupings`, a country among `parties` also hears of the
+    developments of the groupings it belonged to on their dates, as every read's
+    `include_groupings=true` does."""
 
     types: tuple[str, ...] = ()
     parties: tuple[str, ...] = ()
     subjects: tuple[str, ...] = ()
+    include_groupings: bool = False
 
     def matches(self, development: dict[str, Any]) -> bool:
         """A correction or retraction matches the filters its subject's kind matches, so that
-        a subscriber to 'agreement.*' hears when an agreement's development is corrected."""
+        a subscriber to 'agreement.*' hears when an agreement's development is corrected; its
+        parties and dates are its own, as the log read by party takes them."""
         kind = development["type"]
         names = [kind]
         if kind.startswith("development."):
             names.append(development["subject"].split(":", 1)[0] + ".")
         if self.types and not any(type_matches(p, name) for p in self.types for name in names):
             return False
-        if self.parties and not set(self.parties) & set(development["parties"]):
+        if self.parties and not self.names_a_party(development):
             return False
         return not self.subjects or development["subject"] in self.subjects
 
-    def as_json(self) -> dict[str, list[str]]:
+    def names_a_party(self, development: dict[str, Any]) -> bool:
+        """Whether the development names one of the parties or (with include_groupings) a
+        grouping one of them belonged to on its dates; the dates are only read when the
+        parties named do not settle it."""
+        named = development["parties"]
+        if not set(self.parties).isdisjoint(named):
+            return True
+        if not self.include_groupings:
+            return False
+        earliest, latest = occurred_days(development)
+        return any(
+            names_party(party, named, earliest, latest, groupings=True) for party in self.parties
+        )
+
+    def checked(self) -> Filters:
+        """The filters, when they make sense (else GroupingsWithoutParties)."""
+        if self.include_groupings and not self.parties:
+            raise GroupingsWithoutParties()
+        return self
+
+    def as_json(self) -> dict[str, Any]:
         return {
             "types": list(self.types),
             "parties": list(self.parties),
             "subjects": list(self.subjects),
+            "include_groupings": self.include_groupings,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Filters:
+        """Filters as stored; a subscription made before `include_groupings` has none, and
+        keeps hearing of what names its parties only."""
         return cls(
             tuple(data.get("types", ())),
             tuple(data.get("parties", ())),
             tuple(data.get("subjects", ())),
+            bool(data.get("include_groupings", False)),
         )
+
+
+def occurred_days(development: dict[str, Any]) -> tuple[str, str]:
+    """The earliest and latest ISO days a development occurred on: from its `occurred_range`
+    when it carries one (as read from the log), else from its EDTF `occurred` (as recorded)."""
+    found = development.get("occurred_range")
+    if found is None:
+        dates = parse_occurred(development["occurred"])
+        return dates.earliest.isoformat(), dates.latest.isoformat()
+    return found["earliest"], found["latest"]
 
 
 class Subscription(BaseAggregate[str]):

@@ -38,7 +38,7 @@ class Subscriptions(Application[str]):
         return recordings
 
     def create(self, url: str, filters: Filters, description: str = "") -> Subscription:
-        subscription = Subscription.create(url, filters, description)
+        subscription = Subscription.create(url, filters.checked(), description)
         self.save(subscription)
         return subscription
 
@@ -51,23 +51,31 @@ class Subscriptions(Application[str]):
         types: Sequence[str] | None = None,
         parties: Sequence[str] | None = None,
         subjects: Sequence[str] | None = None,
+        include_groupings: bool | None = None,
         status: str | None = None,
     ) -> Subscription:
         """Changes what is given (None: unchanged); a filter not given keeps its current
-        value. Status 'paused' pauses, 'active' resumes."""
+        value. Status 'paused' pauses, 'active' resumes. Filters that would take the
+        groupings of no party are refused (GroupingsWithoutParties), nothing changed."""
         subscription = self.get(subscription_id)
         changes: dict[str, Any] = {}
         if url is not None:
             changes["url"] = url
         if description is not None:
             changes["description"] = description
-        if types is not None or parties is not None or subjects is not None:
+        given = (types, parties, subjects, include_groupings)
+        if any(filter_ is not None for filter_ in given):
             current = subscription.matcher
-            changes["filters"] = Filters(
-                tuple(current.types if types is None else types),
-                tuple(current.parties if parties is None else parties),
-                tuple(current.subjects if subjects is None else subjects),
-            ).as_json()
+            changes["filters"] = (
+                Filters(
+                    tuple(current.types if types is None else types),
+                    tuple(current.parties if parties is None else parties),
+                    tuple(current.subjects if subjects is None else subjects),
+                    current.include_groupings if include_groupings is None else include_groupings,
+                )
+                .checked()
+                .as_json()
+            )
         subscription.change(**changes)
         if status == "paused":
             subscription.pause()

@@ -113,10 +113,13 @@ def container(settings: Settings) -> Iterator[Container]:
 
 
 class LiveServer:
-    """The real app on a real WSGI server on loopback, in a thread."""
+    """The real app on a real WSGI server on loopback, in a thread. Each open live stream
+    holds one of its `threads` (`tracker serve` gives streams a lane of their own)."""
 
-    def __init__(self, container: Container) -> None:
-        self.server = create_server(create_app(container), host="127.0.0.1", port=0, threads=8)
+    def __init__(self, container: Container, threads: int = 8) -> None:
+        self.server = create_server(
+            create_app(container), host="127.0.0.1", port=0, threads=threads
+        )
         self.url = f"http://127.0.0.1:{self.server.effective_port}"  # type: ignore[union-attr]
         self.thread = threading.Thread(target=self._run, daemon=True)
 

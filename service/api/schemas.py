@@ -49,8 +49,14 @@ class PartyArgsSchema(Schema):
 
     @validates_schema
     def check_groupings_have_a_party(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("include_groupings") and "party" not in data:
-            raise ValidationError("Give a party with it.", "include_groupings")
+        check_groupings_have_parties(data, "party")
+
+
+def check_groupings_have_parties(data: dict[str, Any], parties: str) -> None:
+    """`include_groupings` adds the groupings of the parties given in `data[parties]`: with
+    none given it would mean nothing, so it is refused, naming it."""
+    if data.get("include_groupings") and not data.get(parties):
+        raise ValidationError("Give a party with it.", "include_groupings")
 
 
 class StoredEventSchema(FastSchema):

@@ -6,13 +6,13 @@ from typing import Any
 
 from flask import Response, current_app, request
 from flask.views import MethodView
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate, validates_schema
 
-from events.schemas.fields import Country, subject_ref
+from events.schemas.fields import Party, subject_ref
 from events.subscription import Filters
 from service.access import Scope, requires
 from service.api import Blueprint
-from service.api.schemas import type_patterns
+from service.api.schemas import StrictQueryBoolean, check_groupings_have_parties, type_patterns
 from service.problems import problem
 from service.streams.hub import StreamHub
 
@@ -31,8 +31,22 @@ class StreamQueryArgsSchema(Schema):
         metadata={"description": "start past this position (default: from now on)"},
     )
     type = type_patterns(max_items=50)
-    party = fields.List(Country(), validate=validate.Length(max=50))
+    party = fields.List(
+        Party(),
+        validate=validate.Length(max=50),
+        metadata={"description": "a country, a grouping (QUAD) or an allowed code; repeatable"},
+    )
+    include_groupings = StrictQueryBoolean(
+        metadata={
+            "description": "with party: also the developments of the groupings each country "
+            "belonged to on their dates"
+        }
+    )
     subject = fields.List(subject_ref(), validate=validate.Length(max=100))
+
+    @validates_schema
+    def check_groupings_have_a_party(self, data: dict[str, Any], **_: Any) -> None:
+        check_groupings_have_parties(data, "party")
 
 
 class StreamHeadersSchema(Schema):
@@ -64,11 +78,17 @@ class LiveStream(MethodView):
     @blp.arguments(StreamHeadersSchema(), location="headers")
     @blp.doc(responses=STREAM_RESPONSE)
     def get(self, args: dict[str, Any], headers: dict[str, Any]) -> Any:
-        """Streams the developments recorded past a position, as they are recorded."""
+        """Streams the developments recorded past a position, as they are recorded.
+
+        `type`, `party` and `subject` filter as a subscription's filters do: `party` takes
+        countries, groupings (QUAD) and allowed codes, and with `include_groupings=true` a
+        country also hears of the developments of the groupings it belonged to on their dates.
+        """
         filters = Filters(
             tuple(args.get("type", ())),
             tuple(args.get("party", ())),
             tuple(args.get("subject", ())),
+            bool(args.get("include_groupings")),
         )
         if request.method == "HEAD":  # the headers alone: no stream, and no slot held
             return Response(b"", mimetype=EVENT_STREAM, headers=STREAM_HEADERS)

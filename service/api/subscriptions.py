@@ -9,17 +9,24 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import abort
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, validate, validates_schema
 from werkzeug.exceptions import HTTPException
 
-from events.schemas.fields import Country, StrictBoolean, one_of, subject_ref
-from events.subscription import ACTIVE, PAUSED, STATUSES, Filters, Subscription
+from events.schemas.fields import Party, StrictBoolean, one_of, subject_ref
+from events.subscription import (
+    ACTIVE,
+    PAUSED,
+    STATUSES,
+    Filters,
+    GroupingsWithoutParties,
+    Subscription,
+)
 from projections.facts import micros
 from projections.paging import Key, Page, page_after
 from service.access import Scope, requires
 from service.api import Blueprint, container
 from service.api.paging import LINK_HEADER, Cursor, PageSchema, PagingArgsSchema, paged
-from service.api.schemas import type_patterns
+from service.api.schemas import check_groupings_have_parties, type_patterns
 from service.errors import http_problem
 from service.problems import problem
 from service.webhooks.delivery import Status
@@ -32,13 +39,27 @@ blp = Blueprint("subscriptions", __name__, url_prefix="/v1", description="Webhoo
 
 class FilterFieldsSchema(Schema):
     types = type_patterns(max_items=50)
-    parties = fields.List(Country(), validate=validate.Length(max=50))
+    parties = fields.List(
+        Party(),
+        validate=validate.Length(max=50),
+        metadata={"description": "countries, groupings (QUAD) or allowed codes"},
+    )
     subjects = fields.List(subject_ref(), validate=validate.Length(max=100))
+    include_groupings = StrictBoolean(
+        metadata={
+            "description": "with parties: also the developments of the groupings each "
+            "country belonged to on their dates (default false)"
+        }
+    )
 
 
 class SubscriptionCreateSchema(FilterFieldsSchema):
     url = fields.String(required=True, validate=validate.Length(min=1, max=2048))
     description = fields.String(load_default="", validate=validate.Length(max=500))
+
+    @validates_schema
+    def check_groupings_have_a_party(self, data: dict[str, Any], **_: Any) -> None:
+        check_groupings_have_parties(data, "parties")
 
 
 class SubscriptionPatchSchema(FilterFieldsSchema):
@@ -157,11 +178,17 @@ class SubscriptionList(MethodView):
     @blp.arguments(SubscriptionCreateSchema())
     @blp.response(201, SubscriptionSchema)
     def post(self, body: dict[str, Any]) -> Any:
-        """Subscribes a URL; the answer carries the signing secret (shown only now)."""
+        """Subscribes a URL; the answer carries the signing secret (shown only now).
+
+        `parties` takes countries, groupings (QUAD) and allowed codes; with
+        `include_groupings: true` (only with parties) a country also hears of the
+        developments of the groupings it belonged to on their dates.
+        """
         filters = Filters(
             tuple(body.get("types", ())),
             tuple(body.get("parties", ())),
             tuple(body.get("subjects", ())),
+            body.get("include_groupings", False),
         )
         created = container().webhooks.subscribe(body["url"], filters, body["description"])
         return {**_public(created), "secret": created.secret}, {
@@ -278,6 +305,13 @@ def unsafe_endpoint(error: UnsafeEndpoint) -> Response:
     return _problem(422, messages={"json": {"url": [str(error)]}})
 
 
+@blp.errorhandler(GroupingsWithoutParties)
+def groupings_without_parties(error: GroupingsWithoutParties) -> Response:
+    """A change that would leave include_groupings with no parties (the body alone, which
+    the schema checks, cannot tell: the parties may be the subscription's already)."""
+    return _problem(422, messages={"json": {"include_groupings": [str(error)]}})
+
+
 @blp.errorhandler(NoStartingPoint)
 def no_starting_point(error: NoStartingPoint) -> Response:
     return _problem(422, messages={"json": {"after_position": [str(error)]}})
@@ -339,7 +373,7 @@ def _public(subscription: Subscription) -> dict[str, Any]:
     return {
         "id": subscription.id,
         "url": subscription.url,
-        "filters": subscription.filters,
+        "filters": subscription.matcher.as_json(),  # include_groupings on old ones too
         "status": subscription.status,
         "description": subscription.description,
         "disabled_reason": subscription.disabled_reason,

@@ -130,7 +130,9 @@ def _operation(
 def _delivery_summary(settings: Settings) -> str:
     return (
         "One development recorded, sent at least once to every subscription whose filters "
-        "match (types, parties, subjects). Redirects are never followed; an answer not given "
+        "match (types, parties, subjects; with include_groupings, a country's parties take "
+        "the groupings it belonged to on the development's dates). Redirects are never "
+        "followed; an answer not given "
         f"within {settings.webhook_timeout:g} s is a failed attempt. Attempts are spaced by "
         f"the retry schedule ({', '.join(settings.retry_schedule)}, each delay ±20%); when "
         "it runs out the delivery is `failed`, and can be redelivered. A subscription whose "

@@ -95,11 +95,17 @@ def subscribe() -> Any:
         "description": request.form.get("description", "").strip(),
         "types": _lines(request.form.get("types", "")),
         "parties": _lines(request.form.get("parties", "")),
+        "include_groupings": _checked("include_groupings"),
     }
     body = {k: v for k, v in sent.items() if v}
     try:
         loaded = SubscriptionCreateSchema().load(body)
-        filters = Filters(tuple(loaded.get("types", ())), tuple(loaded.get("parties", ())), ())
+        filters = Filters(
+            tuple(loaded.get("types", ())),
+            tuple(loaded.get("parties", ())),
+            (),
+            loaded.get("include_groupings", False),
+        )
         created = container().webhooks.subscribe(loaded["url"], filters, loaded["description"])
     except ValidationError as error:
         return _list_page(FIRST_PAGE, problems=flatten(error.messages), sent=request.form), 422
@@ -165,6 +171,7 @@ def _edit(subscription_id: str) -> Any:
         "url": request.form.get("url", "").strip(),
         "types": _lines(request.form.get("types", "")),
         "parties": _lines(request.form.get("parties", "")),
+        "include_groupings": _checked("include_groupings"),
     }
     try:
         loaded = SubscriptionCreateSchema().load({k: v for k, v in sent.items() if v or k != "url"})
@@ -173,6 +180,7 @@ def _edit(subscription_id: str) -> Any:
             url=loaded["url"],
             types=loaded.get("types", []),
             parties=loaded.get("parties", []),
+            include_groupings=loaded["include_groupings"],
         )
     except ValidationError as error:
         return _detail(subscription_id, NEWEST_DELIVERIES, problems=flatten(error.messages)), 422
@@ -223,8 +231,7 @@ def _detail(subscription_id: str, query: dict[str, Any], **shown_now: Any) -> st
         **_log_links(subscription_id, query, page.next),
         states=STATES,
         moment=_moment,
-        problems={},
-        **shown_now,
+        **{"problems": {}, **shown_now},  # a refused edit or backfill brings its own
     )
 
 
@@ -255,6 +262,12 @@ def _list_page(query: dict[str, Any], **shown_now: Any) -> str:
         first_page="/subscriptions" if "cursor" in query else None,
         **{"problems": {}, "sent": {}, **shown_now},
     )
+
+
+def _checked(name: str) -> bool:
+    """A checkbox: sent (as "true") when ticked, absent when not, as a form without script
+    posts it."""
+    return request.form.get(name) == "true"
 
 
 def _lines(text: str) -> list[str]:

@@ -22,7 +22,7 @@ class Published:
     """One event as every stream sends it: its message, framed once, and what filters read."""
 
     position: int
-    facts: dict[str, Any]  # type, subject, parties: what subscription filters match on
+    facts: dict[str, Any]  # type, subject, parties, occurred_range: what filters match on
     message: bytes
 
 
@@ -33,7 +33,12 @@ def published(event: dict[str, Any]) -> Published:
         event["type"].encode(),
         body,
     )
-    facts = {"type": event["type"], "subject": event["subject"], "parties": event["parties"]}
+    facts = {
+        "type": event["type"],
+        "subject": event["subject"],
+        "parties": event["parties"],
+        "occurred_range": event["occurred_range"],  # the dates of a grouping's membership
+    }
     return Published(event["position"], facts, message)
 
 

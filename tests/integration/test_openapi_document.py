@@ -367,6 +367,6 @@ def test_the_stream_is_documented_as_server_sent_events(document: dict[str, Any]
     assert "text/event-stream" in operation["responses"]["200"]["content"]
     assert "503" in operation["responses"]
     query = {p["name"] for p in operation["parameters"] if p["in"] == "query"}
-    assert query == {"after", "type", "party", "subject"}
+    assert query == {"after", "type", "party", "include_groupings", "subject"}
     headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
     assert "Last-Event-ID" in headers

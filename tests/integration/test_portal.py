@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from flask.testing import FlaskClient
 
+from events.subscription import Filters
 from service.app import create_app
 from service.auth import Scope
 from service.bootstrap import Container, bootstrap
@@ -92,3 +93,55 @@ def test_an_unsafe_or_invalid_endpoint_is_shown_beside_its_field(served: Contain
     reader = create_app(served).test_client()
     sign_in(reader, served.auth.create(Scope.READ))
     assert reader.get("/subscriptions").status_code == 403
+
+
+def test_the_filters_take_groupings_and_a_checkbox_adds_each_country_s(served: Container) -> None:
+    """Plain form posts, as a browser without JavaScript sends them: a ticked checkbox is
+    sent as its value, an unticked one not at all."""
+    client = create_app(served).test_client()
+    sign_in(client, served.auth.create(Scope.WRITE))
+    page = client.get("/subscriptions").text
+    assert 'name="include_groupings" value="true"' in page
+    made = client.post(
+        "/subscriptions",
+        data={
+            "url": "http://127.0.0.1:9/hook",
+            "parties": "IN\nQUAD",
+            "include_groupings": "true",
+            "csrf_token": csrf_of(page),
+        },
+    )
+    assert made.status_code == 201, made.text
+    (subscription,) = served.subscriptions.all()
+    assert subscription.matcher == Filters((), ("IND", "QUAD"), (), include_groupings=True)
+    here = f"/subscriptions/{subscription.id}"
+    detail = client.get(here).text
+    assert re.search(r'<input type="checkbox"[^>]*name="include_groupings"[^>]* checked', detail)
+    assert "with the groupings each belonged to then" in detail
+    unticked = client.post(
+        f"{here}/edit",
+        data={"url": subscription.url, "parties": "IND", "csrf_token": csrf_of(detail)},
+    )
+    assert unticked.status_code == 303
+    assert served.subscriptions.get(subscription.id).matcher == Filters((), ("IND",), ())
+    detail = client.get(here).text
+    assert not re.search(r'name="include_groupings"[^>]* checked', detail)
+    alone = client.post(
+        f"{here}/edit",
+        data={"url": subscription.url, "include_groupings": "true", "csrf_token": csrf_of(detail)},
+    )
+    assert alone.status_code == 422
+    assert 'data-testid="problem-include_groupings"' in alone.text
+    assert served.subscriptions.get(subscription.id).matcher == Filters((), ("IND",), ())
+    refused = client.post(
+        "/subscriptions",
+        data={
+            "url": "http://127.0.0.1:9/hook",
+            "include_groupings": "true",
+            "csrf_token": csrf_of(page),
+        },
+    )
+    assert refused.status_code == 422
+    assert 'data-testid="problem-include_groupings"' in refused.text
+    assert re.search(r'name="include_groupings"[^>]* checked', refused.text), "kept as sent"
+    assert len(served.subscriptions.all()) == 1
