@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from projections.database import ViewDatabase
+from projections.database import Cursor, ViewDatabase
 from projections.projection import FactProjection
 from projections.recorder import DDL_COLUMNS
 
@@ -38,6 +38,17 @@ def _projection(view: str) -> type[FactProjection]:
     return FactProjection.named(view)
 
 
+def create_tracking_table(cursor: Cursor, database: ViewDatabase) -> None:
+    """Each tracked follower's position in the log, by (view, generation): the views' in
+    their database, the webhook outbox's ('outbox', 0) in the log's (on SQLite the two are
+    files of their own; on PostgreSQL both are the one database)."""
+    cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {database.table('view_tracking')} (view TEXT NOT NULL, "
+        "generation {big} NOT NULL, position {big} NOT NULL, "
+        "PRIMARY KEY (view, generation))"
+    )
+
+
 @dataclass(frozen=True)
 class Generations:
     active: int
@@ -53,11 +64,7 @@ class ViewCatalog:
 
     def create_tables(self) -> None:
         with self.database.transaction() as cursor:
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self._tracking} (view TEXT NOT NULL, "
-                "generation {big} NOT NULL, position {big} NOT NULL, "
-                "PRIMARY KEY (view, generation))"
-            )
+            create_tracking_table(cursor, self.database)
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self._generations} (view TEXT PRIMARY KEY, "
                 "active {big} NOT NULL, pending {big})"

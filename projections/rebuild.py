@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -132,10 +133,12 @@ def rebuild_together(
     catalog: ViewCatalog,
     runner: ViewRunner,
     progress: Callable[[int], None] | None = None,
+    swaps: dict[str, float] | None = None,
 ) -> list[str]:
     """Catches a runner of pending generations up with the log (one reading of it for all
     its views), then makes each the active one, each caught up again to the log's end just
-    before its swap. Returns the views swapped."""
+    before its swap. Returns the views swapped; `swaps` is given each one's seconds of
+    swapping (its index builds and the one-row change of the active generation)."""
     runner.catch_up(progress)
     swapped = []
     for name, generation in runner.generations.items():
@@ -143,7 +146,7 @@ def rebuild_together(
             break
         single = ViewRunner(record, [VIEWS[name]], generation=generation)
         single.stopped = runner.stopped
-        if rebuild(catalog, single, name):
+        if rebuild(catalog, single, name, swaps=swaps):
             swapped.append(name)
     return swapped
 
@@ -153,13 +156,18 @@ def rebuild(
     runner: ViewRunner,
     view: str,
     progress: Callable[[int], None] | None = None,
+    swaps: dict[str, float] | None = None,
 ) -> bool:
     """Catches the runner's generation up with the log, then makes it the active one."""
     assert runner.generation is not None
     runner.catch_up(progress)
     if runner.stopped.is_set():
         return False
+    began = time.perf_counter()
     swapped = catalog.finish_rebuild(view, runner.generation)
+    seconds = time.perf_counter() - began
+    if swaps is not None:
+        swaps[view] = seconds
     if swapped:
         views_log.info(
             "view rebuilt and swapped in",
@@ -168,6 +176,7 @@ def rebuild(
                     "view": view,
                     "generation": runner.generation,
                     "position": runner.positions().get(view, 0),
+                    "swap_seconds": round(seconds, 3),
                 }
             },
         )

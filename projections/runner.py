@@ -52,7 +52,12 @@ class ViewStats:
 
 
 def database_of(record: Record) -> ViewDatabase:
-    database = ViewDatabase(record.recorder.datastore)  # type: ignore[attr-defined]
+    """The views' database: on SQLite a file of its own beside the log's, when the store
+    gave the recorder one (`views_datastore`), so that view writes never take the log's
+    write lock; otherwise the log's own database."""
+    recorder = record.recorder
+    datastore = getattr(recorder, "views_datastore", None) or recorder.datastore  # type: ignore[attr-defined]
+    database = ViewDatabase(datastore)
     cipher = getattr(record.mapper, "cipher", None)
     if cipher is not None:
         database.words_key = hmac.new(cipher.key, b"tracker view words", "sha256").digest()

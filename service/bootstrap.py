@@ -15,6 +15,7 @@ from events.record import Record
 from events.subscriptions import Subscriptions
 from events.values.parties import allow_extra_parties
 from projections.catalog import ViewCatalog
+from projections.database import ViewDatabase
 from projections.reader import ViewReader
 from projections.rebuild import Rebuilds
 from projections.registry import VIEWS
@@ -30,6 +31,7 @@ from service.store.locations import (
 )
 from service.store.sqlite_pool import readers_beside_the_writer
 from service.store.tokens import Sessions, Tokens, TokenStore
+from service.store.views_file import close_views_file, drop_views_left_in_the_log, open_views_file
 from service.webhooks.client import WebhookClient
 from service.webhooks.delivery import DeliveryStore
 from service.webhooks.dispatcher import DispatchSettings
@@ -71,6 +73,7 @@ class Container:
         if close_listeners:
             close_listeners()
         self.record.close()
+        close_views_file(self.record)
         self.subscriptions.close()
 
 
@@ -93,10 +96,14 @@ def bootstrap(
     with setup:
         record = Record(env=store_environment(settings))
         size_sqlite_pool(record, settings)
-        database = database_of(record)
-        tokens, sessions = Tokens(database), Sessions(database)
+        open_views_file(record, settings)
+        log_database = ViewDatabase(record.recorder.datastore)  # type: ignore[attr-defined]
+        database = database_of(record)  # the views': on SQLite a file of their own
+        if database.datastore is not log_database.datastore:
+            drop_views_left_in_the_log(log_database)
+        tokens, sessions = Tokens(log_database), Sessions(log_database)
         catalog = ViewCatalog(database)
-        deliveries = DeliveryStore(database)
+        deliveries = DeliveryStore(log_database)
         create_tables(tokens, catalog, deliveries)
         sessions.create_table()
         subscriptions = Subscriptions(env=subscriptions_environment(settings))

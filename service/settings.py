@@ -42,6 +42,7 @@ class SettingsError(ValueError):
 class Settings:
     database_url: str = ""
     data_dir: str = "./data"
+    views_path: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
     threads: int = 16

@@ -4,6 +4,7 @@
 `postgresql://user:password@host:port/db` with optional query parameters: `schema` (created
 if missing; default public), `pool_size` (connections each connection pool keeps open; default
 10) and `max_overflow` (connections a pool may open beyond those under load; default 10).
+On SQLite the views have a database file of their own beside the log's (`views_path`).
 """
 
 from __future__ import annotations
@@ -63,6 +64,24 @@ def sqlite_path(settings: Settings) -> Path:
     raise SettingsError(
         f"TRACKER_DATABASE_URL must be empty, sqlite:///<file> or postgresql://..., not {url!r}"
     )
+
+
+def views_path(settings: Settings) -> Path | None:
+    """The views' own SQLite file (`TRACKER_VIEWS_PATH`, by default the log's file with
+    `-views` added); None where the views share the log's database: on PostgreSQL, for an
+    in-memory SQLite log, and when the setting names the log's own file."""
+    if is_postgres(settings.database_url):
+        return None
+    log = sqlite_path(settings)
+    if in_memory(log):
+        return None
+    views = Path(settings.views_path) if settings.views_path else Path(f"{log}-views")
+    return None if views.resolve() == log.resolve() else views
+
+
+def in_memory(database: Path) -> bool:
+    """SQLite's in-memory databases (`:memory:`, `file::memory:...`) have no file."""
+    return str(database).startswith((":memory:", "file:"))
 
 
 def _whole_seconds(seconds: float) -> str:

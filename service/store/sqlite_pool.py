@@ -38,8 +38,16 @@ class ReadersBesideTheWriter(SQLiteConnectionPool):
 def readers_beside_the_writer(pool: SQLiteConnectionPool) -> ReadersBesideTheWriter:
     """A pool like `pool` (same database and limits) whose readers skip the writer's queue;
     `pool` is closed."""
-    replacement = ReadersBesideTheWriter(
-        db_name=pool.db_name,
+    replacement = pool_like(pool, pool.db_name)
+    pool.close()
+    return replacement
+
+
+def pool_like(pool: SQLiteConnectionPool, db_name: str) -> ReadersBesideTheWriter:
+    """A pool of another database with `pool`'s limits and timeouts, readers beside the
+    writer (the views' file is opened as the log's is)."""
+    return ReadersBesideTheWriter(
+        db_name=db_name,
         lock_timeout=pool.lock_timeout,
         pool_size=pool.pool_size,
         max_overflow=pool.max_overflow,
@@ -47,5 +55,3 @@ def readers_beside_the_writer(pool: SQLiteConnectionPool) -> ReadersBesideTheWri
         max_age=pool.max_age,
         pre_ping=pool.pre_ping,
     )
-    pool.close()
-    return replacement

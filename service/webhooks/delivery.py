@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+from projections.catalog import create_tracking_table
 from projections.database import Cursor, ViewDatabase
 from projections.paging import Page, page_of
 from service.webhooks.holds import Change, HoldStore
@@ -157,6 +158,7 @@ class DeliveryStore:
                 "duration_ms {big} NOT NULL, response TEXT, error TEXT, trigger TEXT NOT NULL, "
                 "attempted_by TEXT NOT NULL, PRIMARY KEY (delivery_id, number))"
             )
+            create_tracking_table(cursor, self.db)
             cursor.execute(
                 f"INSERT INTO {self.tracking} (view, generation, position) VALUES ('outbox', 0, 0) "
                 "ON CONFLICT (view, generation) DO NOTHING"

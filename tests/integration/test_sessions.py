@@ -53,9 +53,9 @@ def test_signing_in_opens_a_session_with_a_strict_http_only_expiring_cookie(
     assert token not in home
     session = app_client.get_cookie(SESSION_COOKIE)
     assert session is not None
-    rows = container.views.database.query(  # type: ignore[attr-defined]
-        f"SELECT * FROM {container.auth.sessions.table}"  # type: ignore[union-attr]
-    )
+    sessions = container.auth.sessions
+    assert sessions is not None
+    rows = sessions.db.query(f"SELECT * FROM {sessions.table}")
     stored = " ".join(map(str, rows[0]))
     assert token not in stored and session.value not in stored, "digests only"
 
