@@ -8,12 +8,10 @@ from typing import Any
 from events.values.groupings import names_party
 from projections.facts import Moment
 from projections.lifecycle import agreement_states, in_force_on
-from projections.listing import ListedStates, order_key
+from projections.listing import ListedStates
 from projections.paging import Key, Page
 from projections.projection import SubjectProjection
 from projections.reader import ViewReader
-
-__all__ = ["order_key"]  # agreements' and deals' key, as the lists' fallback pages use it
 
 
 class AgreementsProjection(SubjectProjection):

@@ -7,7 +7,7 @@ from typing import Any
 from projections.agreements import of_party
 from projections.facts import Moment
 from projections.ledger import deal_states, deal_tally, totals_of, totals_per_currency
-from projections.listing import EVERY, ListedStates
+from projections.listing import EVERY, ListedStates, order_key
 from projections.paging import Key, Page, page_after
 from projections.projection import SubjectProjection
 from projections.reader import ViewReader
@@ -73,7 +73,7 @@ def _page_of(
 ) -> tuple[dict[str, Any], Page[dict[str, Any]]]:
     if party is not None and groupings:
         found = _filtered(listed, party, stage)
-        return found, page_after(found["items"], _key, after, limit)
+        return found, page_after(found["items"], order_key, after, limit)
     parts = ([f"party:{party}"] if party is not None else []) + (
         [f"stage:{stage}"] if stage is not None else []
     )
@@ -103,7 +103,3 @@ def _filtered(listed: ListedStates, party: str, stage: str | None) -> dict[str, 
     if stage is not None:
         states = [s for s in states if s.get("stage") == stage]
     return _counted(states)
-
-
-def _key(state: dict[str, Any]) -> tuple[str, str]:
-    return (state["first_occurred"], state["subject"])

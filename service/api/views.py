@@ -17,6 +17,7 @@ from events.values.groupings import Membership, memberships_of
 from events.values.parties import UnknownCountry, UnknownPair, countries_of, to_alpha3
 from projections import activity, agreements, countries, deals, lifecycle, relationships, timeline
 from projections.activity import PERIODS
+from projections.listing import order_key
 from projections.paging import Page, page_after
 from service.access import Scope, requires
 from service.api import Blueprint, container
@@ -259,7 +260,7 @@ def agreements_page(args: dict[str, Any]) -> Page[dict[str, Any]]:
             container().views, **filters, after=args.get("cursor"), limit=args["limit"]
         )
     items = agreements.agreements(container().views, moment, **filters)
-    return page_after(items, agreements.order_key, args.get("cursor"), args["limit"])
+    return page_after(items, order_key, args.get("cursor"), args["limit"])
 
 
 def deals_page(args: dict[str, Any]) -> tuple[dict[str, Any], Page[dict[str, Any]]]:
@@ -276,9 +277,7 @@ def deals_page(args: dict[str, Any]) -> tuple[dict[str, Any], Page[dict[str, Any
             container().views, **filters, after=args.get("cursor"), limit=args["limit"]
         )
     found = deals.deals(container().views, moment, **filters)
-    return found, page_after(
-        found["items"], agreements.order_key, args.get("cursor"), args["limit"]
-    )
+    return found, page_after(found["items"], order_key, args.get("cursor"), args["limit"])
 
 
 def timeline_page(args: dict[str, Any], pair: str | None) -> Page[dict[str, Any]]:
