@@ -49,29 +49,37 @@ def _fold(subject: str, rows: list[Row]) -> dict[str, Any]:
 
 def totals_per_currency(deals: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Sum of the current value of every deal not cancelled, one entry per currency."""
-    deals = list(deals)
-    sums: dict[str, tuple[int, set[str]]] = {}
+    counted: list[tuple[tuple[str | None, ...], int, int]] = []
     for deal in deals:
-        value = deal.get("value")
-        if not value or deal.get("stage") == "cancelled":
+        counted += deal_tally(deal)
+    return totals_of(counted)
+
+
+def deal_tally(deal: dict[str, Any]) -> list[tuple[tuple[str | None, ...], int, int]]:
+    """What one deal adds to the counts: its bucket (stage, currency and qualifier of its
+    current value, None without one), one deal, its value in minor units."""
+    value = deal.get("value")
+    if not value:
+        return [((deal.get("stage", "unknown"), None, None), 1, 0)]
+    bucket = (deal.get("stage", "unknown"), value["currency"], value["qualifier"])
+    return [(bucket, 1, value["minor_units"])]
+
+
+def totals_of(
+    counted: Iterable[tuple[tuple[str | None, ...], int, int]],
+) -> dict[str, dict[str, Any]]:
+    """Totals per currency from counts by bucket (stage, currency, qualifier): every deal
+    with a value and not cancelled, as `totals_per_currency` sums them."""
+    sums: dict[str, tuple[int, set[str], int]] = {}
+    for (stage, currency, qualifier), count, minor in counted:
+        if currency is None or qualifier is None or stage == "cancelled":
             continue
-        minor, qualifiers = sums.get(value["currency"], (0, set()))
-        sums[value["currency"]] = (minor + value["minor_units"], qualifiers | {value["qualifier"]})
+        total, qualifiers, deals = sums.get(currency, (0, set(), 0))
+        sums[currency] = (total + minor, qualifiers | {qualifier}, deals + count)
     return {
-        currency: {
-            **Money(minor, currency, _combined(qualifiers)).as_json(),
-            "deals": _count(deals, currency),
-        }
-        for currency, (minor, qualifiers) in sorted(sums.items())
+        currency: {**Money(minor, currency, _combined(qualifiers)).as_json(), "deals": deals}
+        for currency, (minor, qualifiers, deals) in sorted(sums.items())
     }
-
-
-def _count(deals: Iterable[dict[str, Any]], currency: str) -> int:
-    return sum(
-        1
-        for d in deals
-        if d.get("value") and d["value"]["currency"] == currency and d.get("stage") != "cancelled"
-    )
 
 
 def _combined(qualifiers: set[str]) -> Qualifier:

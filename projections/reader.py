@@ -3,9 +3,10 @@ for them to reach one (a client reading its own writes)."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from enum import Enum
 from typing import Any, TypeVar, cast
 
@@ -13,6 +14,7 @@ from events.lru import LRU
 from projections.catalog import ViewCatalog
 from projections.database import ViewDatabase
 from projections.facts import Moment
+from projections.listing import ListedStates, Tags, Tally
 from projections.projection import FactProjection
 from projections.recorder import Resolver, Row, ViewRecorder
 
@@ -57,6 +59,8 @@ class ViewReader:
             STATES_CACHED
         )
         self._answers: LRU[tuple[str, int, str, Hashable], tuple[int, Any]] = LRU(ANSWERS_KEPT)
+        self._listed: dict[str, ListedStates] = {}
+        self._listed_lock = threading.Lock()
 
     def view(self, name: str) -> ViewRecorder:
         generation = self.catalog.generations(name).active
@@ -154,3 +158,27 @@ class ViewReader:
         if version is not None:
             self._answers.put(cache_key, (version, answer))
         return answer
+
+    @contextlib.contextmanager
+    def listed(
+        self, name: str, fold: Fold, tags: Tags, tally: Tally | None = None
+    ) -> Iterator[ListedStates]:
+        """Every current state of a view keyed by subject, in key order and by tag, brought
+        up to date first: the subjects whose keys' versions moved since the last read are
+        folded again (one look at the view's position when none did). Held by one reader
+        at a time (a page is cut while no refresh moves the lists under it); callers must
+        not change it or its states."""
+        view = self.view(name)
+        with self._listed_lock:
+            listed = self._listed.get(name)
+            if listed is None or listed.generation != view.generation:
+                listed = self._listed[name] = ListedStates(view.generation, tags, tally)
+            position = self.catalog.position(name, view.generation)
+            if position != listed.position:
+                changed = view.versions_past(listed.version)
+                folded = {s["subject"]: s for s in self.states(name, Moment(), fold, list(changed))}
+                for subject in changed:
+                    listed.put(subject, folded.get(subject))
+                listed.version = max(changed.values(), default=listed.version)
+                listed.position = position
+            yield listed

@@ -354,6 +354,16 @@ class ViewRecorder:
         )
         return {str(r[0]): int(r[1]) for r in rows}
 
+    def versions_past(self, version: int) -> dict[str, int]:
+        """The version of each key changed by a batch past `version` (the keys a reader
+        holding states as of `version` must fold again)."""
+        rows = self.database.query(
+            f"SELECT row_key, version FROM {self._versions} "
+            "WHERE view = ? AND generation = ? AND version > ?",
+            (self.view, self.generation, version),
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
     def keys_naming(self, code: str) -> list[str]:
         """The pair keys (AUS-JPN) that have ever had rows and name `code` on either side."""
         rows = self.database.query(

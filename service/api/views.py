@@ -17,6 +17,7 @@ from events.values.groupings import Membership, memberships_of
 from events.values.parties import UnknownCountry, UnknownPair, countries_of, to_alpha3
 from projections import activity, agreements, countries, deals, lifecycle, relationships, timeline
 from projections.activity import PERIODS
+from projections.listing import order_key
 from projections.paging import Page, page_after
 from service.access import Scope, requires
 from service.api import Blueprint, container
@@ -244,31 +245,39 @@ class Activity(MethodView):
 
 
 def agreements_page(args: dict[str, Any]) -> Page[dict[str, Any]]:
-    """The page of agreements `args` ask for (filters, moment, limit, cursor)."""
+    """The page of agreements `args` ask for (filters, moment, limit, cursor): now, cut
+    from the listed states; at another moment, from every state folded then."""
     in_force = args.get("in_force_on")
-    items = agreements.agreements(
-        container().views,
-        moment_of(args),
-        party=args.get("party"),
-        status=args.get("status"),
-        in_force_on_date=parse_occurred(in_force).latest.isoformat() if in_force else None,
-        groupings=bool(args.get("include_groupings")),
-    )
-    return page_after(items, agreements.order_key, args.get("cursor"), args["limit"])
+    filters: dict[str, Any] = {
+        "party": args.get("party"),
+        "status": args.get("status"),
+        "in_force_on_date": parse_occurred(in_force).latest.isoformat() if in_force else None,
+        "groupings": bool(args.get("include_groupings")),
+    }
+    moment = moment_of(args)
+    if moment.is_now:
+        return agreements.current_page(
+            container().views, **filters, after=args.get("cursor"), limit=args["limit"]
+        )
+    items = agreements.agreements(container().views, moment, **filters)
+    return page_after(items, order_key, args.get("cursor"), args["limit"])
 
 
 def deals_page(args: dict[str, Any]) -> tuple[dict[str, Any], Page[dict[str, Any]]]:
-    """The deals `args` ask for (stages and totals of them all) and the page asked for."""
-    found = deals.deals(
-        container().views,
-        moment_of(args),
-        party=args.get("party"),
-        stage=args.get("stage"),
-        groupings=bool(args.get("include_groupings")),
-    )
-    return found, page_after(
-        found["items"], agreements.order_key, args.get("cursor"), args["limit"]
-    )
+    """The deals `args` ask for (stages and totals of them all) and the page asked for:
+    now, from the listed states and their counts; at another moment, folded then."""
+    filters: dict[str, Any] = {
+        "party": args.get("party"),
+        "stage": args.get("stage"),
+        "groupings": bool(args.get("include_groupings")),
+    }
+    moment = moment_of(args)
+    if moment.is_now:
+        return deals.current_page(
+            container().views, **filters, after=args.get("cursor"), limit=args["limit"]
+        )
+    found = deals.deals(container().views, moment, **filters)
+    return found, page_after(found["items"], order_key, args.get("cursor"), args["limit"])
 
 
 def timeline_page(args: dict[str, Any], pair: str | None) -> Page[dict[str, Any]]:
