@@ -79,43 +79,20 @@ def current_page(
     from the listed states: walked from the cursor along the smallest tag the filters name
     (a party's, a status's), each state kept by the same tests `agreements` applies."""
     with reader.listed("agreements", agreement_states, agreement_tags) as listed:
-        return _page_of(
-            reader,
-            listed,
-            party=party,
-            status=status,
-            in_force_on_date=in_force_on_date,
-            groupings=groupings,
-            after=after,
-            limit=limit,
-        )
-
-
-def _page_of(
-    reader: ViewReader,
-    listed: ListedStates,
-    *,
-    party: str | None,
-    status: str | None,
-    in_force_on_date: str | None,
-    groupings: bool,
-    after: Key | None,
-    limit: int,
-) -> Page[dict[str, Any]]:
-    tests: list[Callable[[dict[str, Any]], bool]] = []
-    tags = []
-    if in_force_on_date is not None:
-        in_force = _in_force_on(reader, listed, in_force_on_date)
-        tests.append(lambda s: s["subject"] in in_force)
-    if party is not None:
-        tests.append(lambda s: bool(of_party([s], party, groupings)))
-        if not groupings:
-            tags.append(f"party:{party}")
-    if status is not None:
-        tests.append(lambda s: _has_status(s, status))
-        tags.append(f"status:{status}")
-    tag = min(tags, key=listed.tag_size, default=None)
-    return listed.page(tag, after, limit, lambda s: all(test(s) for test in tests))
+        tests: list[Callable[[dict[str, Any]], bool]] = []
+        tags = []
+        if in_force_on_date is not None:
+            in_force = _in_force_on(reader, listed, in_force_on_date)
+            tests.append(lambda s: s["subject"] in in_force)
+        if party is not None:
+            tests.append(lambda s: bool(of_party([s], party, groupings)))
+            if not groupings:
+                tags.append(f"party:{party}")
+        if status is not None:
+            tests.append(lambda s: _has_status(s, status))
+            tags.append(f"status:{status}")
+        tag = min(tags, key=listed.tag_size, default=None)
+        return listed.page(tag, after, limit, lambda s: all(test(s) for test in tests))
 
 
 def agreement_tags(state: dict[str, Any]) -> set[str]:
@@ -140,4 +117,4 @@ def _in_force_on(reader: ViewReader, listed: ListedStates, on: str) -> frozenset
         found = listed.derived[("in_force_on", on)] = frozenset(
             s["subject"] for s in states if in_force_on(s)
         )
-    return frozenset(found)
+    return found

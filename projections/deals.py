@@ -7,7 +7,7 @@ from typing import Any
 from projections.agreements import of_party
 from projections.facts import Moment
 from projections.ledger import deal_states, deal_tally, totals_of, totals_per_currency
-from projections.listing import EVERY, ListedStates, order_key
+from projections.listing import EVERY, order_key
 from projections.paging import Key, Page, page_after
 from projections.projection import SubjectProjection
 from projections.reader import ViewReader
@@ -27,7 +27,12 @@ def deals(
     groupings: bool = False,
 ) -> dict[str, Any]:
     """The deals, filtered (with `groupings`, as the agreements are), by stage and totals."""
-    states = reader.states("deals", moment, deal_states)
+    return _filtered(reader.states("deals", moment, deal_states), party, stage, groupings)
+
+
+def _filtered(
+    states: list[dict[str, Any]], party: str | None, stage: str | None, groupings: bool
+) -> dict[str, Any]:
     if party is not None:
         states = of_party(states, party, groupings)
     if stage is not None:
@@ -57,38 +62,24 @@ def current_page(
     party's, a stage's, both), the page walked along it. A party with its groupings has no
     tag (membership depends on each deal's date): its deals are tested one by one."""
     with reader.listed("deals", deal_states, deal_tags, deal_tally) as listed:
-        return _page_of(
-            listed, party=party, stage=stage, groupings=groupings, after=after, limit=limit
+        if party is not None and groupings:
+            found = _filtered(listed.states(), party, stage, True)
+            return found, page_after(found["items"], order_key, after, limit)
+        parts = ([f"party:{party}"] if party is not None else []) + (
+            [f"stage:{stage}"] if stage is not None else []
         )
-
-
-def _page_of(
-    listed: ListedStates,
-    *,
-    party: str | None,
-    stage: str | None,
-    groupings: bool,
-    after: Key | None,
-    limit: int,
-) -> tuple[dict[str, Any], Page[dict[str, Any]]]:
-    if party is not None and groupings:
-        found = _filtered(listed, party, stage)
-        return found, page_after(found["items"], order_key, after, limit)
-    parts = ([f"party:{party}"] if party is not None else []) + (
-        [f"stage:{stage}"] if stage is not None else []
-    )
-    tag = " ".join(parts) or EVERY
-    counts = listed.counts(tag)
-    stages: dict[str, int] = {}
-    for (bucket_stage, _, _), (count, _) in counts.items():
-        stages[str(bucket_stage)] = stages.get(str(bucket_stage), 0) + count
-    # In order of each stage's first deal, as `deals` counts them.
-    prefix = f"party:{party} " if party is not None else ""
-    first = {s: listed.first_key(tag if stage else f"{prefix}stage:{s}") for s in stages}
-    ordered = {s: stages[s] for s in sorted(stages, key=lambda s: first[s])}
-    totals = totals_of((bucket, c, minor) for bucket, (c, minor) in counts.items())
-    page = listed.page(tag, after, limit)
-    return {"items": page.items, "stages": ordered, "totals": totals}, page
+        tag = " ".join(parts) or EVERY
+        counts = listed.counts(tag)
+        stages: dict[str, int] = {}
+        for (bucket_stage, _, _), (count, _) in counts.items():
+            stages[str(bucket_stage)] = stages.get(str(bucket_stage), 0) + count
+        # In order of each stage's first deal, as `deals` counts them.
+        prefix = f"party:{party} " if party is not None else ""
+        first = {s: listed.first_key(tag if stage else f"{prefix}stage:{s}") for s in stages}
+        ordered = {s: stages[s] for s in sorted(stages, key=lambda s: first[s])}
+        totals = totals_of((bucket, c, minor) for bucket, (c, minor) in counts.items())
+        page = listed.page(tag, after, limit)
+        return {"items": page.items, "stages": ordered, "totals": totals}, page
 
 
 def deal_tags(state: dict[str, Any]) -> set[str]:
@@ -96,10 +87,3 @@ def deal_tags(state: dict[str, Any]) -> set[str]:
     stage = f"stage:{state.get('stage', 'unknown')}"
     parties = {f"party:{p}" for p in state["parties"]}
     return {stage, *parties, *(f"{p} {stage}" for p in parties)}
-
-
-def _filtered(listed: ListedStates, party: str, stage: str | None) -> dict[str, Any]:
-    states = of_party(listed.states(), party, True)
-    if stage is not None:
-        states = [s for s in states if s.get("stage") == stage]
-    return _counted(states)
